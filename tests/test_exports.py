@@ -1,0 +1,41 @@
+"""The public surface is exactly what we mean to publish."""
+
+from __future__ import annotations
+
+import responses_client
+
+EXPECTED = {
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConnectionClosed",
+    "InputError",
+    "InternalServerError",
+    "LocalProtocolError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "ProtocolError",
+    "RateLimitError",
+    "RemoteProtocolError",
+    "ResponseFailedError",
+    "ResponsesError",
+    "RetryAfterOutputError",
+    "ToolError",
+    "TransportError",
+}
+
+
+def test_all_is_exactly_the_public_names() -> None:
+    assert set(responses_client.__all__) == EXPECTED
+
+
+def test_all_is_sorted() -> None:
+    assert responses_client.__all__ == sorted(responses_client.__all__)
+
+
+def test_public_objects_claim_the_package() -> None:
+    for name in responses_client.__all__:
+        obj = getattr(responses_client, name)
+        assert obj.__module__ == "responses_client", name
