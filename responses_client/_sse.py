@@ -29,7 +29,7 @@ from ._exceptions import InputError, RemoteProtocolError
 __all__ = ["DEFAULT_MAX_MESSAGE_SIZE", "SSEDecoder", "SSEMessage"]
 
 DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024
-"""Default bound, in bytes, on one pending line and on the data of one message."""
+"""Default bound on a line not yet ended (bytes) and on one message's data (characters)."""
 
 _BOM = b"\xef\xbb\xbf"
 
