@@ -593,7 +593,8 @@ class Toolset(Mapping[str, "Tool[..., Any]"]):
     """An immutable mapping of tool name to `Tool`, in the order given.
 
     Args:
-        tools: Tools, or plain sync/async functions (wrapped with default options).
+        tools: Tools, or plain sync/async functions (wrapped with default options), or
+            another `Toolset` (its tools are reused as they are).
 
     Raises:
         InputError: Two tools share a name, or a function cannot be a tool.
@@ -601,9 +602,13 @@ class Toolset(Mapping[str, "Tool[..., Any]"]):
 
     __slots__ = ("_tools", "_wire")
 
-    def __init__(self, tools: Iterable[Tool[..., Any] | Callable[..., Any]] = ()) -> None:
+    def __init__(
+        self,
+        tools: Iterable[Tool[..., Any] | Callable[..., Any]] | Mapping[str, Tool[..., Any]] = (),
+    ) -> None:
+        items = tools.values() if isinstance(tools, Mapping) else tools
         built: dict[str, Tool[..., Any]] = {}
-        for item in tools:
+        for item in items:
             one = item if isinstance(item, Tool) else Tool(item)
             if one.name in built:
                 raise InputError(f"two tools are named {one.name!r}; tool names must be unique")

@@ -407,6 +407,15 @@ def test_toolset_wraps_plain_functions_and_keeps_order() -> None:
     assert repr(tools) == "Toolset(['alpha', 'beta', 'gamma'])"
 
 
+def test_toolset_from_a_toolset_reuses_its_tools() -> None:
+    def alpha() -> None: ...
+
+    first = Toolset([alpha])
+    second = Toolset(first)
+    assert second["alpha"] is first["alpha"]
+    assert second.to_wire() == first.to_wire()
+
+
 def test_toolset_rejects_duplicate_names() -> None:
     def alpha() -> None: ...
 
