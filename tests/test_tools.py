@@ -820,3 +820,37 @@ async def test_native_asyncio_cancel_of_the_caller_propagates(how_many: int) -> 
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
+
+
+# -- less common callables ----------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_parameter_names_that_clash_with_pydantic_attributes_work() -> None:
+    # The arguments validator is a TypedDict, not a BaseModel, so names such as ``json``
+    # or ``model_config`` shadow nothing (and raise no warning, which pytest makes an error).
+    def f(json: str, schema: int, model_name: str, model_config: str = "x") -> str:
+        return f"{json}{schema}{model_name}{model_config}"
+
+    t = Tool.from_function(f)
+    assert t.parameters["required"] == ["json", "schema", "model_name", "model_config"]
+    outcome = await run_one(t, {"json": "a", "schema": 1, "model_name": "m", "model_config": None})
+    assert outcome.output == "a1mx"
+
+
+@pytest.mark.anyio
+async def test_partial_and_async_callable_objects() -> None:
+    import functools
+
+    def scale(value: int, factor: int) -> int:
+        return value * factor
+
+    class Doubler:
+        async def __call__(self, value: int) -> int:
+            return value * 2
+
+    triple = Tool.from_function(functools.partial(scale, factor=3), name="triple")
+    doubler = Tool.from_function(Doubler(), name="double")
+    assert triple.parameters["required"] == ["value", "factor"]  # factor stays overridable
+    assert (await run_one(triple, {"value": 2, "factor": None})).output == "6"
+    assert (await run_one(doubler, {"value": 2})).output == "4"
