@@ -160,7 +160,7 @@ _PART_TAGS = frozenset(
 
 def _part_tag(value: Any) -> str:
     tag = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
-    return tag if tag in _PART_TAGS else "unknown"
+    return tag if isinstance(tag, str) and tag in _PART_TAGS else "unknown"
 
 
 Part = Annotated[
@@ -335,7 +335,7 @@ def _item_tag(value: Any) -> str:
             return "message"
     else:
         tag = getattr(value, "type", None)
-    return tag if tag in _ITEM_TAGS else "unknown"
+    return tag if isinstance(tag, str) and tag in _ITEM_TAGS else "unknown"
 
 
 Item = Annotated[
@@ -362,12 +362,17 @@ _BRANCH_NAMES = frozenset({"str", "int", "float", "bool", "none", "dict", "list"
 
 def _field_path(loc: tuple[int | str, ...], tags: frozenset[str]) -> list[str]:
     path = []
-    for i, segment in enumerate(loc):
+    after_tag = False
+    for segment in loc:
         text = str(segment)
         if "[" in text or text in _BRANCH_NAMES:
             continue
-        if isinstance(segment, str) and text in tags and (i == 0 or isinstance(loc[i - 1], int)):
-            continue  # a union tag right after the start or an index names a branch
+        # pydantic puts a union's tag right where the union sits; the segment after a tag
+        # is always a real field, even when it has the tag's name ("input_audio").
+        if not after_tag and isinstance(segment, str) and text in tags:
+            after_tag = True
+            continue
+        after_tag = False
         path.append(text)
     return path
 
@@ -394,11 +399,12 @@ def describe_validation_error(error: ValidationError, tags: frozenset[str]) -> s
     return f"field {where!r}: {'; '.join(messages)}"
 
 
-_ALL_TAGS = _ITEM_TAGS | _PART_TAGS | {"unknown"}
+ALL_TAGS = _ITEM_TAGS | _PART_TAGS | {"unknown"}
+"""The union tags of items and parts, which error messages leave out of field paths."""
 
 
 def _describe(error: ValidationError) -> str:
-    return describe_validation_error(error, _ALL_TAGS)
+    return describe_validation_error(error, ALL_TAGS)
 
 
 def _validate(data: Any, error_cls: type[Exception]) -> Item:
