@@ -205,13 +205,16 @@ def output_matches(items: Sequence[Item], start: int, output: Sequence[Item]) ->
     """
     if len(items) - start < len(output):
         return False
-    return all(_same_output_item(items[start + i], want) for i, want in enumerate(output))
+    for offset, want in enumerate(output, start):
+        if not _same_output_item(items[offset], want):
+            return False
+    return True
 
 
 # -- planner -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Plan:
     """What one request carries: the items from ``start`` on, after ``previous_response_id``.
 
@@ -249,7 +252,7 @@ class Plan:
         return self.start
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Remembered:
     response_id: str
     input_len: int
