@@ -12,7 +12,7 @@ and keeps everything it received so tests can assert the server's view of a conv
         assert emu.responses[-1].resolved_input[-1]["type"] == "function_call_output"
 
 The ``responses_emulator`` pytest fixture (``responses_client.emulator.pytest_plugin``)
-gives a running :class:`Emulator` per test. Needs the ``emulator`` extra (starlette, uvicorn).
+gives a running ``Emulator`` per test. Needs the ``emulator`` extra (starlette, uvicorn).
 """
 
 from __future__ import annotations

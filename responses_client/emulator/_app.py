@@ -55,7 +55,7 @@ Send = Callable[[Message], Awaitable[None]]
 ABORT_SCOPE_KEY = "responses_client.emulator.abort"
 """Scope key under which a server may put a callable that drops the connection abruptly.
 
-:class:`~responses_client.emulator.Emulator` sets it (uvicorn's transport ``abort``).
+``responses_client.emulator.Emulator`` sets it (uvicorn's transport ``abort``).
 Without it, a scripted drop ends an HTTP body without its last chunk by raising, and
 closes a WebSocket with code 1011.
 """
@@ -726,10 +726,10 @@ def create_app(
 
     Routes: ``POST /v1/responses`` (SSE when ``stream`` is true, else the JSON response)
     and WebSocket ``/v1/responses``. The app's ``state.emulator`` is its
-    :class:`EmulatorState` (records and stored responses).
+    ``EmulatorState`` (records and stored responses).
 
     Args:
-        model: Who answers; :class:`DefaultModel` when ``None``.
+        model: Who answers; ``DefaultModel`` when ``None``.
         api_keys: Accepted bearer keys; ``None`` accepts every request.
         connection_max_age: Seconds after which a WebSocket ``response.create`` gets the
             ``websocket_connection_limit_reached`` error and the connection closes.

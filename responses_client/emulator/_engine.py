@@ -2,7 +2,7 @@
 
 Nothing here touches a socket, a clock or the event loop. The server part (``_app``) feeds
 it a request body, the context a ``previous_response_id`` points at, the model's reply and
-the time, and gets back a :class:`Plan`: the ordered steps to put on the wire (events with
+the time, and gets back a ``Plan``: the ordered steps to put on the wire (events with
 their ``sequence_number`` already set, pauses, raw malformed frames, a drop, an error).
 
 Everything is plain JSON-ready dicts, written from the API's documented shapes, so the
@@ -70,7 +70,7 @@ class Drop:
     """Drop the connection abruptly right after event ``after`` (0-based) was sent.
 
     No terminal event follows; over WebSocket no close frame is sent, over HTTP the chunked
-    body is left unterminated (when served by :class:`Emulator`; see the how-to).
+    body is left unterminated (when served by ``Emulator``; see the how-to).
     """
 
     after: int
@@ -225,7 +225,7 @@ _STATUS_DEFAULTS: Mapping[int, tuple[str, str, str]] = {
 
 
 def status_error(reply: HttpStatus) -> WireError:
-    """The :class:`WireError` a scripted :class:`HttpStatus` stands for."""
+    """The ``WireError`` a scripted ``HttpStatus`` stands for."""
     default_type, default_code, default_message = _STATUS_DEFAULTS.get(
         reply.status,
         ("server_error" if reply.status >= 500 else "invalid_request_error", None, "Error."),
@@ -283,7 +283,9 @@ _ITEM_TYPES = ("message", "function_call", "function_call_output", "reasoning")
 
 def _supported(values: Sequence[str]) -> str:
     quoted = [f"'{v}'" for v in values]
-    return ", ".join(quoted[:-1]) + f", and {quoted[-1]}" if len(quoted) > 1 else quoted[0]
+    if len(quoted) <= 2:
+        return " and ".join(quoted)
+    return ", ".join(quoted[:-1]) + f", and {quoted[-1]}"
 
 
 def _invalid_value(value: object, supported: Sequence[str], param: str) -> WireError:
@@ -491,7 +493,7 @@ class Plan:
 
     Attributes:
         response_id: The ``resp_`` id.
-        steps: ``(kind, payload)`` tuples; see :data:`EVENT` and the other kinds.
+        steps: ``(kind, payload)`` tuples; see ``EVENT`` and the other kinds.
         delay: Seconds between consecutive events.
         resolved_input: The full input the model saw.
         final: The response object of the terminal event (``None`` when a fault cuts the
@@ -696,7 +698,7 @@ def plan_response(
     """Turn a validated request and the model's reply into the response's wire steps.
 
     Args:
-        body: The request (already checked by :func:`resolve_input`).
+        body: The request (already checked by ``resolve_input``).
         reply: What the model answers, with its faults.
         resolved_input: The full input the model saw.
         cached_tokens: Input tokens to report as cached (the carried-over context).

@@ -35,7 +35,7 @@ class ModelRequest:
 
 
 class Model(Protocol):
-    """Anything that answers a :class:`ModelRequest` with a reply (or an HTTP status)."""
+    """Anything that answers a ``ModelRequest`` with a reply (or an HTTP status)."""
 
     def reply(self, request: ModelRequest) -> Reply | HttpStatus:
         """Decide the next response."""
@@ -43,7 +43,7 @@ class Model(Protocol):
 
 
 class ScriptExhausted(RuntimeError):
-    """A :class:`ScriptedModel` with no ``then`` model ran out of replies."""
+    """A ``ScriptedModel`` with no ``then`` model ran out of replies."""
 
 
 def _message_text(item: Mapping[str, Any]) -> str:
@@ -177,7 +177,7 @@ class DefaultModel:
 class ScriptedModel:
     """A queue of planned replies, consumed one per response, for tests.
 
-    Each entry is a :class:`Reply`, an :class:`HttpStatus` (an error answer before any
+    Each entry is a ``Reply``, an ``HttpStatus`` (an error answer before any
     event; the next entry serves the retry), or a plain string (a text reply).
 
     When the queue is empty the ``then`` model answers; without one (the default) the

@@ -55,13 +55,13 @@ class Emulator:
         assert emu.responses[-1].resolved_input[-1]["content"] == "Hi"
     ```
 
-    Everything received is kept: :attr:`http_requests`, :attr:`connections` (every
-    WebSocket frame, per connection) and :attr:`responses` (the resolved input the model
+    Everything received is kept: ``http_requests``, ``connections`` (every
+    WebSocket frame, per connection) and ``responses`` (the resolved input the model
     saw, and the output).
 
     Args:
-        model: Who answers: a :class:`ScriptedModel`, your own :class:`Model`, or ``None``
-            for the :class:`DefaultModel`.
+        model: Who answers: a ``ScriptedModel``, your own ``Model``, or ``None``
+            for the ``DefaultModel``.
         api_keys: Accepted bearer keys; ``None`` (the default) accepts any request.
         connection_max_age: Seconds a WebSocket connection may start responses; after it a
             ``response.create`` gets ``websocket_connection_limit_reached`` and the
@@ -119,8 +119,12 @@ class Emulator:
 
     @property
     def model(self) -> Model:
-        """The model answering (the script, when one was given)."""
+        """The model answering (the script, when one was given); assignable at any time."""
         return self.state.model
+
+    @model.setter
+    def model(self, model: Model) -> None:
+        self.state.model = model
 
     @property
     def http_requests(self) -> list[HttpRequestRecord]:
@@ -206,7 +210,7 @@ class Emulator:
     def start_in_thread(self) -> None:
         """Serve from a background thread with its own event loop (for sync code).
 
-        Returns once connections are accepted; call :meth:`stop_thread` to end it.
+        Returns once connections are accepted; call ``stop_thread`` to end it.
         """
         ready = threading.Event()
         failure: list[BaseException] = []
@@ -233,7 +237,7 @@ class Emulator:
             raise failure[0]
 
     def stop_thread(self) -> None:
-        """Stop a server started with :meth:`start_in_thread` and join its thread."""
+        """Stop a server started with ``start_in_thread`` and join its thread."""
         loop, thread = self._thread_loop, self._thread
         if loop is None or thread is None:
             return
@@ -256,7 +260,7 @@ def serve(
     Args:
         host: Interface to bind.
         port: Port to bind (0 picks a free one).
-        model: Who answers; the :class:`DefaultModel` when ``None``.
+        model: Who answers; the ``DefaultModel`` when ``None``.
         api_keys: Accepted bearer keys; ``None`` accepts any request.
         connection_max_age: WebSocket connection age limit in seconds, or ``None``.
         on_ready: Called with ``(host, port)`` once connections are accepted, e.g. to
