@@ -156,6 +156,20 @@ class EmulatorState:
         self.http_requests: list[HttpRequestRecord] = []
         self.connections: list[ConnectionRecord] = []
         self.responses: list[ResponseRecord] = []
+        # Open WebSocket connections: how to cut each one (see drop_connections).
+        self._live: dict[int, Callable[[], None]] = {}
+
+    def drop_connections(self) -> int:
+        """Cut every open WebSocket connection now, as a network failure would.
+
+        Under ``Emulator`` the connections are aborted (no close frame); elsewhere their
+        handlers stop and the server closes them. Returns how many were cut.
+        """
+        live = list(self._live.values())
+        self._live.clear()
+        for cut in live:
+            cut()
+        return len(live)
 
     def authorized(self, headers: Mapping[str, str]) -> bool:
         """Whether the request carries one of the accepted bearer keys."""
@@ -282,8 +296,16 @@ class _HttpEndpoint:
     def __init__(self, state: EmulatorState) -> None:
         self.state = state
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send_raw: Send) -> None:
         state = self.state
+        request_id = state.ids.request().encode()
+
+        async def send(message: Message) -> None:
+            # Every answer carries an x-request-id, as the API's do.
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id)]
+            await send_raw(message)
+
         chunks = []
         while True:
             message = await receive()
@@ -345,7 +367,6 @@ class _HttpEndpoint:
                 "headers": [
                     (b"content-type", b"text/event-stream; charset=utf-8"),
                     (b"cache-control", b"no-cache"),
-                    (b"x-request-id", f"req_{plan.response_id[5:37]}".encode()),
                 ],
             }
         )
@@ -484,6 +505,7 @@ class _Connection:
         self.cache: dict[str, Context] = {}
         self.current: str | None = None
         self.cancel: str | None = None
+        self.cancelled = anyio.Event()
         self.urgent: list[str] = []
 
 
@@ -506,6 +528,7 @@ class _WebSocketEndpoint:
         jobs_in, jobs_out = anyio.create_memory_object_stream[Any](64)
         try:
             async with anyio.create_task_group() as group:
+                state._live[record.index] = scope.get(ABORT_SCOPE_KEY) or group.cancel_scope.cancel
                 group.start_soon(
                     self._sender, scope, send, conn, jobs_out, record, group.cancel_scope
                 )
@@ -513,6 +536,7 @@ class _WebSocketEndpoint:
                     await self._receiver(receive, conn, jobs_in, record)
                 group.cancel_scope.cancel()
         finally:
+            state._live.pop(record.index, None)
             record.closed = True
 
     async def _deny(self, scope: Scope, send: Send) -> None:
@@ -563,6 +587,7 @@ class _WebSocketEndpoint:
                 target = frame.get("response_id")
                 if target is not None and target == conn.current:
                     conn.cancel = target
+                    conn.cancelled.set()
                 else:
                     self._urgent(
                         conn,
@@ -646,6 +671,7 @@ class _WebSocketEndpoint:
         plan = decided
         response = state.record(plan, frame, "websocket", record.index)
         conn.current = plan.response_id
+        conn.cancelled = anyio.Event()
         delay = plan.delay
         first = True
         try:
@@ -661,14 +687,14 @@ class _WebSocketEndpoint:
                     return False
                 if kind == EVENT or kind == RAW:
                     if delay and not first:
-                        await anyio.sleep(delay)
+                        await _pause(conn, delay)
                     elif sent & 15 == 15:
                         # Let a response.cancel in: without delays nothing else yields.
                         await anyio.lowlevel.checkpoint()
                     first = False
                     await _text(send, _dumps(payload) if kind == EVENT else payload)
                 elif kind == PAUSE:
-                    await anyio.sleep(payload)
+                    await _pause(conn, payload)
                 elif kind == ERROR:
                     error, sequence = payload
                     event = error.ws_event()
@@ -690,6 +716,12 @@ class _WebSocketEndpoint:
         finally:
             conn.current = None
             conn.cancel = None
+
+
+async def _pause(conn: _Connection, seconds: float) -> None:
+    """Wait, but no longer than until a ``response.cancel`` arrives."""
+    with anyio.move_on_after(seconds):
+        await conn.cancelled.wait()
 
 
 def _invalid_type_error(kind: object) -> WireError:

@@ -268,6 +268,10 @@ class Ids:
         """A new ``fc_`` item id."""
         return "fc_" + self._digest()[:48]
 
+    def request(self) -> str:
+        """A new ``req_`` id for the ``x-request-id`` header."""
+        return "req_" + self._digest()[:32]
+
     def call(self) -> str:
         """A new ``call_`` id for a function call."""
         return "call_" + self._digest()[:24]

@@ -141,6 +141,14 @@ class Emulator:
         """Every response started, with the resolved input the model saw and its output."""
         return self.state.responses
 
+    def drop_connections(self) -> int:
+        """Abort every open WebSocket connection now (no close frame), like a network fault.
+
+        Returns:
+            How many connections were cut.
+        """
+        return self.state.drop_connections()
+
     # -- running in this loop ---------------------------------------------------------
 
     async def start(self) -> None:
@@ -158,6 +166,8 @@ class Emulator:
             log_level="warning",
             access_log=False,
             ws_ping_interval=None,
+            # Loopback gains nothing from compression; it would only cost CPU per frame.
+            ws_per_message_deflate=False,
             timeout_graceful_shutdown=1,
         )
         config.load()

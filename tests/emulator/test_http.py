@@ -162,6 +162,9 @@ async def test_http_status_replies_come_before_a_later_success(http: httpx.Async
         unavailable = await http.post(url, json=body(stream=True))
         success = await http.post(url, json=body(stream=True))
     assert limited.status_code == 429
+    assert limited.headers["x-request-id"].startswith("req_")
+    assert success.headers["x-request-id"].startswith("req_")
+    assert success.headers["x-request-id"] != limited.headers["x-request-id"]
     assert limited.headers["retry-after"] == "1"
     assert limited.json()["error"]["code"] == "rate_limit_exceeded"
     assert unavailable.status_code == 503

@@ -160,6 +160,23 @@ async def test_cancel_ends_with_incomplete_cancelled_response() -> None:
     assert after[-1]["type"] == "response.completed"
 
 
+async def test_cancel_cuts_a_pause_short() -> None:
+    # Without an immediate cancel this test would wait the full minute.
+    reply = Reply(text="a b c", faults=[Pause(at=4, seconds=60)])
+    async with Emulator(ScriptedModel([reply])) as emu:
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(create())
+            first = [json.loads(await ws.recv()) for _ in range(4)]
+            response_id = first[0]["response"]["id"]
+            await ws.send(json.dumps({"type": "response.cancel", "response_id": response_id}))
+            with anyio.fail_after(5):
+                (ending,) = await ws_until_terminal(ws)
+    assert ending["type"] == "response.incomplete"
+    assert ending["sequence_number"] == 4
+    assert ending["response"]["status"] == "cancelled"
+    assert ending["response"]["output"] == []
+
+
 async def test_cancel_of_unknown_or_finished_response_is_a_harmless_error() -> None:
     async with Emulator(ScriptedModel(["one", "two"])) as emu:
         async with connect(emu.websocket_url) as ws:
@@ -262,6 +279,24 @@ async def test_drop_after_event_k_closes_without_a_close_frame() -> None:
     assert [e["sequence_number"] for e in received] == [0, 1, 2, 3]
     assert caught.value.rcvd is None  # abrupt: no close frame came
     assert emu.responses[0].status == "dropped"
+
+
+async def test_drop_connections_between_turns_forgets_the_cache() -> None:
+    async with Emulator(ScriptedModel(["one", "two"])) as emu:
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(create())
+            first = (await ws_until_terminal(ws))[-1]["response"]
+            assert emu.drop_connections() == 1
+            with pytest.raises(websockets.ConnectionClosedError) as caught:
+                await ws.recv()
+            assert caught.value.rcvd is None
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(create(previous_response_id=first["id"]))
+            (error,) = await ws_until_terminal(ws)
+            await ws.send(create())
+            assert (await ws_until_terminal(ws))[-1]["type"] == "response.completed"
+    assert error["error"]["code"] == "previous_response_not_found"
+    assert emu.connections[0].closed
 
 
 async def test_malformed_frame_then_the_stream_goes_on() -> None:
