@@ -1,0 +1,672 @@
+"""``Conversation``: the items of a dialogue, and the turns that extend them.
+
+The only stateful orchestrator. A turn runs as one async generator:
+
+    plan (planner) -> body (request) -> events (transport) -> fold (turn)
+        -> tool calls (tools) -> outputs appended -> next round, until a response has no calls
+
+History rules (see docs/concepts/turns.md):
+
+- The caller's input is appended when the turn starts and stays, whatever happens next.
+- A round is appended only when it is finished: its response completed and, when it asked for
+  tools, every call has its output. Then each completed response's output is in the history
+  exactly once, and nothing of a failed, incomplete, cancelled or retried attempt is.
+- One turn at a time. A turn that starts while an earlier stream is parked (abandoned after a
+  ``break``, nobody iterating it) closes that stream first, which cancels its response; a turn
+  that starts while another task is iterating waits for it to end.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass, field, replace
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal
+
+import anyio
+
+from ._exceptions import (
+    APIConnectionError,
+    ConnectionClosed,
+    InputError,
+    ResponsesError,
+    RetryAfterOutputError,
+    ToolError,
+)
+from ._items import FunctionCallOutput, Item, Message, items_from_message, parse_item
+from ._planner import DigestChain, Planner
+from ._request import RequestSettings, build_body, redact_body
+from ._tools import Tool, Toolset, run_tool_calls
+from ._transports.base import Transport
+from ._turn import Ending, ResponseFold, TurnResult, TurnStats, add_usage
+from .events import Event, RetryEvent, ToolResultEvent, Usage
+
+if TYPE_CHECKING:
+    from ._client import Client
+
+__all__ = ["Conversation", "TurnStream"]
+
+logger = logging.getLogger("responses_client")
+
+InputLike = str | Item | Mapping[str, Any] | Sequence[str | Item | Mapping[str, Any]] | None
+"""What ``stream()`` / ``send()`` accept: text (a user message), an item, a chat-style or
+Responses-style dict, or a list of those. ``None`` runs a turn on the history as it is."""
+
+_JSON_VERSION = 1
+
+
+def coerce_items(value: InputLike) -> list[Item]:
+    """Turn what a caller passed as input into items (``[]`` for ``None``).
+
+    Raises:
+        InputError: a dict fits no rule, or a value is of an unsupported type.
+    """
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [Message.user(value)]
+    if isinstance(value, Mapping):
+        return items_from_message(value)
+    if isinstance(value, Sequence):
+        items: list[Item] = []
+        for element in value:
+            if isinstance(element, str):
+                items.append(Message.user(element))
+            elif isinstance(element, Mapping):
+                items.extend(items_from_message(element))
+            elif _is_item(element):
+                items.append(element)
+            else:
+                raise InputError(f"cannot use {type(element).__name__} as conversation input")
+        return items
+    if _is_item(value):
+        return [value]
+    raise InputError(f"cannot use {type(value).__name__} as conversation input")
+
+
+def _is_item(value: object) -> bool:
+    return hasattr(value, "to_wire") and hasattr(value, "digest")
+
+
+@dataclass
+class _TurnCounters:
+    started: float
+    first_output: float | None = None
+    items_sent: int = 0
+    items_held: int = 0
+    bytes_sent: int = 0
+    retries: int = 0
+    rounds: int = 0
+    usage: Usage | None = None
+    appended: list[Item] = field(default_factory=list)
+
+
+@dataclass
+class _Round:
+    fold: ResponseFold = field(default_factory=ResponseFold)
+
+
+class TurnStream:
+    """The events of one turn: an async iterator that is also an async context manager.
+
+    ``async for event in convo.stream(...)`` runs the turn; ``async with convo.stream(...) as
+    events`` also closes it (cancelling the response in flight) when the block is left early.
+    After the iteration ends, ``result`` holds the ``TurnResult``.
+    """
+
+    def __init__(self, conversation: Conversation, input: InputLike) -> None:
+        self._conversation = conversation
+        self._generator = conversation._run_turn(self, coerce_items(input))
+        self._pulling = False
+        self._result: TurnResult | None = None
+        self._finished = anyio.Event()
+        self._interrupted = False
+        self._tool_scope: anyio.CancelScope | None = None
+
+    def __aiter__(self) -> TurnStream:
+        return self
+
+    async def __anext__(self) -> Event:
+        self._pulling = True
+        try:
+            return await self._generator.__anext__()
+        finally:
+            self._pulling = False
+
+    async def aclose(self) -> None:
+        """Stop the turn now; a response in flight is cancelled on the server."""
+        await self._generator.aclose()
+        self._finish()
+
+    async def __aenter__(self) -> TurnStream:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    @property
+    def finished(self) -> bool:
+        """Whether the turn has ended (completed, failed, interrupted or closed)."""
+        return self._finished.is_set()
+
+    @property
+    def result(self) -> TurnResult:
+        """The turn's result, once the iteration has ended.
+
+        Raises:
+            ResponsesError: the turn has not ended, or ended with an error or was closed.
+        """
+        if self._result is None:
+            raise ResponsesError("the turn has no result: it has not completed")
+        return self._result
+
+    def _finish(self, result: TurnResult | None = None) -> None:
+        if result is not None:
+            self._result = result
+        self._finished.set()
+
+
+class Conversation:
+    """A dialogue with a model: its items, its settings, and the turns that extend it.
+
+    Make one with ``Client.conversation(...)``. Only one turn runs at a time; many
+    conversations can run concurrently in one process.
+    """
+
+    def __init__(
+        self,
+        *,
+        transport: Transport,
+        settings: RequestSettings,
+        tools: Toolset,
+        items: Iterable[Item] = (),
+        max_tool_rounds: int = 10,
+        max_retries: int = 2,
+        retry_after_output: bool = True,
+        clock: Callable[[], float] = time.perf_counter,
+        client: Client | None = None,
+    ) -> None:
+        """Create a conversation; prefer ``Client.conversation()``, which fills these in."""
+        if max_tool_rounds < 1:
+            raise InputError("max_tool_rounds must be at least 1")
+        self._transport = transport
+        self._settings = settings
+        self._tools = tools
+        self._items: list[Item] = []
+        self._chain = DigestChain()
+        self._planner = Planner()
+        self._max_tool_rounds = max_tool_rounds
+        self._max_retries = max_retries
+        self._retry_after_output = retry_after_output
+        self._clock = clock
+        self._client = client
+        self._current: TurnStream | None = None
+        self._closed = False
+        self._context_key = self._settings_digest()
+        self._append(list(items))
+
+    def __repr__(self) -> str:
+        return (
+            f"<Conversation model={self._settings.model!r} items={len(self._items)} "
+            f"transport={self._transport.name!r}>"
+        )
+
+    # -- the history ----------------------------------------------------------------
+
+    @property
+    def items(self) -> tuple[Item, ...]:
+        """The history, oldest first. Items are immutable; edit with the methods below."""
+        return tuple(self._items)
+
+    @property
+    def model(self) -> str:
+        """The model every turn asks for."""
+        return self._settings.model
+
+    @property
+    def instructions(self) -> str | None:
+        """The system instructions sent with every request."""
+        return self._settings.instructions
+
+    @instructions.setter
+    def instructions(self, value: str | None) -> None:
+        self._settings = replace(self._settings, instructions=value)
+        self._context_key = self._settings_digest()
+
+    @property
+    def tools(self) -> Toolset:
+        """The tools the model may call."""
+        return self._tools
+
+    def add_user(self, content: str | Sequence[Any]) -> Message:
+        """Append a user message (text, or a list of content parts) and return it."""
+        (item,) = coerce_items({"role": "user", "content": content})
+        self._append([item])
+        assert isinstance(item, Message)
+        return item
+
+    def add_message(self, message: Mapping[str, Any] | Item) -> list[Item]:
+        """Append a chat-style or Responses-style dict, or an item; return what was appended.
+
+        Raises:
+            InputError: the dict fits no rule.
+        """
+        items = coerce_items(message)
+        self._append(items)
+        return items
+
+    def add_items(self, items: Iterable[Item | Mapping[str, Any]]) -> None:
+        """Append several items or dicts at once."""
+        self._append(coerce_items(list(items)))
+
+    def replace_item(self, index: int, item: Item | Mapping[str, Any]) -> None:
+        """Replace the item at ``index``; the next turn resends the full context."""
+        (new,) = coerce_items([item])
+        self._edit(index, [new], 1)
+
+    def remove_items(self, start: int, stop: int | None = None) -> None:
+        """Remove ``items[start:stop]``; the next turn resends the full context."""
+        count = (len(self._items) if stop is None else stop) - start
+        self._edit(start, [], max(count, 0))
+
+    def clear(self) -> None:
+        """Forget the whole history."""
+        self._edit(0, [], len(self._items))
+
+    def to_input(self) -> list[dict[str, Any]]:
+        """The full ``input`` list a request would carry now (wire dicts)."""
+        return [item.to_wire() for item in self._items]
+
+    def _append(self, items: Sequence[Item]) -> None:
+        for item in items:
+            self._items.append(item)
+            self._chain.append(item)
+
+    def _edit(self, index: int, new: list[Item], count: int) -> None:
+        self._check_idle()
+        if index < 0:
+            index += len(self._items)
+        if not 0 <= index <= len(self._items):
+            raise InputError(f"index {index} is outside the history ({len(self._items)} items)")
+        self._items[index : index + count] = new
+        self._chain.truncate(index)
+        for item in self._items[index:]:
+            self._chain.append(item)
+        self._planner.forget("history edited")
+
+    def _check_idle(self) -> None:
+        if self._current is not None and not self._current.finished:
+            raise InputError("the history cannot be edited while a turn is running")
+
+    def _settings_digest(self) -> bytes:
+        settings = self._settings
+        key = json.dumps(
+            [settings.model, settings.instructions, [t for t in settings.tools]],
+            sort_keys=True,
+            default=str,
+        )
+        return hashlib.sha256(key.encode()).digest()
+
+    # -- turns --------------------------------------------------------------------
+
+    def stream(self, input: InputLike = None) -> TurnStream:
+        """Run a turn and yield its events as they arrive.
+
+        Args:
+            input: New input for this turn (text, items, dicts, or a list of them); ``None``
+                runs a turn on the history as it is. It is appended when iteration starts.
+
+        Returns:
+            A ``TurnStream``: iterate it with ``async for``, ideally inside ``async with`` so
+            that leaving early cancels the response at once. Its ``result`` holds the
+            ``TurnResult`` once the iteration ends.
+        """
+        if self._closed:
+            raise ResponsesError("the conversation is closed")
+        return TurnStream(self, input)
+
+    async def send(self, input: InputLike = None) -> TurnResult:
+        """Run a turn without streaming and return its result (same logic as ``stream``).
+
+        Raises:
+            ResponseFailedError: the server failed the response.
+            APIStatusError: the server answered with an HTTP error.
+            TransportError: the connection failed and retries did not help.
+            ProtocolError: the server sent malformed data.
+            ToolError: the tool loop ran more than ``max_tool_rounds`` rounds.
+        """
+        async with self.stream(input) as events:
+            async for _ in events:
+                pass
+        return events.result
+
+    async def interrupt(self) -> None:
+        """Stop the running turn, from any task (for example when the user barges in).
+
+        The response in flight is cancelled on the server and running tools are cancelled;
+        the stream ends and its result has status ``"interrupted"``. Does nothing when no
+        turn runs.
+        """
+        current = self._current
+        if current is None or current.finished:
+            return
+        current._interrupted = True
+        if current._tool_scope is not None:
+            current._tool_scope.cancel()
+        await self._transport.cancel()
+
+    async def _begin(self, stream: TurnStream) -> None:
+        while self._current is not None and not self._current.finished:
+            previous = self._current
+            if previous._pulling:
+                await previous._finished.wait()
+            else:
+                logger.debug("closing an abandoned turn before starting a new one")
+                await previous.aclose()
+        self._current = stream
+
+    async def _run_turn(
+        self, stream: TurnStream, new_items: list[Item]
+    ) -> AsyncGenerator[Event, None]:
+        await self._begin(stream)
+        counters = _TurnCounters(started=self._clock())
+        try:
+            self._append(new_items)
+            tool_rounds = 0
+            while True:
+                round_ = _Round()
+                async for event in self._respond(stream, round_, counters):
+                    yield event
+                fold = round_.fold
+                if fold.ending is None or stream._interrupted:
+                    stream._finish(self._result("interrupted", fold, counters))
+                    return
+                if fold.ending is Ending.INCOMPLETE:
+                    self._planner.forget("response incomplete")
+                    reason = fold.response.incomplete_details if fold.response else None
+                    stream._finish(
+                        self._result(
+                            "incomplete",
+                            fold,
+                            counters,
+                            incomplete_reason=getattr(reason, "reason", None),
+                        )
+                    )
+                    return
+                if fold.ending is not Ending.COMPLETED:
+                    self._planner.forget(f"response {fold.ending.value}")
+                    raise fold.failure()
+                output = fold.output
+                calls = fold.function_calls()
+                if not calls:
+                    self._keep_round(fold, output, counters)
+                    stream._finish(self._result("completed", fold, counters))
+                    return
+                tool_rounds += 1
+                if tool_rounds > self._max_tool_rounds:
+                    self._planner.forget("tool loop stopped")
+                    raise ToolError(
+                        f"the model asked for tools in more than {self._max_tool_rounds} rounds "
+                        "in one turn (max_tool_rounds); the last calls were not run"
+                    )
+                with anyio.CancelScope() as scope:
+                    stream._tool_scope = scope
+                    outcomes = await run_tool_calls(calls, self._tools)
+                stream._tool_scope = None
+                if scope.cancelled_caught or stream._interrupted:
+                    stream._finish(self._result("interrupted", fold, counters))
+                    return
+                for outcome in outcomes:
+                    yield ToolResultEvent(
+                        type="client.tool.result",
+                        call_id=outcome.call_id,
+                        name=outcome.name,
+                        arguments=outcome.arguments,
+                        output=outcome.output,
+                        error=outcome.error,
+                    )
+                outputs = [FunctionCallOutput(call_id=o.call_id, output=o.output) for o in outcomes]
+                self._keep_round(fold, [*output, *outputs], counters)
+        finally:
+            stream._finish()
+
+    async def _respond(
+        self, stream: TurnStream, round_: _Round, counters: _TurnCounters
+    ) -> AsyncGenerator[Event, None]:
+        """One round: send, yield the events, retry with full context where that is safe.
+
+        On return ``round_.fold`` holds the last attempt's fold; its ending is ``None`` when
+        the stream was interrupted.
+        """
+        attempt = 1
+        yielded = False
+        full_context = False
+        while True:
+            body = self._body(counters, full_context=full_context)
+            sent_before = self._transport.bytes_sent
+            fold = round_.fold = ResponseFold()
+            failure: Exception
+            try:
+                async with aclosing(self._transport.stream(body)) as events:
+                    async for event in events:
+                        fold.apply(event)
+                        if fold.ending is Ending.ERROR:
+                            break
+                        if fold.first_output and counters.first_output is None:
+                            counters.first_output = self._clock()
+                        yielded = True
+                        yield event
+                        if stream._interrupted:
+                            return
+            except (APIConnectionError, ConnectionClosed) as exc:
+                if stream._interrupted:
+                    return
+                reason, failure = "connection_dropped", exc
+            else:
+                reason_code = fold.retry_reason()
+                if reason_code is None:
+                    return
+                reason, failure = reason_code, fold.failure()
+            finally:
+                counters.bytes_sent += self._transport.bytes_sent - sent_before
+            self._planner.forget(reason)
+            full_context = True
+            if attempt > self._max_retries:
+                raise failure
+            attempt += 1
+            counters.retries += 1
+            logger.info("retrying with full context after %s (attempt %d)", reason, attempt)
+            if yielded:
+                if not self._retry_after_output:
+                    raise RetryAfterOutputError(
+                        f"{reason} after output had reached the caller; "
+                        "retry_after_output is off"
+                    ) from failure
+                yield RetryEvent(type="client.retry", attempt=attempt, reason=reason)
+
+    def _body(self, counters: _TurnCounters, *, full_context: bool) -> dict[str, Any]:
+        items = self._items
+        previous_id: str | None = None
+        start = 0
+        incremental = self._transport.keeps_responses or self._settings.store
+        if incremental and not full_context:
+            plan = self._planner.plan(
+                items, self._chain, epoch=self._transport.epoch, context_key=self._context_key
+            )
+            previous_id, start = plan.previous_response_id, plan.start
+            logger.debug(
+                "context plan: %s (%d of %d items sent)", plan.reason, len(items) - start, len(items)
+            )
+        body = build_body(
+            self._settings,
+            [item.to_wire() for item in items[start:]],
+            previous_response_id=previous_id,
+        )
+        counters.items_sent += len(body["input"])
+        counters.items_held += start
+        counters.rounds += 1
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("request body: %s", json.dumps(redact_body(body), default=str)[:4000])
+        return body
+
+    def _keep_round(self, fold: ResponseFold, items: list[Item], counters: _TurnCounters) -> None:
+        """Append a finished round and remember its response for the next plan."""
+        input_len = len(self._items)
+        if fold.response_id is not None and input_len > 0:
+            self._planner.record(
+                fold.response_id,
+                input_len=input_len,
+                chain=self._chain,
+                output=fold.output,
+                epoch=self._transport.epoch,
+                context_key=self._context_key,
+            )
+        else:
+            # The request carried the instructions as a developer message (empty history):
+            # the server's context is not our history, so the next turn sends it all.
+            self._planner.forget("no history before the response")
+        self._append(items)
+        counters.appended.extend(items)
+        counters.usage = add_usage(counters.usage, fold.usage)
+
+    def _result(
+        self,
+        status: Literal["completed", "incomplete", "interrupted"],
+        fold: ResponseFold,
+        counters: _TurnCounters,
+        *,
+        incomplete_reason: str | None = None,
+    ) -> TurnResult:
+        if status != "completed":
+            counters.usage = add_usage(counters.usage, fold.usage)
+        now = self._clock()
+        text = _text_of(fold.output) if status == "completed" else fold.streamed_text
+        return TurnResult(
+            status=status,
+            text=text,
+            output=tuple(counters.appended),
+            response_id=fold.response_id,
+            usage=counters.usage,
+            incomplete_reason=incomplete_reason,
+            stats=TurnStats(
+                time_to_first_token=(
+                    None
+                    if counters.first_output is None
+                    else counters.first_output - counters.started
+                ),
+                duration=now - counters.started,
+                rounds=counters.rounds,
+                items_sent=counters.items_sent,
+                items_held=counters.items_held,
+                bytes_sent=counters.bytes_sent,
+                retries=counters.retries,
+            ),
+        )
+
+    # -- persistence and life ----------------------------------------------------------
+
+    def to_json(self) -> dict[str, Any]:
+        """The items and settings as JSON-ready data (no connection state, no tool code).
+
+        ``Conversation.from_json(client, data, tools=...)`` rebuilds it, in this process or
+        another one.
+        """
+        settings = self._settings
+        return {
+            "version": _JSON_VERSION,
+            "model": settings.model,
+            "instructions": settings.instructions,
+            "temperature": settings.temperature,
+            "top_p": settings.top_p,
+            "max_output_tokens": settings.max_output_tokens,
+            "service_tier": settings.service_tier,
+            "store": settings.store,
+            "extra": dict(settings.extra),
+            "tools": [tool.name for tool in self._tools.values()],
+            "items": self.to_input(),
+        }
+
+    @classmethod
+    def from_json(
+        cls,
+        client: Client,
+        data: Mapping[str, Any],
+        *,
+        tools: Iterable[Tool | Callable[..., Any]] = (),
+        transport: Literal["sse", "websocket"] | Transport | None = None,
+    ) -> Conversation:
+        """Rebuild a conversation saved with ``to_json()``.
+
+        Args:
+            client: The client the conversation will use.
+            data: What ``to_json()`` returned (possibly through ``json.dumps``/``loads``).
+            tools: The tools again (code is not saved); every tool name the saved
+                conversation had must be among them.
+            transport: The transport; the client's default when ``None``.
+
+        Raises:
+            InputError: the data is not a saved conversation, or a tool is missing.
+        """
+        if not isinstance(data, Mapping) or data.get("version") != _JSON_VERSION:
+            raise InputError("not a saved conversation (expected to_json() data, version 1)")
+        toolset = Toolset(tools)
+        missing = [name for name in data.get("tools", []) if name not in toolset]
+        if missing:
+            raise InputError(f"the saved conversation used tools that were not given: {missing}")
+        try:
+            items = [parse_item(raw) for raw in data["items"]]
+        except ResponsesError as exc:
+            raise InputError(f"a saved item is malformed: {exc}") from exc
+        return client.conversation(
+            model=data["model"],
+            instructions=data.get("instructions"),
+            tools=list(toolset.values()),
+            transport=transport,
+            temperature=data.get("temperature"),
+            top_p=data.get("top_p"),
+            max_output_tokens=data.get("max_output_tokens"),
+            service_tier=data.get("service_tier"),
+            store=bool(data.get("store", False)),
+            extra=data.get("extra") or None,
+            items=items,
+        )
+
+    async def aclose(self) -> None:
+        """End a running turn and close the conversation's connection; idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._current is not None and not self._current.finished:
+            await self._current.aclose()
+        await self._transport.aclose()
+        if self._client is not None:
+            self._client._forget(self)
+
+    async def __aenter__(self) -> Conversation:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+def _text_of(items: Sequence[Item]) -> str:
+    return "".join(
+        item.text for item in items if isinstance(item, Message) and item.role == "assistant"
+    )
+
+

@@ -1,0 +1,1 @@
+"""Transports move request bodies out and typed events back; see ``base.Transport``."""

@@ -1,0 +1,75 @@
+"""The one seam between the turn loop and the network.
+
+A transport sends one response request at a time and yields the server's events for it,
+already parsed. It owns connection life (connect, reconnect, close) and how a response in
+flight is cancelled; it knows nothing of conversations, tools or retries with a new body.
+
+Contract for ``stream(body)``:
+
+- ``body`` is the request body without transport keys (no ``stream``, no ``type``): the
+  transport adds what its wire needs.
+- It yields every event of the response, the terminal one included
+  (``response.completed`` / ``response.failed`` / ``response.incomplete``, or an ``error``
+  event), then stops. Nothing of the next response is ever read.
+- It raises ``APIStatusError`` for HTTP error answers, ``APIConnectionError`` /
+  ``ConnectionClosed`` when the connection fails or drops, and ``RemoteProtocolError`` for
+  malformed data. After any of these the transport is still usable: the next ``stream()``
+  reconnects if it must (and ``epoch`` then changes).
+- Closing the iterator before the terminal event (``aclose()``, ``break`` then ``aclose()``,
+  task cancellation) cancels the response on the server. ``cancel()`` does the same from
+  another task and makes the iterator stop promptly. Either way, the transport makes sure no
+  event of the cancelled response reaches a later ``stream()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, Protocol
+
+from ..events import ServerEvent
+
+__all__ = ["Transport"]
+
+
+class Transport(Protocol):
+    """What the conversation needs from a way of reaching the server."""
+
+    @property
+    def name(self) -> str:
+        """A short name for logs and stats: ``"sse"`` or ``"websocket"``."""
+        ...
+
+    @property
+    def keeps_responses(self) -> bool:
+        """Whether ``previous_response_id`` resolves without ``store=true``.
+
+        True for the WebSocket transport, whose server keeps a connection-local cache of the
+        responses it produced; False over HTTP, where only stored responses can be referred to.
+        """
+        ...
+
+    @property
+    def epoch(self) -> int:
+        """A number that changes whenever the server may have forgotten earlier responses.
+
+        The WebSocket transport bumps it on every new connection; a response remembered in an
+        older epoch must not be referred to.
+        """
+        ...
+
+    @property
+    def bytes_sent(self) -> int:
+        """Bytes of request bodies written so far (for stats and benchmarks)."""
+        ...
+
+    def stream(self, body: Mapping[str, Any]) -> AsyncIterator[ServerEvent]:
+        """Send one response request and yield its events; see the module docstring."""
+        ...
+
+    async def cancel(self) -> None:
+        """Cancel the response in flight, if any; idempotent, safe from another task."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close connections for good; idempotent."""
+        ...

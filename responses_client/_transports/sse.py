@@ -1,0 +1,189 @@
+"""Server-sent events over HTTP: ``POST {base_url}/responses`` with ``"stream": true``.
+
+A thin pump: bytes from httpx go into the pure ``SSEDecoder``; each message's data goes to
+``parse_event``; the events go to the caller. What it decides itself is only what HTTP
+decides: status codes, retries before the first event, and closing the stream.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any
+
+import anyio
+import httpx
+
+from .._config import Config
+from .._exceptions import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    RemoteProtocolError,
+    status_error,
+)
+from .._retry import RetryPolicy, is_retryable_status, retry_after
+from .._sse import SSEDecoder, SSEMessage
+from ..events import TERMINAL_TYPES, ServerEvent, parse_event
+
+__all__ = ["SSETransport"]
+
+logger = logging.getLogger("responses_client.sse")
+
+_DONE = "[DONE]"
+
+
+class SSETransport:
+    """One HTTP request per response, sharing the client's connection pool.
+
+    Over HTTP the server can refer to earlier responses only when they were stored
+    (``store=true``), so ``keeps_responses`` is False and ``epoch`` never changes.
+    """
+
+    name = "sse"
+    keeps_responses = False
+    epoch = 0
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        config: Config,
+        *,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+    ) -> None:
+        """Create the transport.
+
+        Args:
+            http: The client's httpx client (not closed by this transport).
+            config: Where to send and how to authenticate.
+            retry: How often and how long to wait before sending again after a connection
+                error or a retryable status (408, 409, 429, 5xx). Never used once an event
+                reached the caller.
+            sleep: The coroutine that waits between attempts (tests pass a no-op).
+        """
+        self._http = http
+        self._config = config
+        self._retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._response: httpx.Response | None = None
+        self._cancelled = False
+        self.bytes_sent = 0
+
+    def __repr__(self) -> str:
+        return f"SSETransport(url={self._config.responses_url!r})"
+
+    async def stream(self, body: Mapping[str, Any]) -> AsyncIterator[ServerEvent]:
+        """Send the request and yield its events (see ``Transport.stream``)."""
+        payload = json.dumps({**body, "stream": True}, separators=(",", ":")).encode()
+        self._cancelled = False
+        response = await self._open(payload)
+        self._response = response
+        try:
+            content_type = response.headers.get("content-type", "")
+            if not content_type.startswith("text/event-stream"):
+                raise RemoteProtocolError(
+                    "expected an event stream (text/event-stream) but the server answered "
+                    f"HTTP {response.status_code} with content type {content_type or 'none'!r}",
+                    data=await response.aread(),
+                )
+            async for message in self._messages(response):
+                if message.data == _DONE:
+                    return
+                event = parse_event(message.data)
+                yield event
+                if event.type in TERMINAL_TYPES or event.type == "error":
+                    return
+            if not self._cancelled:
+                raise RemoteProtocolError(
+                    "the event stream ended before the response did "
+                    "(no response.completed, response.failed, response.incomplete or error)"
+                )
+        finally:
+            self._response = None
+            await response.aclose()
+
+    async def _messages(self, response: httpx.Response) -> AsyncIterator[SSEMessage]:
+        decoder = SSEDecoder()
+        try:
+            async for chunk in response.aiter_bytes():
+                for message in decoder.feed(chunk):
+                    yield message
+        except httpx.TimeoutException as exc:
+            if not self._cancelled:
+                raise APITimeoutError("timed out reading the event stream") from exc
+            return
+        except (httpx.TransportError, httpx.StreamError) as exc:
+            if not self._cancelled:
+                raise APIConnectionError(f"the event stream broke: {_describe(exc)}") from exc
+            return
+        for message in decoder.flush():
+            yield message
+
+    async def _open(self, payload: bytes) -> httpx.Response:
+        """POST until a 2xx answer arrives, retrying what the policy allows."""
+        headers = {
+            **self._config.headers(),
+            "Content-Type": "application/json",
+            "Accept": "text/event-stream",
+        }
+        attempt = 0
+        while True:
+            error: APIConnectionError | APIStatusError
+            wait_hint: float | None = None
+            request = self._http.build_request(
+                "POST", self._config.responses_url, content=payload, headers=headers
+            )
+            self.bytes_sent += len(payload)
+            try:
+                response = await self._http.send(request, stream=True)
+            except httpx.TimeoutException as exc:
+                error = APITimeoutError(f"timed out connecting to {self._config.responses_url}")
+                error.__cause__ = exc
+            except httpx.TransportError as exc:
+                error = APIConnectionError(
+                    f"could not reach {self._config.responses_url}: {_describe(exc)}"
+                )
+                error.__cause__ = exc
+            else:
+                if response.status_code < 400:
+                    return response
+                error = await _status_error(response)
+                if not is_retryable_status(response.status_code):
+                    raise error
+                wait_hint = retry_after(response.headers)
+            delay = self._retry.delay(attempt, retry_after=wait_hint)
+            if delay is None:
+                raise error
+            attempt += 1
+            logger.info("retrying in %.2f s after %s (attempt %d)", delay, error, attempt + 1)
+            await self._sleep(delay)
+
+    async def cancel(self) -> None:
+        """Stop the response in flight: over HTTP, closing the stream is the cancel."""
+        self._cancelled = True
+        if self._response is not None:
+            await self._response.aclose()
+
+    async def aclose(self) -> None:
+        """Close the stream in flight; the shared httpx client belongs to ``Client``."""
+        await self.cancel()
+
+
+async def _status_error(response: httpx.Response) -> APIStatusError:
+    try:
+        raw = await response.aread()
+    finally:
+        await response.aclose()
+    body: object
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        body = raw.decode("utf-8", "replace")
+    return status_error(response.status_code, body, request_id=response.headers.get("x-request-id"))
+
+
+def _describe(exc: Exception) -> str:
+    """A short description of an httpx error (its text never holds headers)."""
+    return str(exc) or type(exc).__name__

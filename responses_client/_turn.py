@@ -1,0 +1,224 @@
+"""The pure part of a turn: folding one response's events, and what a turn returns.
+
+A turn is one or more *rounds*; each round is one response. ``ResponseFold`` takes the
+events of one response in order (``apply``) and ends in exactly one ``Ending``:
+
+- ``COMPLETED``: ``response.completed``. Its output is appended to the history and its
+  function calls are run, once.
+- ``INCOMPLETE``: ``response.incomplete`` (``max_output_tokens``, content filter, or a
+  cancel). Nothing is appended and no tool runs.
+- ``FAILED``: ``response.failed``. Nothing is appended; the turn raises.
+- ``ERROR``: an ``error`` event. Either a retry (``retry_reason`` says which) or the turn
+  raises.
+
+Invariants: ``apply`` never raises for a well-typed event; events after the ending are
+ignored; the output of a completed response is ``response.output`` when the server sent it,
+else the ``output_item.done`` items in ``output_index`` order (some compatible servers send
+an empty ``output`` on ``response.completed``).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ._exceptions import ResponseFailedError
+from ._items import FunctionCall, Item, Message
+from .events import (
+    ErrorEvent,
+    Response,
+    ResponseCompletedEvent,
+    ResponseCreatedEvent,
+    ResponseFailedEvent,
+    ResponseIncompleteEvent,
+    ResponseOutputItemDoneEvent,
+    ResponseOutputTextDeltaEvent,
+    ServerEvent,
+    Usage,
+)
+
+__all__ = [
+    "RETRYABLE_ERROR_CODES",
+    "Ending",
+    "ResponseFold",
+    "TurnResult",
+    "TurnStats",
+    "add_usage",
+]
+
+RETRYABLE_ERROR_CODES = frozenset({"previous_response_not_found", "websocket_connection_limit_reached"})
+"""``error`` codes after which the same request is retried with full context."""
+
+
+class Ending(enum.Enum):
+    """How a response ended."""
+
+    COMPLETED = "completed"
+    """``response.completed``: output kept, tools run."""
+    INCOMPLETE = "incomplete"
+    """``response.incomplete``: cut short (token limit, filter, cancel); nothing kept."""
+    FAILED = "failed"
+    """``response.failed``: the model failed; nothing kept."""
+    ERROR = "error"
+    """An ``error`` event: retried when the code allows, else the turn fails."""
+
+
+@dataclass
+class ResponseFold:
+    """Accumulates the events of one response. Feed every event to ``apply``."""
+
+    response_id: str | None = None
+    """Set by ``response.created``."""
+    ending: Ending | None = None
+    """Set by the terminal event; ``None`` while the response runs."""
+    response: Response | None = None
+    """The response object of the terminal event, when it carried one."""
+    error: ErrorEvent | None = None
+    """The ``error`` event, when that is how the response ended."""
+    first_output: bool = False
+    """Whether any output (text delta or finished item) has arrived yet."""
+    _done_items: dict[int, Item] = field(default_factory=dict)
+    _text: list[str] = field(default_factory=list)
+
+    def apply(self, event: ServerEvent) -> None:
+        """Fold one event in. Events after the ending change nothing."""
+        if self.ending is not None:
+            return
+        match event:
+            case ResponseOutputTextDeltaEvent():
+                self._text.append(event.delta)
+                self.first_output = True
+            case ResponseOutputItemDoneEvent():
+                index = event.output_index
+                self._done_items[len(self._done_items) if index is None else index] = event.item
+                self.first_output = True
+            case ResponseCreatedEvent():
+                self.response_id = event.response.id
+            case ResponseCompletedEvent():
+                self._end(Ending.COMPLETED, event.response)
+            case ResponseIncompleteEvent():
+                self._end(Ending.INCOMPLETE, event.response)
+            case ResponseFailedEvent():
+                self._end(Ending.FAILED, event.response)
+            case ErrorEvent():
+                self.error = event
+                self.ending = Ending.ERROR
+            case _:
+                pass
+
+    def _end(self, ending: Ending, response: Response) -> None:
+        self.ending = ending
+        self.response = response
+        self.response_id = response.id or self.response_id
+
+    @property
+    def output(self) -> list[Item]:
+        """The response's output items (see the module docstring for the fallback)."""
+        if self.response is not None and self.response.output:
+            return list(self.response.output)
+        return [self._done_items[index] for index in sorted(self._done_items)]
+
+    @property
+    def streamed_text(self) -> str:
+        """The text deltas received so far, joined (partial output of a cut response)."""
+        return "".join(self._text)
+
+    @property
+    def usage(self) -> Usage | None:
+        """Token usage from the terminal response object, when sent."""
+        return self.response.usage if self.response is not None else None
+
+    def function_calls(self) -> list[FunctionCall]:
+        """The function calls of a completed response, in output order."""
+        return [item for item in self.output if isinstance(item, FunctionCall)]
+
+    def retry_reason(self) -> str | None:
+        """The error code when the response ended in an ``error`` that is worth a retry."""
+        if self.error is not None and self.error.code in RETRYABLE_ERROR_CODES:
+            return self.error.code
+        return None
+
+    def failure(self) -> ResponseFailedError:
+        """The exception for a response that ended ``FAILED`` or ``ERROR``."""
+        if self.error is not None:
+            code, message = self.error.code, self.error.message or "no message"
+            return ResponseFailedError(
+                f"server error {code}: {message}" if code else f"server error: {message}",
+                code=code,
+                response_id=self.response_id,
+                status=self.error.status,
+                param=self.error.param,
+            )
+        detail = self.response.error if self.response is not None else None
+        code = detail.code if detail is not None else None
+        message = detail.message if detail is not None else "no error detail"
+        return ResponseFailedError(
+            f"response {self.response_id} failed: {code or 'error'}: {message}",
+            code=code,
+            response_id=self.response_id,
+        )
+
+
+def add_usage(total: Usage | None, more: Usage | None) -> Usage | None:
+    """Sum two usages (either may be ``None``); used to total the rounds of a turn."""
+    if more is None:
+        return total
+    if total is None:
+        return more
+    return Usage.model_validate(
+        {
+            "input_tokens": total.input_tokens + more.input_tokens,
+            "output_tokens": total.output_tokens + more.output_tokens,
+            "total_tokens": total.total_tokens + more.total_tokens,
+            "input_tokens_details": {"cached_tokens": total.cached_tokens + more.cached_tokens},
+            "output_tokens_details": {
+                "reasoning_tokens": total.reasoning_tokens + more.reasoning_tokens
+            },
+        }
+    )
+
+
+@dataclass(frozen=True)
+class TurnStats:
+    """What a turn cost on the wire and how quickly it answered."""
+
+    time_to_first_token: float | None
+    """Seconds from the turn's start to its first output (a text delta or finished item)."""
+    duration: float
+    """Seconds from the turn's start to its end."""
+    rounds: int
+    """Responses the turn took (1 + one per tool round)."""
+    items_sent: int
+    """Input items sent over all rounds."""
+    items_held: int
+    """Items the server already held and so were not sent (``previous_response_id``)."""
+    bytes_sent: int
+    """Request bytes written over all rounds (retries included)."""
+    retries: int
+    """Requests sent again after a fault (a drop, an expired server cache, …)."""
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    """What ``Conversation.send()`` returns (and ``TurnStream.result`` after a stream)."""
+
+    status: str
+    """``"completed"``, ``"incomplete"`` (cut short by the server) or ``"interrupted"``."""
+    text: str
+    """The assistant's text in the turn's last response (partial when not completed)."""
+    output: Sequence[Item]
+    """Every item the turn appended to the history, in order (calls, tool outputs, messages)."""
+    response_id: str | None
+    """The id of the turn's last response."""
+    usage: Usage | None
+    """Tokens over all rounds of the turn (``None`` when the server reported none)."""
+    stats: TurnStats
+    """Timing and wire figures."""
+    incomplete_reason: str | None = None
+    """Why the server cut the response short, when ``status == "incomplete"``."""
+
+    @property
+    def messages(self) -> list[Message]:
+        """The assistant messages among ``output``."""
+        return [item for item in self.output if isinstance(item, Message)]
