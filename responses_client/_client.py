@@ -26,6 +26,9 @@ logger = logging.getLogger("responses_client")
 
 TransportName = Literal["sse", "websocket"]
 
+DEFAULT_TRANSPORT: TransportName = "sse"
+"""The transport of new conversations when nobody chose one."""
+
 
 class Client:
     """Entry point: holds where to connect and how, and makes conversations.
@@ -48,7 +51,7 @@ class Client:
         default_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout = 600.0,
         max_retries: int = 2,
-        transport: TransportName = "sse",
+        transport: TransportName = DEFAULT_TRANSPORT,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
         """Create a client.
@@ -105,7 +108,7 @@ class Client:
         *,
         model: str = "gpt-4.1",
         instructions: str | None = None,
-        tools: Iterable[Tool | Callable[..., Any]] = (),
+        tools: Iterable[Tool[..., Any] | Callable[..., Any]] = (),
         transport: TransportName | Transport | None = None,
         temperature: float | None = None,
         top_p: float | None = None,

@@ -39,7 +39,7 @@ from ._exceptions import (
     ToolError,
 )
 from ._items import FunctionCallOutput, Item, Message, items_from_message, parse_item
-from ._planner import DigestChain, Planner
+from ._planner import DigestChain, Plan, Planner
 from ._request import RequestSettings, build_body, redact_body
 from ._tools import Tool, Toolset, run_tool_calls
 from ._transports.base import Transport
@@ -109,6 +109,7 @@ class _TurnCounters:
 @dataclass
 class _Round:
     fold: ResponseFold = field(default_factory=ResponseFold)
+    plan: Plan | None = None
 
 
 class TurnStream:
@@ -302,7 +303,7 @@ class Conversation:
         self._chain.truncate(index)
         for item in self._items[index:]:
             self._chain.append(item)
-        self._planner.forget("history edited")
+        self._planner.forget("history changed")
 
     def _check_idle(self) -> None:
         if self._current is not None and not self._current.finished:
@@ -385,6 +386,7 @@ class Conversation:
             tool_rounds = 0
             while True:
                 round_ = _Round()
+                counters.rounds += 1
                 async for event in self._respond(stream, round_, counters):
                     yield event
                 fold = round_.fold
@@ -392,7 +394,7 @@ class Conversation:
                     stream._finish(self._result("interrupted", fold, counters))
                     return
                 if fold.ending is Ending.INCOMPLETE:
-                    self._planner.forget("response incomplete")
+                    self._planner.forget("response not kept")
                     reason = fold.response.incomplete_details if fold.response else None
                     stream._finish(
                         self._result(
@@ -404,17 +406,17 @@ class Conversation:
                     )
                     return
                 if fold.ending is not Ending.COMPLETED:
-                    self._planner.forget(f"response {fold.ending.value}")
+                    self._planner.forget("response not kept")
                     raise fold.failure()
                 output = fold.output
                 calls = fold.function_calls()
                 if not calls:
-                    self._keep_round(fold, output, counters)
+                    self._keep_round(round_, output, counters)
                     stream._finish(self._result("completed", fold, counters))
                     return
                 tool_rounds += 1
                 if tool_rounds > self._max_tool_rounds:
-                    self._planner.forget("tool loop stopped")
+                    self._planner.forget("response not kept")
                     raise ToolError(
                         f"the model asked for tools in more than {self._max_tool_rounds} rounds "
                         "in one turn (max_tool_rounds); the last calls were not run"
@@ -436,7 +438,7 @@ class Conversation:
                         error=outcome.error,
                     )
                 outputs = [FunctionCallOutput(call_id=o.call_id, output=o.output) for o in outcomes]
-                self._keep_round(fold, [*output, *outputs], counters)
+                self._keep_round(round_, [*output, *outputs], counters)
         finally:
             stream._finish()
 
@@ -452,7 +454,7 @@ class Conversation:
         yielded = False
         full_context = False
         while True:
-            body = self._body(counters, full_context=full_context)
+            round_.plan, body = self._body(counters, full_context=full_context)
             sent_before = self._transport.bytes_sent
             fold = round_.fold = ResponseFold()
             failure: Exception
@@ -479,7 +481,9 @@ class Conversation:
                 reason, failure = reason_code, fold.failure()
             finally:
                 counters.bytes_sent += self._transport.bytes_sent - sent_before
-            self._planner.forget(reason)
+            self._planner.forget(
+                "server forgot" if reason == "previous_response_not_found" else "connection changed"
+            )
             full_context = True
             if attempt > self._max_retries:
                 raise failure
@@ -489,52 +493,43 @@ class Conversation:
             if yielded:
                 if not self._retry_after_output:
                     raise RetryAfterOutputError(
-                        f"{reason} after output had reached the caller; "
-                        "retry_after_output is off"
+                        f"{reason} after output had reached the caller; retry_after_output is off"
                     ) from failure
                 yield RetryEvent(type="client.retry", attempt=attempt, reason=reason)
 
-    def _body(self, counters: _TurnCounters, *, full_context: bool) -> dict[str, Any]:
+    def _body(self, counters: _TurnCounters, *, full_context: bool) -> tuple[Plan, dict[str, Any]]:
         items = self._items
-        previous_id: str | None = None
-        start = 0
-        incremental = self._transport.keeps_responses or self._settings.store
-        if incremental and not full_context:
-            plan = self._planner.plan(
-                items, self._chain, epoch=self._transport.epoch, context_key=self._context_key
+        plan = self._planner.plan(
+            items, self._chain, epoch=self._transport.epoch, context_key=self._context_key
+        )
+        can_refer = self._transport.keeps_responses or self._settings.store
+        if plan.incremental and (full_context or not can_refer):
+            plan = replace(
+                plan, previous_response_id=None, start=0, reason="full context requested"
             )
-            previous_id, start = plan.previous_response_id, plan.start
-            logger.debug(
-                "context plan: %s (%d of %d items sent)", plan.reason, len(items) - start, len(items)
-            )
+        logger.debug(
+            "context plan: %s (%d of %d items sent)", plan.reason, plan.items_sent, len(items)
+        )
         body = build_body(
             self._settings,
-            [item.to_wire() for item in items[start:]],
-            previous_response_id=previous_id,
+            [item.to_wire() for item in items[plan.start :]],
+            previous_response_id=plan.previous_response_id,
         )
         counters.items_sent += len(body["input"])
-        counters.items_held += start
-        counters.rounds += 1
+        counters.items_held += plan.items_held
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("request body: %s", json.dumps(redact_body(body), default=str)[:4000])
-        return body
+        return plan, body
 
-    def _keep_round(self, fold: ResponseFold, items: list[Item], counters: _TurnCounters) -> None:
+    def _keep_round(self, round_: _Round, items: list[Item], counters: _TurnCounters) -> None:
         """Append a finished round and remember its response for the next plan."""
-        input_len = len(self._items)
-        if fold.response_id is not None and input_len > 0:
-            self._planner.record(
-                fold.response_id,
-                input_len=input_len,
-                chain=self._chain,
-                output=fold.output,
-                epoch=self._transport.epoch,
-                context_key=self._context_key,
-            )
+        fold, plan = round_.fold, round_.plan
+        if fold.response_id is not None and plan is not None and plan.input_len > 0:
+            self._planner.record(fold.response_id, plan, fold.output)
         else:
             # The request carried the instructions as a developer message (empty history):
             # the server's context is not our history, so the next turn sends it all.
-            self._planner.forget("no history before the response")
+            self._planner.forget("no previous response")
         self._append(items)
         counters.appended.extend(items)
         counters.usage = add_usage(counters.usage, fold.usage)
@@ -602,7 +597,7 @@ class Conversation:
         client: Client,
         data: Mapping[str, Any],
         *,
-        tools: Iterable[Tool | Callable[..., Any]] = (),
+        tools: Iterable[Tool[..., Any] | Callable[..., Any]] = (),
         transport: Literal["sse", "websocket"] | Transport | None = None,
     ) -> Conversation:
         """Rebuild a conversation saved with ``to_json()``.
@@ -668,5 +663,3 @@ def _text_of(items: Sequence[Item]) -> str:
     return "".join(
         item.text for item in items if isinstance(item, Message) and item.role == "assistant"
     )
-
-

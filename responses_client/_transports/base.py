@@ -23,10 +23,10 @@ Contract for ``stream(body)``:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any, Protocol
 
-from ..events import ServerEvent
+from ..events import ServerEvent, UnknownEvent
 
 __all__ = ["Transport"]
 
@@ -62,7 +62,7 @@ class Transport(Protocol):
         """Bytes of request bodies written so far (for stats and benchmarks)."""
         ...
 
-    def stream(self, body: Mapping[str, Any]) -> AsyncIterator[ServerEvent]:
+    def stream(self, body: Mapping[str, Any]) -> AsyncGenerator[ServerEvent | UnknownEvent, None]:
         """Send one response request and yield its events; see the module docstring."""
         ...
 
