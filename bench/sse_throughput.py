@@ -1,0 +1,171 @@
+"""Events per second over SSE: responses_client, openai-python, and two raw httpx floors.
+
+    python bench/sse_throughput.py [--json PATH]
+
+One response of 100,000 ``response.output_text.delta`` events plus its lifecycle events
+(``bench/_wire.py`` builds them with the emulator's event builder) is replayed by a server in
+another process over a real loopback socket; every client reads the identical bytes:
+
+- **responses_client**: ``convo.stream()``: decoder, ``parse_event``, turn fold, the
+  caller's ``async for`` (a new conversation per run, so each run is one turn);
+- **openai-python**: ``AsyncOpenAI().responses.create(stream=True)`` and ``async for``;
+- **httpx + json**: raw httpx streaming, lines split by hand, ``json.loads`` on each
+  ``data:`` line (what a careful hand-written client does, without types);
+- **httpx bytes**: raw httpx streaming, counting bytes only: the floor, no per-event work.
+
+The clock runs from sending the request to the last event; the clients take turns
+(interleaved), several rounds after a warm-up, and each figure is the median with its range.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+
+from bench._common import QUICK, Goal, Spread, emit, wire_server
+
+ROUNDS = 2 if QUICK else 5
+BODY = {"model": "gpt-4.1", "input": "Tell me a long story.", "stream": True}
+PROMPT = "Tell me a long story."
+
+Runner = Callable[[str], Awaitable[tuple[int, float]]]
+
+
+async def run_ours(base_url: str) -> tuple[int, float]:
+    from responses_client import Client
+
+    async with Client(base_url=base_url, api_key="sk-bench", max_retries=0) as client:
+        convo = client.conversation(model="gpt-4.1")
+        count = 0
+        start = time.perf_counter()
+        async for _event in convo.stream(PROMPT):
+            count += 1
+        return count, time.perf_counter() - start
+
+
+async def run_openai(base_url: str) -> tuple[int, float]:
+    from openai import AsyncOpenAI
+
+    client = AsyncOpenAI(base_url=base_url, api_key="sk-bench", max_retries=0)
+    try:
+        count = 0
+        start = time.perf_counter()
+        stream = await client.responses.create(model="gpt-4.1", input=PROMPT, stream=True)
+        async for _event in stream:
+            count += 1
+        return count, time.perf_counter() - start
+    finally:
+        await client.close()
+
+
+async def run_httpx_json(base_url: str) -> tuple[int, float]:
+    payload = json.dumps(BODY).encode()
+    headers = {"content-type": "application/json", "authorization": "Bearer sk-bench"}
+    async with httpx.AsyncClient() as http:
+        count = 0
+        start = time.perf_counter()
+        async with http.stream(
+            "POST", base_url + "/responses", content=payload, headers=headers
+        ) as response:
+            rest = b""
+            loads = json.loads
+            async for chunk in response.aiter_bytes():
+                lines = (rest + chunk).split(b"\n")
+                rest = lines.pop()
+                for line in lines:
+                    if line.startswith(b"data: "):
+                        loads(line[6:])
+                        count += 1
+        return count, time.perf_counter() - start
+
+
+async def run_httpx_bytes(base_url: str) -> tuple[int, float]:
+    payload = json.dumps(BODY).encode()
+    headers = {"content-type": "application/json", "authorization": "Bearer sk-bench"}
+    async with httpx.AsyncClient() as http:
+        size = 0
+        start = time.perf_counter()
+        async with http.stream(
+            "POST", base_url + "/responses", content=payload, headers=headers
+        ) as response:
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+        return size, time.perf_counter() - start
+
+
+CLIENTS: dict[str, Runner] = {
+    "responses_client": run_ours,
+    "openai-python": run_openai,
+    "httpx + json": run_httpx_json,
+    "httpx bytes (floor)": run_httpx_bytes,
+}
+
+
+async def _measure(port: int, counts: dict[str, int]) -> dict[str, list[float]]:
+    rates: dict[str, list[float]] = {name: [] for name in CLIENTS}
+    for name, run in CLIENTS.items():  # warm-up: imports, schema builds, connection code
+        await run(f"http://127.0.0.1:{port}/warm/v1")
+    expected = counts["big"]
+    for _ in range(ROUNDS):
+        for name, run in CLIENTS.items():
+            gc.collect()
+            count, seconds = await run(f"http://127.0.0.1:{port}/big/v1")
+            if name.startswith("httpx bytes"):
+                count = expected  # the floor counts bytes, not events
+            elif count != expected:
+                raise AssertionError(f"{name} saw {count} events, expected {expected}")
+            rates[name].append(expected / seconds)
+    return rates
+
+
+def results() -> dict[str, Any]:
+    with wire_server(100_000) as (port, counts):
+        rates = asyncio.run(_measure(port, counts))
+    spreads = {name: Spread.of(values) for name, values in rates.items()}
+    ours = spreads["responses_client"].median
+    vs_openai = ours / spreads["openai-python"].median
+    vs_floor = ours / spreads["httpx bytes (floor)"].median
+    vs_json = ours / spreads["httpx + json"].median
+    return {
+        "benchmark": "sse_throughput",
+        "unit": "events/s",
+        "events": counts["big"],
+        "clients": {name: spread for name, spread in spreads.items()},
+        "goals": [
+            Goal("responses_client / openai-python", vs_openai, ">= 10x", vs_openai >= 10),
+            Goal(
+                "responses_client / httpx bytes floor",
+                vs_floor * 100,
+                ">= 85%",
+                vs_floor >= 0.85,
+                unit="%",
+            ),
+        ],
+        "notes": {"responses_client / httpx + json": vs_json},
+    }
+
+
+def report(data: dict[str, Any]) -> None:
+    print(f"SSE throughput, {data['events']:,} events per response, {data['unit']}:")
+    for name, spread in data["clients"].items():
+        print(f"  {name:22s} {spread.text()}")
+    for name, value in data["notes"].items():
+        print(f"  ({name} = {value:.2f}x)")
+    for goal in data["goals"]:
+        print("  " + goal.line())
+
+
+def main() -> None:
+    data = results()
+    report(data)
+    emit(data)
+
+
+if __name__ == "__main__":
+    main()
