@@ -109,7 +109,7 @@ CLIENTS: dict[str, Runner] = {
 
 async def _measure(port: int, counts: dict[str, int]) -> dict[str, list[float]]:
     rates: dict[str, list[float]] = {name: [] for name in CLIENTS}
-    for name, run in CLIENTS.items():  # warm-up: imports, schema builds, connection code
+    for run in CLIENTS.values():  # warm-up: imports, schema builds, connection code
         await run(f"http://127.0.0.1:{port}/warm/v1")
     expected = counts["big"]
     for _ in range(ROUNDS):
