@@ -1,13 +1,14 @@
 """Per-turn cost of deciding what context to send: our digest chain vs. a whole-prefix hash.
 
-    python bench/planner.py
+    python -m bench.planner [--json PATH]
 
 One turn of a long conversation: a user message arrives, the request is planned against the
 previous response, the response completes with one assistant message, and the planner
 remembers it. Timed for histories of 10 to 10,000 items.
 
-- **ours**: build the two new items (each digests its canonical JSON once), append them to
-  the history and the `DigestChain`, `Planner.plan`, `Planner.record`.
+- **ours**: build the two new items with the SDK's own classes (`parse_item`; each digests
+  its canonical JSON once), append them to the history and the `DigestChain`,
+  `Planner.plan`, `Planner.record`.
 - **seed**: Pipecat's algorithm, re-implemented here: `json.dumps(sort_keys=True)` + SHA-256
   over the whole previous input to check the prefix, the loose match of the previous
   output, and the same hash over the whole new input to remember it. The history's wire
@@ -31,6 +32,8 @@ from dataclasses import asdict, dataclass
 from functools import partial
 from typing import Any
 
+from bench._common import emit
+from responses_client._items import parse_item
 from responses_client._planner import DigestChain, Item, Planner
 
 SIZES = (10, 100, 1_000, 10_000)
@@ -40,39 +43,14 @@ SEED_REPEATS = (11, 3_001)
 WireDict = dict[str, Any]
 
 
-# -- the item factory: the one function to switch to the real `_items` classes ---------
-
-
-@dataclass(frozen=True)
-class BenchItem:
-    """Stand-in for the real items: type, digest of the canonical JSON, message fields."""
-
-    type: str
-    digest: bytes
-    role: str | None = None
-    text: str | None = None
-    call_id: str | None = None
+# -- the item factory: the SDK's own item classes ---------------------------------------
 
 
 def make_item(wire: WireDict) -> Item:
-    """Build one immutable item from its wire dict, digesting it once."""
-    encoded = json.dumps(wire, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    content = wire.get("content")
-    text = content if isinstance(content, str) or content is None else _parts_text(content)
-    return BenchItem(
-        type=wire["type"],
-        digest=hashlib.sha256(encoded.encode()).digest(),
-        role=wire.get("role"),
-        text=text,
-        call_id=wire.get("call_id"),
-    )
-
-
-def _parts_text(parts: list[WireDict]) -> str:
-    return "".join(p.get("text", "") for p in parts if p.get("type") in _TEXT_PARTS)
-
-
-_TEXT_PARTS = ("input_text", "output_text")
+    """Build one immutable item from its wire dict, as the SDK does, digesting it once."""
+    item = parse_item(wire)
+    item.digest  # noqa: B018 -- computed once here, as appending it to a conversation does
+    return item
 
 
 # -- a realistic history ----------------------------------------------------------------
@@ -342,6 +320,7 @@ def results() -> dict[str, Any]:
 
 def main() -> None:
     data = results()
+    emit(data)
     print(f"Planning one turn, {data['unit']}; python {sys.version.split()[0]}")
     print(f"{'items':>8} {'ours':>10} {'(planner)':>10} {'seed':>12} {'seed/ours':>10}")
     for f in data["figures"]:
