@@ -117,7 +117,7 @@ _HTTP_HEAD = (
     b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\n"
     b"transfer-encoding: chunked\r\ncache-control: no-cache\r\nx-request-id: req_bench\r\n\r\n"
 )
-_WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC11B65"
+_WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
 async def _write(writer: asyncio.StreamWriter, data: bytes) -> None:
