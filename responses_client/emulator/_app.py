@@ -112,8 +112,9 @@ class ResponseRecord:
             input and output (through ``previous_response_id``), then the new input.
         instructions: The request's instructions.
         output: The output items sent (final ones; partial after a cancel).
-        status: ``"in_progress"`` while streaming, then the response's final status,
-            ``"dropped"`` or ``"error"`` when a fault cut it.
+        status: ``"in_progress"`` while streaming, then the response's final status
+            (``"cancelled"`` also when an HTTP client closed the stream early), or
+            ``"dropped"``, ``"error"``, ``"malformed"`` when a scripted fault cut it.
     """
 
     id: str
@@ -372,7 +373,7 @@ class _HttpEndpoint:
         )
         async with anyio.create_task_group() as group:
             # The client closing the stream is the HTTP way to cancel: stop generating.
-            group.start_soon(_watch_disconnect, receive, group.cancel_scope)
+            group.start_soon(_watch_disconnect, receive, group.cancel_scope, record)
             dropped = await self._send_steps(scope, send, plan, record)
             if not dropped:
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
@@ -437,10 +438,14 @@ class _HttpEndpoint:
         await _json(send, 200, plan.final)
 
 
-async def _watch_disconnect(receive: Receive, scope: anyio.CancelScope) -> None:
+async def _watch_disconnect(
+    receive: Receive, scope: anyio.CancelScope, record: ResponseRecord
+) -> None:
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
+            if record.status == "in_progress":
+                record.status = "cancelled"
             scope.cancel()
             return
 
@@ -779,7 +784,7 @@ def create_app(
         )
     app = Starlette(
         routes=[
-            Route("/v1/responses", _HttpEndpoint(state), methods=["POST"]),
+            Route("/v1/responses", _HttpEndpoint(state)),
             WebSocketRoute("/v1/responses", _WebSocketEndpoint(state)),
         ]
     )
