@@ -157,8 +157,8 @@ class EmulatorState:
         self.http_requests: list[HttpRequestRecord] = []
         self.connections: list[ConnectionRecord] = []
         self.responses: list[ResponseRecord] = []
-        # Open WebSocket connections: how to cut each one (see drop_connections).
-        self._live: dict[int, Callable[[], None]] = {}
+        # Open WebSocket connections: how to cut each one, and how to close it cleanly.
+        self._live: dict[int, tuple[Callable[[], None], Callable[[int, str], Awaitable[None]]]] = {}
 
     def drop_connections(self) -> int:
         """Cut every open WebSocket connection now, as a network failure would.
@@ -168,8 +168,19 @@ class EmulatorState:
         """
         live = list(self._live.values())
         self._live.clear()
-        for cut in live:
+        for cut, _ in live:
             cut()
+        return len(live)
+
+    async def close_connections(self, code: int = 1001, reason: str = "going away") -> int:
+        """Close every open WebSocket connection with a close frame (``code``, ``reason``).
+
+        Returns how many were closed.
+        """
+        live = list(self._live.values())
+        self._live.clear()
+        for _, close in live:
+            await close(code, reason)
         return len(live)
 
     def authorized(self, headers: Mapping[str, str]) -> bool:
@@ -533,7 +544,13 @@ class _WebSocketEndpoint:
         jobs_in, jobs_out = anyio.create_memory_object_stream[Any](64)
         try:
             async with anyio.create_task_group() as group:
-                state._live[record.index] = scope.get(ABORT_SCOPE_KEY) or group.cancel_scope.cancel
+                stop = group.cancel_scope.cancel
+
+                async def close(code: int, reason: str) -> None:
+                    await send({"type": "websocket.close", "code": code, "reason": reason})
+                    stop()
+
+                state._live[record.index] = (scope.get(ABORT_SCOPE_KEY) or stop, close)
                 group.start_soon(
                     self._sender, scope, send, conn, jobs_out, record, group.cancel_scope
                 )
