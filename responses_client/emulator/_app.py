@@ -183,7 +183,7 @@ class EmulatorState:
             await close(code, reason)
         return len(live)
 
-    def authorized(self, headers: Mapping[str, str]) -> bool:
+    def _authorized(self, headers: Mapping[str, str]) -> bool:
         """Whether the request carries one of the accepted bearer keys."""
         if self.api_keys is None:
             return True
@@ -193,14 +193,14 @@ class EmulatorState:
         given = value[7:].strip().encode()
         return any(hmac.compare_digest(given, key) for key in self.api_keys)
 
-    def decide(
+    def _decide(
         self, body: Mapping[str, Any], previous: Context | None, transport: str
-    ) -> tuple[list[dict[str, Any]], Plan | WireError]:
+    ) -> Plan | WireError:
         """Validate, ask the model and plan; errors come back as values."""
         try:
             resolved = resolve_input(body, previous)
         except WireError as error:
-            return [], error
+            return error
         tools = body.get("tools")
         instructions = body.get("instructions")
         request = ModelRequest(
@@ -213,13 +213,11 @@ class EmulatorState:
         try:
             reply = self.model.reply(request)
         except ScriptExhausted as exhausted:
-            return resolved, WireError(
-                500, str(exhausted), type="server_error", code="server_error"
-            )
+            return WireError(500, str(exhausted), type="server_error", code="server_error")
         if isinstance(reply, HttpStatus):
-            return resolved, status_error(reply)
+            return status_error(reply)
         cached = count_tokens(previous.input + previous.output) if previous else 0
-        plan = plan_response(
+        return plan_response(
             body=body,
             reply=reply,
             resolved_input=resolved,
@@ -227,9 +225,8 @@ class EmulatorState:
             ids=self.ids,
             now=time.time(),
         )
-        return resolved, plan
 
-    def record(self, plan: Plan, body: Any, transport: str, conn: int | None) -> ResponseRecord:
+    def _record(self, plan: Plan, body: Any, transport: str, conn: int | None) -> ResponseRecord:
         """Add the record of a response about to be sent."""
         record = ResponseRecord(
             id=plan.response_id,
@@ -338,7 +335,7 @@ class _HttpEndpoint:
             await _json(send, 405, WireError(405, "Method not allowed.").http_body())
             return
         headers = _raw_headers(scope)
-        if not state.authorized(headers):
+        if not state._authorized(headers):
             error = _UNAUTHORIZED if "authorization" in headers else _NO_KEY
             await _json(send, 401, error.http_body())
             return
@@ -359,11 +356,11 @@ class _HttpEndpoint:
                 error = _not_found(previous_id)
                 await _json(send, 400, error.http_body())
                 return
-        _, decided = state.decide(body, previous, "http")
+        decided = state._decide(body, previous, "http")
         if isinstance(decided, WireError):
             await _json(send, decided.status, decided.http_body(), decided.headers)
             return
-        record = state.record(decided, body, "http", None)
+        record = state._record(decided, body, "http", None)
         if body.get("stream") is True:
             await self._stream(scope, receive, send, decided, record)
         else:
@@ -534,7 +531,7 @@ class _WebSocketEndpoint:
         message = await receive()
         if message["type"] != "websocket.connect":
             return
-        if not state.authorized(_raw_headers(scope)):
+        if not state._authorized(_raw_headers(scope)):
             await self._deny(scope, send)
             return
         await send({"type": "websocket.accept"})
@@ -686,12 +683,12 @@ class _WebSocketEndpoint:
             if previous is None:
                 await _text(send, _dumps(_not_found(previous_id).ws_event()))
                 return False
-        _, decided = state.decide(frame, previous, "websocket")
+        decided = state._decide(frame, previous, "websocket")
         if isinstance(decided, WireError):
             await _text(send, _dumps(decided.ws_event()))
             return False
         plan = decided
-        response = state.record(plan, frame, "websocket", record.index)
+        response = state._record(plan, frame, "websocket", record.index)
         conn.current = plan.response_id
         conn.cancelled = anyio.Event()
         delay = plan.delay
