@@ -115,6 +115,8 @@ async def test_official_client_non_streaming(reply: Reply) -> None:
             )
     body = json.loads(raw.content)
     response = Response.model_validate(body)
+    # Every field the SDK's Response model declares is on the wire, optional ones included.
+    assert {info.alias or name for name, info in Response.model_fields.items()} <= set(body)
     assert undeclared(response) == []
     assert response.status == "completed"
     assert response.id == emu.responses[0].id
