@@ -56,7 +56,8 @@ ABORT_SCOPE_KEY = "responses_client.emulator.abort"
 """Scope key under which a server may put a callable that drops the connection abruptly.
 
 ``responses_client.emulator.Emulator`` sets it (uvicorn's transport ``abort``).
-Without it, a scripted drop ends an HTTP body without its last chunk by raising, and
+Without it, a scripted drop raises ``ConnectionResetError`` in the HTTP endpoint (the
+server then cuts the body; ``httpx.ASGITransport`` re-raises it to the client), and
 closes a WebSocket with code 1011.
 """
 
@@ -379,18 +380,20 @@ class _HttpEndpoint:
                 ],
             }
         )
+        dropped = False
         async with anyio.create_task_group() as group:
             # The client closing the stream is the HTTP way to cancel: stop generating.
             group.start_soon(_watch_disconnect, receive, group.cancel_scope, record)
-            dropped = await self._send_steps(scope, send, plan, record)
+            dropped = await self._send_steps(send, plan, record)
             if not dropped:
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
                 _finish(self.state, record, plan, None)
             group.cancel_scope.cancel()
+        if dropped:
+            await _drop(scope)
 
-    async def _send_steps(
-        self, scope: Scope, send: Send, plan: Plan, record: ResponseRecord
-    ) -> bool:
+    async def _send_steps(self, send: Send, plan: Plan, record: ResponseRecord) -> bool:
+        """Send the plan's steps as SSE; True when a scripted drop ends it."""
         delay = plan.delay
         pending: list[bytes] = []
         first = True
@@ -415,7 +418,6 @@ class _HttpEndpoint:
             elif kind == DROP:
                 await _body(send, pending)
                 record.status = "dropped"
-                await _drop(scope)
                 return True
         await _body(send, pending)
         return False
@@ -485,14 +487,12 @@ async def _json(
     await _send_body(send, status, _dumps(body).encode(), b"application/json", headers)
 
 
-class _Dropped(Exception):
-    """Raised to cut a connection when the server offers no way to abort it."""
-
-
 async def _drop(scope: Scope) -> None:
     abort = scope.get(ABORT_SCOPE_KEY)
     if abort is None:
-        raise _Dropped("the emulator dropped the connection on purpose (scripted Drop)")
+        # No transport to abort (mounted elsewhere, or in-process): fail the response the
+        # way a reset connection would, so the client never sees a complete body.
+        raise ConnectionResetError("the emulator dropped the connection (a scripted Drop)")
     abort()
     # Let the server notice the lost connection before the app returns.
     await anyio.lowlevel.checkpoint()

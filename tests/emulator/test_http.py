@@ -265,6 +265,15 @@ async def test_in_process_through_asgi_transport() -> None:
     assert len(app.state.emulator.responses) == 2
 
 
+async def test_drop_in_process_is_a_connection_reset() -> None:
+    app = create_app(ScriptedModel([Reply(text="a", faults=[Drop(after=2)])]))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://emulator/v1") as client:
+        with pytest.raises(ConnectionResetError, match="scripted Drop"):
+            await client.post("/responses", json=body(stream=True))
+    assert app.state.emulator.responses[0].status == "dropped"
+
+
 async def test_long_stream_arrives_whole(http: httpx.AsyncClient) -> None:
     chunks = [f"t{i} " for i in range(2000)]
     async with Emulator(ScriptedModel([Reply(text=chunks)])) as emu:
