@@ -330,3 +330,29 @@ async def test_to_json_round_trip(client: Client, script: ScriptedModel) -> None
     assert copy.to_input() == convo.to_input()
     assert copy.instructions == "Be brief."
     assert (await copy.send("still there?")).text == "Restored."
+
+
+async def test_closing_the_conversation_while_another_task_streams_ends_that_turn(
+    client: Client, script: ScriptedModel
+) -> None:
+    from responses_client.emulator import Pause
+
+    script.add(Reply(text=["a", "b", "c"], faults=[Pause(at=5, seconds=30)]))
+    convo = client.conversation()
+    first_delta = anyio.Event()
+    statuses: list[str] = []
+
+    async def consume() -> None:
+        async with convo.stream("hi") as events:
+            async for event in events:
+                if event.type == "response.output_text.delta":
+                    first_delta.set()
+        statuses.append(events.result.status)
+
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(consume)
+            await first_delta.wait()
+            await convo.aclose()
+    assert statuses == ["interrupted"]
+    assert len(convo.items) == 1
