@@ -19,6 +19,7 @@ from ._retry import RetryPolicy
 from ._tools import Tool, Toolset
 from ._transports.base import Transport
 from ._transports.sse import SSETransport
+from ._transports.websocket import WebSocketTransport
 
 __all__ = ["Client"]
 
@@ -48,7 +49,7 @@ class Client:
         default_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout = 600.0,
         max_retries: int = 2,
-        transport: TransportName = "sse",
+        transport: TransportName = "websocket",
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
         """Create a client.
@@ -64,7 +65,9 @@ class Client:
             default_headers: Extra headers for every request and handshake.
             timeout: Seconds for connect and for each read (or an ``httpx.Timeout``).
             max_retries: How many times a request is sent again after a retryable fault.
-            transport: The default transport of new conversations.
+            transport: The default transport of new conversations: ``"websocket"`` (one
+                persistent connection per conversation, sending only new items each turn) or
+                ``"sse"`` (one HTTP request per response, full context each time).
             http_client: An httpx client to use instead of the client's own (not closed by
                 ``aclose``); for custom pools, proxies or ``httpx.ASGITransport``.
         """
@@ -180,8 +183,10 @@ class Client:
                 self._http, self._config, retry=RetryPolicy(max_retries=self._max_retries)
             )
         if choice == "websocket":
-            raise InputError(
-                "the WebSocket transport is not available yet in this version; use transport='sse'"
+            return WebSocketTransport(
+                self._config,
+                connect_attempts=self._max_retries + 1,
+                open_timeout=self._timeout.connect or 10.0,
             )
         if isinstance(choice, str):
             raise InputError(f"unknown transport {choice!r}: use 'websocket' or 'sse'")
