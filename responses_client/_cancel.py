@@ -27,6 +27,14 @@ request), and one that was created but not cancelled. After a cancel went out, a
 ``error`` is taken as the server's reply to the cancel (the public API documents only
 ``response.create`` for this socket, so a server may reject ``response.cancel``): it is not
 fatal and the drain goes on to the terminal event.
+
+A cancel can cross the response's end on the wire: the server finished the response before
+it read the cancel, and answers the cancel with an ``error`` (no such response in
+progress) *after* the terminal event, when the next request may already be on its way.
+When a response that was sent a cancel ends neither cancelled nor with an error reply, a
+late reply is expected: ``stale_reply`` recognises it (an ``error`` about the
+``response_id`` parameter, or about the ``response.cancel`` type itself) so that it is
+dropped instead of failing the next response.
 """
 
 from __future__ import annotations
@@ -37,7 +45,11 @@ from dataclasses import dataclass
 
 from .events import TERMINAL_TYPES
 
-__all__ = ["CancelState", "Phase", "peek"]
+__all__ = ["CancelState", "Frame", "Phase", "peek"]
+
+_CANCEL_REPLY_PARAMS = frozenset({"response_id", "type"})
+"""The ``param`` of an ``error`` that answers a ``response.cancel``: the id it named was not
+in progress, or the server does not take ``response.cancel`` at all."""
 
 
 class Phase(enum.Enum):
@@ -63,6 +75,10 @@ class CancelState:
     """Whether the response is abandoned (its remaining events are to be dropped)."""
     cancel_sent: bool = False
     """Whether ``response.cancel`` went out for it."""
+    cancel_answered: bool = False
+    """Whether an ``error`` came back while the cancelled response still ran."""
+    late_replies: int = 0
+    """Cancels that may still be answered with an ``error`` after their response ended."""
 
     @property
     def in_flight(self) -> bool:
@@ -79,8 +95,13 @@ class CancelState:
             raise ValueError(f"a response is still in flight ({self.phase.value})")
         self.phase = Phase.SENT
 
-    def observe(self, event_type: str | None, response_id: str | None = None) -> str | None:
-        """Feed the type of a frame just read (and the id ``response.created`` carries).
+    def observe(
+        self,
+        event_type: str | None,
+        response_id: str | None = None,
+        status: str | None = None,
+    ) -> str | None:
+        """Feed a frame just read: its type, and the id and status of its response object.
 
         Returns:
             The id to send ``response.cancel`` for now (a pending cancel meeting its
@@ -95,10 +116,26 @@ class CancelState:
                 self.cancel_sent = True
                 return response_id
         elif event_type in TERMINAL_TYPES:
+            if self.cancel_sent and not self.cancel_answered and status != "cancelled":
+                self.late_replies += 1
             self.reset()
-        elif event_type == "error" and not self.cancel_sent:
-            self.reset()
+        elif event_type == "error":
+            if self.cancel_sent:
+                self.cancel_answered = True
+            else:
+                self.reset()
         return None
+
+    def stale_reply(self, code: str | None, param: str | None) -> bool:
+        """Whether an ``error`` read now is the late answer to an earlier cancel.
+
+        Call it for each ``error`` frame before ``observe``; a True answer means: drop the
+        frame, it belongs to no current response.
+        """
+        if self.late_replies and (param in _CANCEL_REPLY_PARAMS or code == "response_not_found"):
+            self.late_replies -= 1
+            return True
+        return False
 
     def cancel(self) -> str | None:
         """Abandon the response in flight.
@@ -121,26 +158,59 @@ class CancelState:
         self.response_id = None
         self.cancel_requested = False
         self.cancel_sent = False
+        self.cancel_answered = False
+
+    def forget_connection(self) -> None:
+        """The connection is gone: nothing in flight, and no late reply can come."""
+        self.reset()
+        self.late_replies = 0
 
 
-def peek(data: str | bytes) -> tuple[str | None, str | None]:
-    """Read just the type and the response id of a frame, for draining.
+@dataclass(frozen=True)
+class Frame:
+    """What a drain needs to know of a frame."""
 
-    Returns:
-        ``(type, response id)``; ``(None, None)`` for a frame that is not a JSON object
-        (a drain skips those rather than fail on them). The id is ``response.id`` when
-        the frame carries a response object.
+    type: str | None = None
+    """The event type; ``None`` for a frame that is not a JSON object with a type."""
+    response_id: str | None = None
+    """``response.id``, when the frame carries a response object."""
+    status: str | None = None
+    """``response.status``, when the frame carries a response object."""
+    code: str | None = None
+    """``error.code`` of an ``error`` frame (nested, or flat as over SSE)."""
+    param: str | None = None
+    """``error.param`` of an ``error`` frame."""
+
+
+_UNREADABLE = Frame()
+
+
+def peek(data: str | bytes) -> Frame:
+    """Read just what a drain needs of a frame, without building an event model.
+
+    A frame that is not a JSON object gives a ``Frame`` whose fields are all ``None`` (a
+    drain skips those rather than fail on them).
     """
     try:
         frame = json.loads(data)
     except ValueError:
-        return None, None
+        return _UNREADABLE
     if not isinstance(frame, dict):
-        return None, None
-    event_type = frame.get("type")
+        return _UNREADABLE
     response = frame.get("response")
-    response_id = response.get("id") if isinstance(response, dict) else None
-    return (
-        event_type if isinstance(event_type, str) else None,
-        response_id if isinstance(response_id, str) else None,
+    if not isinstance(response, dict):
+        response = {}
+    error = frame.get("error")
+    if not isinstance(error, dict):
+        error = frame
+    return Frame(
+        type=_text(frame.get("type")),
+        response_id=_text(response.get("id")),
+        status=_text(response.get("status")),
+        code=_text(error.get("code")),
+        param=_text(error.get("param")),
     )
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None

@@ -50,7 +50,7 @@ from .._exceptions import (
     status_error,
 )
 from .._retry import is_retryable_status
-from ..events import TERMINAL_TYPES, ResponseCreatedEvent, ServerEvent, parse_event
+from ..events import TERMINAL_TYPES, ServerEvent, parse_event
 
 __all__ = ["WebSocketTransport", "exponential_delays"]
 
@@ -232,7 +232,6 @@ class WebSocketTransport:
             self._scope = None
             if ws is None or scope.cancelled_caught or self._stop:
                 return
-            state = self._state
             count = 0
             while True:
                 raw = await self._receive(ws)
@@ -241,13 +240,8 @@ class WebSocketTransport:
                 event = parse_event(raw)
                 event_type = event.type
                 ended = event_type in TERMINAL_TYPES or event_type == "error"
-                if ended:
-                    state.reset()
-                    if getattr(event, "code", None) == CONNECTION_LIMIT:
-                        logger.info("the server ended the connection: %s", CONNECTION_LIMIT)
-                        await self._discard(ws)
-                elif isinstance(event, ResponseCreatedEvent):
-                    state.observe(event_type, event.response.id)
+                if (ended or event_type == "response.created") and await self._track(event, ws):
+                    continue
                 yield event
                 if ended or self._stop:
                     return
@@ -265,6 +259,23 @@ class WebSocketTransport:
                 response_id = self._state.cancel()
                 if response_id is not None:
                     await self._send_cancel(ws, response_id)
+
+    async def _track(self, event: ServerEvent, ws: ClientConnection) -> bool:
+        """Follow the response's phase on ``response.created``, a terminal event or ``error``.
+
+        Returns True for an ``error`` that answers an earlier cancel and must be dropped.
+        """
+        state = self._state
+        if event.type == "error":
+            code, param = getattr(event, "code", None), getattr(event, "param", None)
+            if state.stale_reply(code, param):
+                return True
+            if code == CONNECTION_LIMIT:
+                logger.info("the server ended the connection: %s", CONNECTION_LIMIT)
+                await self._discard(ws)
+        response = getattr(event, "response", None)
+        state.observe(event.type, getattr(response, "id", None), getattr(response, "status", None))
+        return False
 
     async def _receive(self, ws: ClientConnection) -> str | bytes | None:
         """The next frame, or ``None`` when ``cancel()`` stopped the wait."""
@@ -357,7 +368,7 @@ class WebSocketTransport:
                 self._epoch += 1
                 self.connects += 1
                 self._connected_at = self._clock()
-                self._state.reset()
+                self._state.forget_connection()
                 logger.debug("connected to %s (epoch %d)", url, self._epoch)
                 return ws
             delay = next(delays, None) if attempt < self._connect_attempts else None
@@ -401,9 +412,11 @@ class WebSocketTransport:
         with anyio.move_on_after(self._drain_timeout):
             try:
                 while state.in_flight and self._ws is ws:
-                    event_type, created_id = peek(await ws.recv())
+                    frame = peek(await ws.recv())
                     dropped += 1
-                    response_id = state.observe(event_type, created_id)
+                    if frame.type == "error" and state.stale_reply(frame.code, frame.param):
+                        continue
+                    response_id = state.observe(frame.type, frame.response_id, frame.status)
                     if response_id is not None:
                         await self._send_cancel(ws, response_id)
                     if dropped % self._yield_every == 0:
@@ -426,7 +439,7 @@ class WebSocketTransport:
         """The peer closed or dropped ``ws``: forget it (its responses are gone too)."""
         if self._ws is ws:
             self._ws = None
-            self._state.reset()
+            self._state.forget_connection()
 
     async def _discard(self, ws: ClientConnection) -> None:
         """Close ``ws`` ourselves, without waiting longer than ``send_timeout``."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from responses_client._cancel import CancelState, Phase, peek
+from responses_client._cancel import CancelState, Frame, Phase, peek
 
 # Each step is ("begin",) / ("cancel",) / ("observe", type, id) / ("reset",), followed by
 # the id the step must return (the response.cancel to send now), or None.
@@ -157,21 +157,87 @@ def test_after_a_drain_the_next_response_starts_clean() -> None:
     assert (state.response_id, state.cancel_requested, state.cancel_sent) == ("r2", False, False)
 
 
+def test_a_cancel_that_crossed_the_end_expects_a_late_error_reply() -> None:
+    state = CancelState()
+    state.begin()
+    state.observe("response.created", "r1")
+    assert state.cancel() == "r1"
+    state.observe("response.completed", "r1", "completed")
+    assert not state.in_flight
+    assert state.late_replies == 1
+    # The next request's own errors are not mistaken for the reply...
+    assert not state.stale_reply("previous_response_not_found", "previous_response_id")
+    # ...but the reply to the cancel is dropped, once.
+    assert state.stale_reply("response_not_found", "response_id")
+    assert not state.stale_reply("response_not_found", "response_id")
+
+
+@pytest.mark.parametrize(
+    ("ending", "expected"),
+    [
+        (("response.incomplete", "cancelled"), 0),
+        (("response.completed", "completed"), 1),
+        (("response.failed", "failed"), 1),
+    ],
+)
+def test_late_replies_are_expected_only_when_the_cancel_did_not_take(
+    ending: tuple[str, str], expected: int
+) -> None:
+    state = CancelState()
+    state.begin()
+    state.cancel()
+    assert state.observe("response.created", "r1") == "r1"
+    state.observe(ending[0], "r1", ending[1])
+    assert state.late_replies == expected
+
+
+def test_an_error_reply_during_the_drain_means_no_late_reply() -> None:
+    state = CancelState()
+    state.begin()
+    state.observe("response.created", "r1")
+    state.cancel()
+    state.observe("error")
+    state.observe("response.completed", "r1", "completed")
+    assert (state.in_flight, state.late_replies) == (False, 0)
+
+
+def test_without_a_cancel_no_error_is_stale() -> None:
+    assert not CancelState().stale_reply("response_not_found", "response_id")
+
+
+def test_a_new_connection_expects_no_late_reply() -> None:
+    state = CancelState(late_replies=2)
+    state.forget_connection()
+    assert not state.stale_reply("response_not_found", "response_id")
+
+
 @pytest.mark.parametrize(
     ("data", "expected"),
     [
-        ('{"type":"response.created","response":{"id":"resp_1"}}', ("response.created", "resp_1")),
+        (
+            '{"type":"response.created","response":{"id":"resp_1","status":"in_progress"}}',
+            Frame("response.created", "resp_1", "in_progress"),
+        ),
         (
             b'{"type":"response.output_text.delta","delta":"x"}',
-            ("response.output_text.delta", None),
+            Frame("response.output_text.delta"),
         ),
-        ('{"type":"response.completed","response":{"id":7}}', ("response.completed", None)),
-        ('{"type": 3}', (None, None)),
-        ('{"type": "response.output_text.delta", "delta": ', (None, None)),
-        ("[1, 2]", (None, None)),
-        (b"\xff\xfe", (None, None)),
-        ('{"type":"error","response":"x"}', ("error", None)),
+        ('{"type":"response.completed","response":{"id":7}}', Frame("response.completed")),
+        (
+            '{"type":"error","status":400,"error":{"code":"response_not_found",'
+            '"param":"response_id","message":"m"}}',
+            Frame("error", code="response_not_found", param="response_id"),
+        ),
+        (
+            '{"type":"error","code":"server_error","param":null}',
+            Frame("error", code="server_error"),
+        ),
+        ('{"type": 3}', Frame()),
+        ('{"type": "response.output_text.delta", "delta": ', Frame()),
+        ("[1, 2]", Frame()),
+        (b"\xff\xfe", Frame()),
+        ('{"type":"error","response":"x","error":"y"}', Frame("error")),
     ],
 )
-def test_peek(data: str | bytes, expected: tuple[str | None, str | None]) -> None:
+def test_peek(data: str | bytes, expected: Frame) -> None:
     assert peek(data) == expected
