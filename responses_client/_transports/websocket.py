@@ -49,10 +49,10 @@ from .._exceptions import (
     ResponsesError,
     status_error,
 )
-from .._retry import is_retryable_status
+from .._retry import backoff, is_retryable_status
 from ..events import TERMINAL_TYPES, ServerEvent, parse_event
 
-__all__ = ["WebSocketTransport", "exponential_delays"]
+__all__ = ["WebSocketTransport"]
 
 logger = logging.getLogger("responses_client.websocket")
 
@@ -60,16 +60,6 @@ CONNECTION_LIMIT = "websocket_connection_limit_reached"
 """The ``error`` code of a connection that reached the server's 60-minute limit."""
 
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
-
-
-def exponential_delays(
-    first: float = 0.5, factor: float = 2.0, cap: float = 16.0
-) -> Iterator[float]:
-    """Delays between connect attempts: ``first``, then times ``factor``, at most ``cap``."""
-    delay = first
-    while True:
-        yield min(delay, cap)
-        delay *= factor
 
 
 if TYPE_CHECKING:
@@ -126,7 +116,7 @@ class WebSocketTransport:
         config: Config,
         *,
         connect_attempts: int = 3,
-        reconnect_delays: Callable[[], Iterator[float]] = exponential_delays,
+        reconnect_delays: Callable[[], Iterator[float]] = backoff,
         open_timeout: float = 10.0,
         drain_timeout: float = 5.0,
         send_timeout: float = 5.0,
@@ -146,7 +136,8 @@ class WebSocketTransport:
                 connection failures and retryable statuses (408, 409, 429, 5xx) are tried
                 again; 401 and 403 raise at once.
             reconnect_delays: Makes the iterator of seconds to wait between attempts
-                (called once per connect; tests pass one that yields zeros).
+                (called once per connect): jittered exponential ``backoff`` by default;
+                tests pass ``zero_delays``.
             open_timeout: Seconds for the TCP, TLS and WebSocket handshakes together.
             drain_timeout: Seconds to wait for a cancelled response to end before the
                 connection is closed instead.
