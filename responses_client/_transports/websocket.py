@@ -345,7 +345,7 @@ class WebSocketTransport:
                 response = exc.response
                 error = status_error(
                     response.status_code,
-                    _body(response.body),
+                    _body(bytes(response.body)),
                     request_id=response.headers.get("x-request-id"),
                 )
                 if not is_retryable_status(response.status_code):
