@@ -27,6 +27,7 @@ from ._exceptions import (
     ToolError,
     TransportError,
 )
+from ._tools import Tool, Toolset, tool
 
 __version__ = "0.1.0.dev0"
 
@@ -48,8 +49,11 @@ __all__ = [
     "ResponseFailedError",
     "ResponsesError",
     "RetryAfterOutputError",
+    "Tool",
     "ToolError",
+    "Toolset",
     "TransportError",
+    "tool",
 ]
 
 # Show public objects as ``responses_client.X`` in reprs, tracebacks and the docs.

@@ -24,6 +24,9 @@ EXPECTED = {
     "RetryAfterOutputError",
     "ToolError",
     "TransportError",
+    "Tool",
+    "Toolset",
+    "tool",
 }
 
 

@@ -1,0 +1,642 @@
+"""Typed conversation items: what goes into ``input`` and comes back in ``output``.
+
+Items are immutable pydantic models whose field names are exactly the Responses API's.
+Each one knows its wire form (:meth:`to_wire`, computed once) and a stable ``digest`` of it
+(sha256 of canonical JSON, computed lazily, once). Because items never change after they
+are built, a conversation can compare long histories by digest without serialising them
+again: that is what keeps incremental context O(new items).
+
+Fields the SDK does not model (``phase`` on a message, a new flag on a function call, every
+field of a ``web_search_call``) are kept verbatim (``extra="allow"``) and survive a round
+trip wire → item → wire. ``None`` fields are omitted from the wire form.
+
+Three ways in:
+
+* build items directly: ``Message.user("hi")``, ``FunctionCallOutput(call_id=…, output=…)``;
+* :func:`parse_item` for items the *server* sent (``response.output``, ``output_item.*``):
+  malformed data raises :class:`~responses_client.RemoteProtocolError`;
+* :func:`items_from_message` for chat-style dicts the *caller* built (the Chat Completions
+  shape, or Responses-style items): input that fits no rule raises
+  :class:`~responses_client.InputError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from functools import cached_property
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Tag,
+    TypeAdapter,
+    ValidationError,
+)
+
+from ._exceptions import InputError, RemoteProtocolError
+
+__all__ = [
+    "FunctionCall",
+    "FunctionCallOutput",
+    "InputAudio",
+    "InputFile",
+    "InputImage",
+    "InputText",
+    "Item",
+    "Message",
+    "OutputText",
+    "Part",
+    "Reasoning",
+    "Refusal",
+    "UnknownItem",
+    "UnknownPart",
+    "canonical_json",
+    "items_from_message",
+    "parse_item",
+    "redact_for_log",
+]
+
+
+class _WireModel(BaseModel):
+    """Immutable model that keeps unknown fields, so new server fields survive."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    def _wire(self) -> dict[str, Any]:
+        # by_alias is not needed (field names are the wire names); mode="json" turns
+        # tuples into lists so the result is exactly what json.dumps sends.
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+# -- content parts ---------------------------------------------------------------
+
+
+class InputText(_WireModel):
+    """Text the caller sends (``input_text``)."""
+
+    type: Literal["input_text"] = "input_text"
+    text: str
+    """The text."""
+
+
+class InputImage(_WireModel):
+    """An image the caller sends (``input_image``), by URL (``https:`` or ``data:``) or file id."""
+
+    type: Literal["input_image"] = "input_image"
+    image_url: str | None = None
+    """A fully qualified URL or a base64 ``data:`` URL."""
+    file_id: str | None = None
+    """The id of an uploaded file."""
+    detail: Literal["low", "high", "auto", "original"] = "auto"
+    """How closely the model looks at the image."""
+
+
+class InputFile(_WireModel):
+    """A file the caller sends (``input_file``): by id, inline base64 data or URL."""
+
+    type: Literal["input_file"] = "input_file"
+    file_id: str | None = None
+    """The id of an uploaded file."""
+    file_data: str | None = None
+    """The file's content, base64-encoded (usually a ``data:`` URL)."""
+    file_url: str | None = None
+    """A URL the server fetches the file from."""
+    filename: str | None = None
+    """The file's name, shown to the model."""
+
+
+class AudioData(_WireModel):
+    """The payload of an :class:`InputAudio` part."""
+
+    data: str
+    """Base64-encoded audio."""
+    format: str
+    """The encoding: ``"wav"`` or ``"mp3"``."""
+
+
+class InputAudio(_WireModel):
+    """Audio the caller sends (``input_audio``)."""
+
+    type: Literal["input_audio"] = "input_audio"
+    input_audio: AudioData
+    """The audio data and its format."""
+
+
+class OutputText(_WireModel):
+    """Text the model wrote (``output_text``)."""
+
+    type: Literal["output_text"] = "output_text"
+    text: str
+    """The text."""
+    annotations: tuple[dict[str, Any], ...] = ()
+    """Citations and file paths, kept as the server sent them."""
+    logprobs: tuple[dict[str, Any], ...] | None = None
+    """Token log probabilities, when they were requested."""
+
+
+class Refusal(_WireModel):
+    """The model declined to answer (``refusal``)."""
+
+    type: Literal["refusal"] = "refusal"
+    refusal: str
+    """The refusal's explanation."""
+
+
+class UnknownPart(_WireModel):
+    """A content part of a type this SDK does not model; every field is kept verbatim."""
+
+    type: str
+    """The part's wire type (``reasoning_text``, ``summary_text``, a future type, …)."""
+
+
+_PART_TAGS = frozenset(
+    {"input_text", "input_image", "input_file", "input_audio", "output_text", "refusal"}
+)
+
+
+def _part_tag(value: Any) -> str:
+    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    return tag if isinstance(tag, str) and tag in _PART_TAGS else "unknown"
+
+
+Part = Annotated[
+    Annotated[InputText, Tag("input_text")]
+    | Annotated[InputImage, Tag("input_image")]
+    | Annotated[InputFile, Tag("input_file")]
+    | Annotated[InputAudio, Tag("input_audio")]
+    | Annotated[OutputText, Tag("output_text")]
+    | Annotated[Refusal, Tag("refusal")]
+    | Annotated[UnknownPart, Tag("unknown")],
+    Discriminator(_part_tag),
+]
+"""One content part of a message; a type the SDK does not know becomes :class:`UnknownPart`."""
+
+
+# -- items -----------------------------------------------------------------------
+
+
+_ItemT = TypeVar("_ItemT", bound="_Item")
+
+
+class _Item(_WireModel):
+    """Wire form and digest, shared by every item; both are computed once."""
+
+    def to_wire(self) -> dict[str, Any]:
+        """Return the item exactly as the API's ``input`` expects it.
+
+        ``None`` fields are left out; unknown fields are kept. The dict is built once
+        and shared: treat it as read-only (copy it before changing anything).
+        """
+        return self._wire_cache
+
+    @cached_property
+    def _wire_cache(self) -> dict[str, Any]:
+        return self._wire()
+
+    def model_copy(
+        self: _ItemT, *, update: Mapping[str, Any] | None = None, deep: bool = False
+    ) -> _ItemT:
+        """Copy the item; with ``update``, the copy computes its wire form and digest anew.
+
+        Like pydantic's ``model_copy``, ``update`` is not validated: prefer building a new
+        item (``parse_item({**item.to_wire(), ...})``) when the values come from outside.
+        """
+        copied = super().model_copy(update=update, deep=deep)
+        if update:
+            copied.__dict__.pop("_wire_cache", None)
+            copied.__dict__.pop("digest", None)
+        return copied
+
+    @cached_property
+    def digest(self) -> bytes:
+        """Sha256 of the item's canonical wire JSON (sorted keys, compact separators).
+
+        Equal items have equal digests; any change to a wire field changes it.
+        """
+        return hashlib.sha256(canonical_json(self.to_wire())).digest()
+
+
+class Message(_Item):
+    """A message from the user, the developer (system) or the assistant.
+
+    ``content`` is a plain string or a tuple of parts. Messages the model wrote carry
+    ``id`` and ``status``; messages the caller builds usually have neither.
+    """
+
+    type: Literal["message"] = "message"
+    role: Literal["user", "assistant", "system", "developer"]
+    """Who speaks. ``system`` is accepted but :func:`items_from_message` maps it to
+    ``developer``, as the Responses API prefers."""
+    content: str | tuple[Part, ...]
+    """The text, or the parts (text, images, files, audio, output text, refusals)."""
+    id: str | None = None
+    """The server's item id (``msg_…``), for output messages."""
+    status: str | None = None
+    """``in_progress``, ``completed`` or ``incomplete``, for output messages."""
+
+    @classmethod
+    def user(cls, content: str | Sequence[Part]) -> Message:
+        """Build a user message from text or parts."""
+        return cls(role="user", content=_content_arg(content))
+
+    @classmethod
+    def developer(cls, content: str | Sequence[Part]) -> Message:
+        """Build a developer (system) message from text or parts."""
+        return cls(role="developer", content=_content_arg(content))
+
+    @classmethod
+    def assistant(cls, content: str | Sequence[Part]) -> Message:
+        """Build an assistant message, for example to replay an earlier answer."""
+        return cls(role="assistant", content=_content_arg(content))
+
+    @property
+    def text(self) -> str:
+        """The string content, or the text of its ``input_text``/``output_text`` parts joined."""
+        if isinstance(self.content, str):
+            return self.content
+        return "".join(
+            part.text for part in self.content if isinstance(part, (InputText, OutputText))
+        )
+
+
+def _content_arg(content: str | Sequence[Part]) -> str | tuple[Part, ...]:
+    return content if isinstance(content, str) else tuple(content)
+
+
+class FunctionCall(_Item):
+    """The model asks the caller to run a function tool (``function_call``)."""
+
+    type: Literal["function_call"] = "function_call"
+    call_id: str
+    """Pairs the call with its :class:`FunctionCallOutput`."""
+    name: str
+    """The tool's name."""
+    arguments: str
+    """The arguments as a JSON string, exactly as the model wrote them."""
+    id: str | None = None
+    """The server's item id (``fc_…``)."""
+    status: str | None = None
+    """``in_progress``, ``completed`` or ``incomplete``."""
+
+
+class FunctionCallOutput(_Item):
+    """The result of a function call, sent back to the model (``function_call_output``)."""
+
+    type: Literal["function_call_output"] = "function_call_output"
+    call_id: str
+    """The ``call_id`` of the :class:`FunctionCall` this answers."""
+    output: str | tuple[Part, ...]
+    """The tool's result: usually a string; the API also accepts a list of parts."""
+    id: str | None = None
+    """The server's item id, when it has one."""
+    status: str | None = None
+    """``in_progress``, ``completed`` or ``incomplete``."""
+
+
+class Reasoning(_Item):
+    """The model's reasoning (``reasoning``), kept verbatim to be sent back next turn.
+
+    With ``store=false`` the server can only use it again through ``encrypted_content``
+    (ask for it with ``include=["reasoning.encrypted_content"]``).
+    """
+
+    type: Literal["reasoning"] = "reasoning"
+    id: str
+    """The server's item id (``rs_…``)."""
+    summary: tuple[dict[str, Any], ...] = ()
+    """Summary parts (``{"type": "summary_text", "text": …}``), as sent."""
+    encrypted_content: str | None = None
+    """The opaque, encrypted reasoning the server can read back."""
+    content: tuple[dict[str, Any], ...] | None = None
+    """Reasoning text parts, when the server sends them."""
+    status: str | None = None
+    """``in_progress``, ``completed`` or ``incomplete``."""
+
+
+class UnknownItem(_Item):
+    """Any other item type (``web_search_call``, ``mcp_call``, …), every field kept verbatim."""
+
+    type: str
+    """The item's wire type."""
+
+
+_ITEM_TAGS = frozenset({"message", "function_call", "function_call_output", "reasoning"})
+
+
+def _item_tag(value: Any) -> str:
+    if isinstance(value, dict):
+        tag = value.get("type")
+        # Easy input messages may leave out "type": a role is enough to know them.
+        if tag is None and "role" in value:
+            return "message"
+    else:
+        tag = getattr(value, "type", None)
+    return tag if isinstance(tag, str) and tag in _ITEM_TAGS else "unknown"
+
+
+Item = Annotated[
+    Annotated[Message, Tag("message")]
+    | Annotated[FunctionCall, Tag("function_call")]
+    | Annotated[FunctionCallOutput, Tag("function_call_output")]
+    | Annotated[Reasoning, Tag("reasoning")]
+    | Annotated[UnknownItem, Tag("unknown")],
+    Discriminator(_item_tag),
+]
+"""One conversation item; a type the SDK does not know becomes :class:`UnknownItem`."""
+
+_ITEM_ADAPTER: TypeAdapter[Item] = TypeAdapter(Item)
+
+
+def canonical_json(value: Any) -> bytes:
+    """Encode ``value`` as canonical JSON: sorted keys, compact separators, UTF-8."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+# Location segments pydantic adds for union members, not fields of the wire object.
+_BRANCH_NAMES = frozenset({"str", "int", "float", "bool", "none", "dict", "list", "tuple"})
+
+
+def _field_path(loc: tuple[int | str, ...], tags: frozenset[str]) -> list[str]:
+    path = []
+    after_tag = False
+    for segment in loc:
+        text = str(segment)
+        if "[" in text or text in _BRANCH_NAMES:
+            continue
+        # pydantic puts a union's tag right where the union sits; the segment after a tag
+        # is always a real field, even when it has the tag's name ("input_audio").
+        if not after_tag and isinstance(segment, str) and text in tags:
+            after_tag = True
+            continue
+        after_tag = False
+        path.append(text)
+    return path
+
+
+def describe_validation_error(error: ValidationError, tags: frozenset[str]) -> str:
+    """Name the field and the problem of a validation error, with no pydantic noise.
+
+    Args:
+        error: The error pydantic raised.
+        tags: The tags of the tagged unions involved, left out of the field path.
+
+    Returns:
+        ``"field 'content.0.text': Field required"``; when a union's branches all failed at
+        the same depth, their messages joined by ``"; "``.
+    """
+    found = [
+        (_field_path(e["loc"], tags), e["msg"])
+        for e in error.errors(include_url=False, include_input=False)
+    ]
+    depth = max(len(path) for path, _ in found)
+    deepest = [(path, msg) for path, msg in found if len(path) == depth]
+    where = ".".join(deepest[0][0]) or "(object)"
+    messages = list(dict.fromkeys(msg for _, msg in deepest))
+    return f"field {where!r}: {'; '.join(messages)}"
+
+
+ALL_TAGS = _ITEM_TAGS | _PART_TAGS | {"unknown"}
+"""The union tags of items and parts, which error messages leave out of field paths."""
+
+
+def _describe(error: ValidationError) -> str:
+    return describe_validation_error(error, ALL_TAGS)
+
+
+def _validate(data: Any, error_cls: type[Exception]) -> Item:
+    try:
+        return _ITEM_ADAPTER.validate_python(data)
+    except ValidationError as exc:
+        kind = data.get("type") if isinstance(data, Mapping) else None
+        label = repr(kind) if isinstance(kind, str) else "item"
+        raise error_cls(f"invalid {label} item: {_describe(exc)}") from None
+
+
+def parse_item(data: Mapping[str, Any]) -> Item:
+    """Build the item the server sent (in ``response.output`` or ``output_item.*``).
+
+    Args:
+        data: The decoded JSON object.
+
+    Returns:
+        The typed item; a type the SDK does not know becomes :class:`UnknownItem`.
+
+    Raises:
+        RemoteProtocolError: ``data`` is not an object, has no string ``type``, or is a
+            known type with a missing or wrong field (the message names type and field).
+    """
+    if not isinstance(data, Mapping):
+        raise RemoteProtocolError(f"item is not a JSON object but {type(data).__name__}")
+    if not isinstance(data.get("type"), str):
+        raise RemoteProtocolError("item has no string 'type'")
+    item = _validate(dict(data), RemoteProtocolError)
+    return item
+
+
+# -- chat-style import ------------------------------------------------------------
+
+
+def items_from_message(message: Mapping[str, Any]) -> list[Item]:
+    """Convert one chat-style or Responses-style dict into items.
+
+    Chat Completions messages follow these rules:
+
+    * ``system`` and ``developer`` → a ``developer`` message;
+    * ``user`` → a ``user`` message;
+    * ``assistant`` with ``tool_calls`` → one ``function_call`` per call (``call_id`` from
+      the call's ``id``, ``name``/``arguments`` from its ``function``; ``arguments`` given
+      as a dict is JSON-encoded). If the message *also* has text content, that text comes
+      first as an ``assistant`` message, so nothing the model said is lost. A ``custom``
+      tool call becomes a ``custom_tool_call`` item;
+    * ``assistant`` without tool calls → an ``assistant`` message;
+    * ``tool`` → a ``function_call_output`` (``call_id`` from ``tool_call_id``). Content
+      that is not a string becomes one: text parts are joined, anything else is
+      JSON-encoded, and ``None`` is ``""``.
+
+    Content given as a list of parts converts part by part: ``text`` → ``input_text``
+    (``output_text`` in assistant messages, the only text type the API accepts there),
+    ``image_url`` → ``input_image`` (``image_url`` may be ``{"url", "detail"}`` or a plain
+    string; ``detail`` defaults to ``"auto"``), and every other part is passed through
+    unchanged.
+
+    Dicts that carry a ``type`` (``"message"``, ``"function_call"``,
+    ``"function_call_output"``, ``"reasoning"``, or any other item type) are Responses-style
+    items and are taken as they are.
+
+    Raises:
+        InputError: The dict fits no rule: no role and no type, an unknown role, content
+            of the wrong type, a tool message without ``tool_call_id``, a tool call
+            without ``id`` or ``function.name``, a malformed Responses-style item.
+    """
+    if not isinstance(message, Mapping):
+        raise InputError(f"a message must be a dict, not {type(message).__name__}")
+    kind = message.get("type")
+    if kind is not None:
+        if not isinstance(kind, str):
+            raise InputError(f"'type' must be a string, not {type(kind).__name__}")
+        if kind == "message":
+            return [_chat_message(message, responses_style=True)]
+        return [_validate(dict(message), InputError)]
+    role = message.get("role")
+    if role is None:
+        raise InputError("message has neither 'role' nor 'type'")
+    if role in ("system", "developer", "user"):
+        return [_chat_message(message)]
+    if role == "assistant":
+        return _assistant_items(message)
+    if role == "tool":
+        return [_tool_output(message)]
+    raise InputError(f"unknown role {role!r}: expected system, developer, user, assistant or tool")
+
+
+def _chat_message(message: Mapping[str, Any], *, responses_style: bool = False) -> Message:
+    role = message.get("role")
+    if not responses_style and role == "system":
+        role = "developer"
+    content = message.get("content")
+    fields = {k: v for k, v in message.items() if k not in ("role", "content", "type")}
+    if not responses_style:
+        # Chat-only fields (name, refusal, audio, …) have no place in a Responses item.
+        fields = {}
+    parts = _convert_content(content, role=role)
+    try:
+        return Message(role=role, content=parts, **fields)
+    except ValidationError as exc:
+        raise InputError(f"invalid {role!r} message: {_describe(exc)}") from None
+
+
+def _convert_content(content: Any, *, role: Any) -> str | tuple[Part, ...]:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, (list, tuple)):
+        text_type = "output_text" if role == "assistant" else "input_text"
+        return tuple(_convert_part(part, text_type, i) for i, part in enumerate(content))
+    raise InputError(
+        f"{role!r} message content must be a string or a list of parts, "
+        f"not {type(content).__name__}"
+    )
+
+
+def _convert_part(part: Any, text_type: str, index: int) -> Any:
+    if not isinstance(part, Mapping):
+        raise InputError(f"content part {index} must be a dict, not {type(part).__name__}")
+    kind = part.get("type")
+    if kind == "text":
+        text = part.get("text")
+        if not isinstance(text, str):
+            raise InputError(f"content part {index} ('text') has no string 'text'")
+        return {"type": text_type, "text": text}
+    if kind == "image_url":
+        image = part.get("image_url")
+        detail: Any = "auto"
+        if isinstance(image, Mapping):
+            detail = image.get("detail") or "auto"
+            image = image.get("url")
+        if not isinstance(image, str) or not image:
+            raise InputError(f"content part {index} ('image_url') has no url")
+        return {"type": "input_image", "image_url": image, "detail": detail}
+    if not isinstance(kind, str):
+        raise InputError(f"content part {index} has no string 'type'")
+    return dict(part)
+
+
+def _assistant_items(message: Mapping[str, Any]) -> list[Item]:
+    tool_calls = message.get("tool_calls")
+    if not tool_calls:
+        return [_chat_message(message)]
+    if not isinstance(tool_calls, (list, tuple)):
+        raise InputError(f"'tool_calls' must be a list, not {type(tool_calls).__name__}")
+    items: list[Item] = []
+    content = message.get("content")
+    if content:  # text said alongside the calls stays, before them
+        items.append(_chat_message(message))
+    items.extend(_tool_call_item(call, i) for i, call in enumerate(tool_calls))
+    return items
+
+
+def _tool_call_item(call: Any, index: int) -> Item:
+    if not isinstance(call, Mapping):
+        raise InputError(f"tool call {index} must be a dict, not {type(call).__name__}")
+    call_id = call.get("id")
+    if not isinstance(call_id, str) or not call_id:
+        raise InputError(f"tool call {index} has no string 'id'")
+    if call.get("type") == "custom":
+        custom = call.get("custom")
+        if not isinstance(custom, Mapping) or not isinstance(custom.get("name"), str):
+            raise InputError(f"custom tool call {call_id!r} has no 'custom.name'")
+        return UnknownItem(
+            type="custom_tool_call",
+            call_id=call_id,
+            name=custom["name"],
+            input=str(custom.get("input", "")),
+        )
+    function = call.get("function")
+    if not isinstance(function, Mapping) or not isinstance(function.get("name"), str):
+        raise InputError(f"tool call {call_id!r} has no 'function.name'")
+    arguments = function.get("arguments", "")
+    if not isinstance(arguments, str):
+        arguments = json.dumps(arguments)
+    return FunctionCall(call_id=call_id, name=function["name"], arguments=arguments)
+
+
+def _tool_output(message: Mapping[str, Any]) -> FunctionCallOutput:
+    call_id = message.get("tool_call_id")
+    if not isinstance(call_id, str) or not call_id:
+        raise InputError("tool message has no string 'tool_call_id'")
+    content = message.get("content")
+    if content is None:
+        output = ""
+    elif isinstance(content, str):
+        output = content
+    elif isinstance(content, (list, tuple)) and all(
+        isinstance(p, Mapping) and p.get("type") == "text" for p in content
+    ):
+        output = "".join(str(p.get("text", "")) for p in content)
+    else:
+        output = json.dumps(content, default=str)
+    return FunctionCallOutput(call_id=call_id, output=output)
+
+
+# -- logging ----------------------------------------------------------------------
+
+# Keys whose string values are base64 payloads (image, file and audio data, encrypted
+# reasoning): long values are shortened in logs.
+_BULKY_KEYS = frozenset({"file_data", "data", "encrypted_content", "partial_image_b64", "result"})
+_KEEP = 8  # characters of a payload kept in the log, enough to recognise it
+_LIMIT = 64  # strings at most this long are logged whole
+
+
+def _shorten(value: str, *, bulky: bool) -> str:
+    if len(value) <= _LIMIT:
+        return value
+    if value.startswith("data:"):
+        head, sep, payload = value.partition(",")
+        if sep:
+            return f"{head},{payload[:_KEEP]}…({len(payload)} chars)"
+    if bulky:
+        return f"{value[:_KEEP]}…({len(value)} chars)"
+    return value
+
+
+def _redact(value: Any, *, bulky: bool = False) -> Any:
+    if isinstance(value, str):
+        return _shorten(value, bulky=bulky)
+    if isinstance(value, Mapping):
+        return {k: _redact(v, bulky=k in _BULKY_KEYS) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_redact(v) for v in value]
+    return value
+
+
+def redact_for_log(wire_items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Copy wire items for a log line, shortening base64 data.
+
+    ``data:`` URLs keep their header (``data:image/png;base64,iVBORw0K…(12345 chars)``);
+    long values of ``file_data``, audio ``data``, ``encrypted_content`` and generated
+    images are cut the same way. The input is not changed.
+    """
+    return [_redact(item) for item in wire_items]

@@ -1,0 +1,324 @@
+"""Server-sent events decoder (sans-I/O): bytes in, messages out.
+
+The decoder follows the WHATWG HTML standard, section 9.2.6 "Interpreting an event
+stream" (https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation),
+with three deliberate differences, each documented where it applies:
+
+* invalid UTF-8 raises ``RemoteProtocolError`` instead of being replaced with U+FFFD,
+  because a corrupted Responses stream would otherwise deliver corrupted JSON;
+* ``flush()`` at end of stream delivers a final message that lacks its closing blank
+  line, because several OpenAI-compatible servers end the stream that way;
+* a size limit guards against a peer that never ends a line or a message.
+
+Typical use, in an I/O layer::
+
+    decoder = SSEDecoder()
+    async for chunk in response.aiter_bytes():
+        for message in decoder.feed(chunk):
+            handle(message)
+    for message in decoder.flush():
+        handle(message)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ._exceptions import InputError, RemoteProtocolError
+
+__all__ = ["DEFAULT_MAX_MESSAGE_SIZE", "SSEDecoder", "SSEMessage"]
+
+DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024
+"""Default bound on a line not yet ended (bytes) and on one message's data (characters)."""
+
+_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True, slots=True)
+class SSEMessage:
+    """One dispatched server-sent event."""
+
+    event: str
+    """The ``event:`` field, or ``"message"`` when the message had none (as the spec says)."""
+
+    data: str
+    """The ``data:`` lines of the message joined with ``"\\n"``; possibly ``""``."""
+
+    id: str | None = None
+    """The last event ID seen on the stream so far, or ``None`` before any ``id:`` field.
+
+    As in the spec, the ID persists from one message to the next until another ``id:``
+    field changes it; an empty ``id:`` sets it to ``""``.
+    """
+
+    retry: int | None = None
+    """The ``retry:`` value (milliseconds) given inside this message, else ``None``."""
+
+
+# Building a frozen dataclass through its ``__init__`` goes through ``object.__setattr__``
+# once per field, which costs more than everything else the decoder does for a typical
+# message. Setting the slots through their descriptors is the same operation, done directly.
+_new = object.__new__
+_set_event, _set_data, _set_id, _set_retry = (
+    SSEMessage.__dict__[name].__set__ for name in ("event", "data", "id", "retry")
+)
+
+
+def _message(event: str, data: str, id: str | None, retry: int | None) -> SSEMessage:
+    message: SSEMessage = _new(SSEMessage)
+    _set_event(message, event)
+    _set_data(message, data)
+    _set_id(message, id)
+    _set_retry(message, retry)
+    return message
+
+
+class SSEDecoder:
+    """Incremental decoder of a ``text/event-stream`` body.
+
+    Feed it the body's bytes as they arrive, split anywhere (inside a line, between a CR
+    and its LF, inside a UTF-8 sequence); it returns each message once its closing blank
+    line has arrived. At end of stream call ``flush()`` once. After it raised, the stream
+    is broken: discard the decoder.
+
+    Args:
+        max_message_size: Bound on the bytes of one line not yet ended and on the
+            characters of ``data`` gathered for one message. Exceeding it raises
+            ``RemoteProtocolError``.
+
+    Attributes:
+        retry: The last ``retry:`` value seen on the stream (milliseconds), or ``None``.
+            Kept here as well because a ``retry:`` in a block without data sets the
+            reconnection time without dispatching a message.
+    """
+
+    __slots__ = (
+        "_after_cr",
+        "_data",
+        "_data_size",
+        "_event",
+        "_last_id",
+        "_limit",
+        "_msg_retry",
+        "_started",
+        "_tail",
+        "_tail_size",
+        "retry",
+    )
+
+    def __init__(self, *, max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE) -> None:
+        if max_message_size < 1:
+            raise InputError(f"max_message_size must be at least 1, got {max_message_size}")
+        self._limit = max_message_size
+        self._tail: list[bytes] = []
+        self._tail_size = 0
+        self._after_cr = False
+        self._started = False
+        self._data: list[str] = []
+        self._data_size = 0
+        self._event = ""
+        self._last_id: str | None = None
+        self._msg_retry: int | None = None
+        self.retry: int | None = None
+
+    # -- feeding ---------------------------------------------------------------
+
+    def feed(self, data: bytes) -> list[SSEMessage]:
+        """Take the next bytes of the stream.
+
+        Args:
+            data: Any number of bytes, split anywhere.
+
+        Returns:
+            The messages completed by these bytes, in order (often none).
+
+        Raises:
+            RemoteProtocolError: The stream is not valid UTF-8, or a line or a message
+                exceeds ``max_message_size``.
+        """
+        if not data:
+            return []
+        if not self._started:
+            data = self._strip_bom(data)
+            if not data:
+                return []
+        if self._after_cr and data[0] == 0x0A:
+            # The spec's line end is CR, LF or CRLF: this LF ends the line the CR
+            # at the end of the previous chunk already ended.
+            data = data[1:]
+            if not data:
+                self._after_cr = False
+                return []
+        self._after_cr = data[-1:] == b"\r"
+        if b"\r" in data:
+            # Normalise CRLF and lone CR to LF; a CRLF split across chunks is handled
+            # by ``_after_cr`` above. After this only LF ends lines.
+            data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        end = data.rfind(b"\n")
+        if end < 0:
+            self._hold(data)
+            return []
+        if self._tail:
+            self._tail.append(data[: end + 1])
+            complete = b"".join(self._tail)
+            self._tail = []
+            self._tail_size = 0
+        else:
+            complete = data[: end + 1] if end + 1 < len(data) else data
+        if end + 1 < len(data):
+            self._hold(data[end + 1 :])
+        # Every line in ``complete`` ends with LF, and LF never occurs inside a UTF-8
+        # sequence, so decoding whole lines never splits a character.
+        return self._text(_decode(complete))
+
+    def flush(self) -> list[SSEMessage]:
+        """End the stream: deliver what is left.
+
+        Unlike the spec, which discards an event without its closing blank line, this
+        delivers it: OpenAI-compatible servers may end the stream right after the last
+        ``data:`` line. After ``flush()`` the decoder is empty and could start a new
+        stream (the last event ID is kept, as the spec keeps it across reconnections).
+
+        Returns:
+            The final message, if one was pending.
+
+        Raises:
+            RemoteProtocolError: The last line is not valid UTF-8.
+        """
+        lines: list[str] = []
+        if self._tail:
+            raw = b"".join(self._tail)
+            self._tail = []
+            self._tail_size = 0
+            if not self._started:
+                # A stream shorter than a BOM: keep whatever it is not a BOM prefix of.
+                raw = raw[len(_BOM) :] if raw.startswith(_BOM) else raw
+            lines.append(_decode(raw))
+        lines.append("")
+        messages = self._lines(lines)
+        self._after_cr = False
+        self._started = False
+        return messages
+
+    # -- internals ----------------------------------------------------------------
+
+    def _strip_bom(self, data: bytes) -> bytes:
+        """Drop one UTF-8 BOM at stream start, even when it arrives split."""
+        pending = b"".join(self._tail) + data if self._tail else data
+        if len(pending) < len(_BOM) and _BOM.startswith(pending):
+            self._tail = [pending]
+            self._tail_size = len(pending)
+            return b""
+        self._started = True
+        self._tail = []
+        self._tail_size = 0
+        return pending[len(_BOM) :] if pending.startswith(_BOM) else pending
+
+    def _hold(self, part: bytes) -> None:
+        """Keep the start of a line that has not ended yet, within the limit."""
+        self._tail.append(part)
+        self._tail_size += len(part)
+        if self._tail_size > self._limit:
+            raise RemoteProtocolError(
+                f"SSE line exceeds max_message_size={self._limit} bytes without ending",
+                data=self._tail[0],
+            )
+
+    def _text(self, text: str) -> list[SSEMessage]:
+        """Interpret complete lines, ``text`` being one or more lines each ending in LF.
+
+        Splitting at blank lines gives blocks that each end in a dispatch (all but the
+        last). The common blocks, ``event: NAME`` then one ``data: ...`` line, or a lone
+        ``data: ...`` line, become messages without the line-by-line path; ``_lines``
+        handles every other shape, and the tests check both paths agree.
+        """
+        blocks = text.split("\n\n")
+        last = blocks.pop()
+        messages: list[SSEMessage] = []
+        if blocks and (self._data or self._event or self._msg_retry is not None):
+            # The first block continues a message begun in an earlier chunk.
+            messages += self._lines([*blocks.pop(0).split("\n"), ""])
+        # A block shorter than the limit cannot hold data over the limit.
+        small = len(text) < self._limit
+        last_id = self._last_id
+        append = messages.append
+        for block in blocks:
+            if small:
+                if block.startswith("event: "):
+                    nl = block.find("\n", 7)
+                    if nl > 0 and block.startswith("data: ", nl + 1):
+                        data = block[nl + 7 :]
+                        if "\n" not in data:
+                            append(_message(block[7:nl] or "message", data, last_id, None))
+                            continue
+                elif block.startswith("data: ") and "\n" not in block:
+                    append(_message("message", block[6:], last_id, None))
+                    continue
+            messages += self._lines([*block.split("\n"), ""])
+            last_id = self._last_id
+        if last:
+            # ``last`` ends with the LF of its final line; its lines wait for a blank one.
+            messages += self._lines(last[:-1].split("\n"))
+        return messages
+
+    def _lines(self, lines: list[str]) -> list[SSEMessage]:
+        """Interpret complete lines (WHATWG 9.2.6), returning dispatched messages."""
+        messages: list[SSEMessage] = []
+        data = self._data
+        limit = self._limit
+        for line in lines:
+            if not line:
+                # A blank line dispatches the event.
+                if data:
+                    messages.append(
+                        _message(
+                            self._event or "message",
+                            data[0] if len(data) == 1 else "\n".join(data),
+                            self._last_id,
+                            self._msg_retry,
+                        )
+                    )
+                    data = self._data = []
+                    self._data_size = 0
+                # With no data the spec resets the buffers and dispatches nothing.
+                self._event = ""
+                self._msg_retry = None
+                continue
+            if line[0] == ":":
+                continue  # a comment (servers send these as keep-alives)
+            # "field:value", one space after the colon stripped; a line without a colon
+            # is a field name with an empty value.
+            name, _, value = line.partition(":")
+            if value[:1] == " ":
+                value = value[1:]
+            if name == "data":
+                data.append(value)
+                self._data_size += len(value) + 1
+                if self._data_size > limit:
+                    raise RemoteProtocolError(
+                        f"SSE message data exceeds max_message_size={limit} characters",
+                        data=data[0],
+                    )
+            elif name == "event":
+                self._event = value
+            elif name == "id":
+                # The spec ignores an id containing NUL (it could not be sent back in
+                # a Last-Event-ID header).
+                if "\0" not in value:
+                    self._last_id = value
+            elif name == "retry":
+                # ASCII digits only; anything else is ignored.
+                if value.isascii() and value.isdigit():
+                    self._msg_retry = self.retry = int(value)
+            # Any other field name is ignored, as the spec says.
+        return messages
+
+
+def _decode(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RemoteProtocolError(
+            f"SSE stream is not valid UTF-8 (byte {exc.start}: {raw[exc.start : exc.end]!r})",
+            data=raw[max(0, exc.start - 100) : exc.start],
+        ) from None

@@ -1,0 +1,658 @@
+"""Items: chat-dict rules (seed 001), server items, wire forms, digests, immutability."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from responses_client._exceptions import InputError, RemoteProtocolError
+from responses_client._items import (
+    FunctionCall,
+    FunctionCallOutput,
+    InputAudio,
+    InputFile,
+    InputImage,
+    InputText,
+    Message,
+    OutputText,
+    Reasoning,
+    Refusal,
+    UnknownItem,
+    UnknownPart,
+    canonical_json,
+    items_from_message,
+    parse_item,
+    redact_for_log,
+)
+
+# -- seed 001: chat-style dicts -> Responses input items --------------------------
+
+IMAGE = "https://example.com/cat.png"
+
+CHAT_RULES: list[tuple[str, dict[str, Any], list[dict[str, Any]]]] = [
+    (
+        "system becomes developer",
+        {"role": "system", "content": "Be brief."},
+        [{"type": "message", "role": "developer", "content": "Be brief."}],
+    ),
+    (
+        "developer stays developer",
+        {"role": "developer", "content": "Be brief."},
+        [{"type": "message", "role": "developer", "content": "Be brief."}],
+    ),
+    (
+        "user text",
+        {"role": "user", "content": "Hi"},
+        [{"type": "message", "role": "user", "content": "Hi"}],
+    ),
+    (
+        "user text part becomes input_text",
+        {"role": "user", "content": [{"type": "text", "text": "Look"}]},
+        [{"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Look"}]}],
+    ),
+    (
+        "image_url object with detail",
+        {
+            "role": "user",
+            "content": [{"type": "image_url", "image_url": {"url": IMAGE, "detail": "low"}}],
+        },
+        [
+            {
+                "type": "message",
+                "role": "user",
+                "content": [{"type": "input_image", "image_url": IMAGE, "detail": "low"}],
+            }
+        ],
+    ),
+    (
+        "image_url object without detail defaults to auto",
+        {"role": "user", "content": [{"type": "image_url", "image_url": {"url": IMAGE}}]},
+        [
+            {
+                "type": "message",
+                "role": "user",
+                "content": [{"type": "input_image", "image_url": IMAGE, "detail": "auto"}],
+            }
+        ],
+    ),
+    (
+        "image_url as a plain string",
+        {"role": "user", "content": [{"type": "image_url", "image_url": IMAGE}]},
+        [
+            {
+                "type": "message",
+                "role": "user",
+                "content": [{"type": "input_image", "image_url": IMAGE, "detail": "auto"}],
+            }
+        ],
+    ),
+    (
+        "unknown part types pass through unchanged",
+        {
+            "role": "user",
+            "content": [{"type": "input_audio", "input_audio": {"data": "AAAA", "format": "wav"}}],
+        },
+        [
+            {
+                "type": "message",
+                "role": "user",
+                "content": [
+                    {"type": "input_audio", "input_audio": {"data": "AAAA", "format": "wav"}}
+                ],
+            }
+        ],
+    ),
+    (
+        "a part type nobody knows passes through unchanged",
+        {"role": "user", "content": [{"type": "hologram", "frames": [1, 2]}]},
+        [
+            {
+                "type": "message",
+                "role": "user",
+                "content": [{"type": "hologram", "frames": [1, 2]}],
+            }
+        ],
+    ),
+    (
+        "system multimodal content converts too",
+        {"role": "system", "content": [{"type": "text", "text": "Rules"}]},
+        [
+            {
+                "type": "message",
+                "role": "developer",
+                "content": [{"type": "input_text", "text": "Rules"}],
+            }
+        ],
+    ),
+    (
+        "assistant without tool calls",
+        {"role": "assistant", "content": "Hello!"},
+        [{"type": "message", "role": "assistant", "content": "Hello!"}],
+    ),
+    (
+        "assistant text parts become output_text",
+        {"role": "assistant", "content": [{"type": "text", "text": "Hello!"}]},
+        [
+            {
+                "type": "message",
+                "role": "assistant",
+                "content": [{"type": "output_text", "text": "Hello!", "annotations": []}],
+            }
+        ],
+    ),
+    (
+        "assistant tool_calls become function_call items",
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "call_1",
+                    "type": "function",
+                    "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'},
+                },
+                {
+                    "id": "call_2",
+                    "type": "function",
+                    "function": {"name": "get_time", "arguments": "{}"},
+                },
+            ],
+        },
+        [
+            {
+                "type": "function_call",
+                "call_id": "call_1",
+                "name": "get_weather",
+                "arguments": '{"city":"Paris"}',
+            },
+            {"type": "function_call", "call_id": "call_2", "name": "get_time", "arguments": "{}"},
+        ],
+    ),
+    (
+        "assistant text alongside tool_calls is kept first",
+        {
+            "role": "assistant",
+            "content": "Let me check.",
+            "tool_calls": [
+                {"id": "call_1", "function": {"name": "get_weather", "arguments": "{}"}},
+            ],
+        },
+        [
+            {"type": "message", "role": "assistant", "content": "Let me check."},
+            {
+                "type": "function_call",
+                "call_id": "call_1",
+                "name": "get_weather",
+                "arguments": "{}",
+            },
+        ],
+    ),
+    (
+        "tool call arguments given as a dict are JSON-encoded",
+        {
+            "role": "assistant",
+            "tool_calls": [{"id": "c", "function": {"name": "f", "arguments": {"a": 1}}}],
+        },
+        [{"type": "function_call", "call_id": "c", "name": "f", "arguments": '{"a": 1}'}],
+    ),
+    (
+        "tool call without arguments gets an empty string",
+        {"role": "assistant", "tool_calls": [{"id": "c", "function": {"name": "f"}}]},
+        [{"type": "function_call", "call_id": "c", "name": "f", "arguments": ""}],
+    ),
+    (
+        "custom tool call becomes custom_tool_call",
+        {
+            "role": "assistant",
+            "tool_calls": [
+                {"id": "c", "type": "custom", "custom": {"name": "sql", "input": "SELECT 1"}}
+            ],
+        },
+        [{"type": "custom_tool_call", "call_id": "c", "name": "sql", "input": "SELECT 1"}],
+    ),
+    (
+        "empty tool_calls list means a plain assistant message",
+        {"role": "assistant", "content": "Done.", "tool_calls": []},
+        [{"type": "message", "role": "assistant", "content": "Done."}],
+    ),
+    (
+        "tool message becomes function_call_output",
+        {"role": "tool", "tool_call_id": "call_1", "content": "Sunny"},
+        [{"type": "function_call_output", "call_id": "call_1", "output": "Sunny"}],
+    ),
+    (
+        "tool content that is a dict is JSON-encoded",
+        {"role": "tool", "tool_call_id": "call_1", "content": {"temp": 21}},
+        [{"type": "function_call_output", "call_id": "call_1", "output": '{"temp": 21}'}],
+    ),
+    (
+        "tool content as text parts is joined",
+        {
+            "role": "tool",
+            "tool_call_id": "call_1",
+            "content": [{"type": "text", "text": "Sun"}, {"type": "text", "text": "ny"}],
+        },
+        [{"type": "function_call_output", "call_id": "call_1", "output": "Sunny"}],
+    ),
+    (
+        "tool content None is an empty string",
+        {"role": "tool", "tool_call_id": "call_1", "content": None},
+        [{"type": "function_call_output", "call_id": "call_1", "output": ""}],
+    ),
+    (
+        "tool content that is a number becomes its text",
+        {"role": "tool", "tool_call_id": "call_1", "content": 42},
+        [{"type": "function_call_output", "call_id": "call_1", "output": "42"}],
+    ),
+    (
+        "chat-only fields are dropped",
+        {"role": "user", "content": "Hi", "name": "alice"},
+        [{"type": "message", "role": "user", "content": "Hi"}],
+    ),
+    # Responses-style dicts are taken as they are.
+    (
+        "responses-style easy message with input_text parts",
+        {"role": "user", "content": [{"type": "input_text", "text": "Hi"}]},
+        [{"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Hi"}]}],
+    ),
+    (
+        "responses-style typed message keeps system and extra fields",
+        {"type": "message", "role": "system", "content": "x", "phase": "commentary"},
+        [{"type": "message", "role": "system", "content": "x", "phase": "commentary"}],
+    ),
+    (
+        "responses-style function_call",
+        {"type": "function_call", "call_id": "c", "name": "f", "arguments": "{}", "id": "fc_1"},
+        [{"type": "function_call", "call_id": "c", "name": "f", "arguments": "{}", "id": "fc_1"}],
+    ),
+    (
+        "responses-style function_call_output",
+        {"type": "function_call_output", "call_id": "c", "output": "ok"},
+        [{"type": "function_call_output", "call_id": "c", "output": "ok"}],
+    ),
+    (
+        "responses-style reasoning",
+        {"type": "reasoning", "id": "rs_1", "summary": [], "encrypted_content": "gAAA"},
+        [{"type": "reasoning", "id": "rs_1", "summary": [], "encrypted_content": "gAAA"}],
+    ),
+    (
+        "responses-style unknown item type",
+        {"type": "item_reference", "id": "msg_1"},
+        [{"type": "item_reference", "id": "msg_1"}],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"), [(m, e) for _, m, e in CHAT_RULES], ids=[n for n, _, _ in CHAT_RULES]
+)
+def test_chat_rules(message: dict[str, Any], expected: list[dict[str, Any]]) -> None:
+    items = items_from_message(message)
+    assert [item.to_wire() for item in items] == expected
+
+
+def test_chat_rules_give_typed_items() -> None:
+    (call,) = items_from_message(
+        {"role": "assistant", "tool_calls": [{"id": "c", "function": {"name": "f"}}]}
+    )
+    (output,) = items_from_message({"role": "tool", "tool_call_id": "c", "content": "x"})
+    (image,) = items_from_message(
+        {"role": "user", "content": [{"type": "image_url", "image_url": IMAGE}]}
+    )
+    assert isinstance(call, FunctionCall)
+    assert isinstance(output, FunctionCallOutput)
+    assert isinstance(image, Message)
+    assert isinstance(image.content, tuple)
+    assert isinstance(image.content[0], InputImage)
+
+
+def test_input_is_not_changed() -> None:
+    message = {"role": "system", "content": [{"type": "text", "text": "x"}]}
+    before = json.dumps(message)
+    items_from_message(message)
+    assert json.dumps(message) == before
+
+
+CHAT_ERRORS: list[tuple[Any, str]] = [
+    ({"content": "Hi"}, "neither 'role' nor 'type'"),
+    ({"role": "narrator", "content": "Hi"}, "unknown role 'narrator'"),
+    ({"role": "user", "content": 5}, "content must be a string or a list"),
+    ({"role": "user"}, "not NoneType"),
+    ({"role": "user", "content": ["hi"]}, "content part 0 must be a dict"),
+    ({"role": "user", "content": [{"text": "hi"}]}, "content part 0 has no string 'type'"),
+    ({"role": "user", "content": [{"type": "text"}]}, "no string 'text'"),
+    ({"role": "user", "content": [{"type": "image_url"}]}, "('image_url') has no url"),
+    ({"role": "user", "content": [{"type": "image_url", "image_url": {}}]}, "has no url"),
+    (
+        {
+            "role": "user",
+            "content": [{"type": "image_url", "image_url": {"url": IMAGE, "detail": "x"}}],
+        },
+        "content.0.detail",
+    ),
+    ({"role": "tool", "content": "x"}, "no string 'tool_call_id'"),
+    ({"role": "tool", "tool_call_id": 7, "content": "x"}, "no string 'tool_call_id'"),
+    ({"role": "assistant", "tool_calls": "call"}, "'tool_calls' must be a list"),
+    ({"role": "assistant", "tool_calls": ["call"]}, "tool call 0 must be a dict"),
+    ({"role": "assistant", "tool_calls": [{"function": {"name": "f"}}]}, "no string 'id'"),
+    ({"role": "assistant", "tool_calls": [{"id": "c"}]}, "no 'function.name'"),
+    ({"role": "assistant", "tool_calls": [{"id": "c", "type": "custom"}]}, "'custom.name'"),
+    ({"type": 3}, "'type' must be a string"),
+    (
+        {"type": "function_call", "call_id": "c", "name": "f"},
+        "'function_call' item: field 'arguments'",
+    ),
+    ({"type": "function_call_output", "output": "x"}, "field 'call_id'"),
+    ({"type": "message", "content": "x"}, "field 'role'"),
+    ({"type": "reasoning", "summary": []}, "field 'id'"),
+    ("hello", "must be a dict, not str"),
+]
+
+
+@pytest.mark.parametrize(("message", "needle"), CHAT_ERRORS)
+def test_chat_errors(message: Any, needle: str) -> None:
+    with pytest.raises(InputError) as info:
+        items_from_message(message)
+    assert needle in str(info.value)
+    assert isinstance(info.value, ValueError)
+
+
+# -- server items -------------------------------------------------------------------
+
+SERVER_ITEMS: list[tuple[type[Any], dict[str, Any]]] = [
+    (
+        Message,
+        {
+            "type": "message",
+            "id": "msg_1",
+            "status": "completed",
+            "role": "assistant",
+            "phase": "final_answer",
+            "content": [
+                {
+                    "type": "output_text",
+                    "text": "See [1].",
+                    "annotations": [
+                        {
+                            "type": "url_citation",
+                            "start_index": 4,
+                            "end_index": 7,
+                            "url": "https://example.com",
+                            "title": "Example",
+                        }
+                    ],
+                    "logprobs": [],
+                },
+                {"type": "refusal", "refusal": "No."},
+            ],
+        },
+    ),
+    (
+        FunctionCall,
+        {
+            "type": "function_call",
+            "id": "fc_1",
+            "call_id": "call_1",
+            "name": "get_weather",
+            "arguments": '{"city":"Paris"}',
+            "status": "completed",
+            "namespace": "weather",
+        },
+    ),
+    (
+        Reasoning,
+        {
+            "type": "reasoning",
+            "id": "rs_1",
+            "summary": [{"type": "summary_text", "text": "Thinking."}],
+            "encrypted_content": "gAAAAB",
+            "content": [{"type": "reasoning_text", "text": "hmm"}],
+            "status": "completed",
+        },
+    ),
+    (
+        UnknownItem,
+        {
+            "type": "web_search_call",
+            "id": "ws_1",
+            "status": "completed",
+            "action": {"type": "search", "query": "weather", "sources": [{"url": "u"}]},
+        },
+    ),
+    (
+        UnknownItem,
+        {
+            "type": "mcp_call",
+            "id": "mcp_1",
+            "server_label": "deepwiki",
+            "name": "ask",
+            "arguments": "{}",
+            "output": "answer",
+        },
+    ),
+    (
+        FunctionCallOutput,
+        {
+            "type": "function_call_output",
+            "call_id": "call_1",
+            "output": [{"type": "input_text", "text": "ok"}],
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(("cls", "wire"), SERVER_ITEMS, ids=[w["type"] for _, w in SERVER_ITEMS])
+def test_server_item_round_trip(cls: type[Any], wire: dict[str, Any]) -> None:
+    item = parse_item(wire)
+    assert type(item) is cls
+    assert item.to_wire() == wire
+    assert parse_item(item.to_wire()) == item
+
+
+def test_server_message_parts_are_typed() -> None:
+    item = parse_item(SERVER_ITEMS[0][1])
+    assert isinstance(item, Message)
+    assert isinstance(item.content, tuple)
+    text, refusal = item.content
+    assert isinstance(text, OutputText)
+    assert text.annotations[0]["type"] == "url_citation"
+    assert isinstance(refusal, Refusal)
+    assert refusal.refusal == "No."
+
+
+def test_unknown_part_keeps_fields() -> None:
+    item = parse_item(
+        {"type": "message", "role": "assistant", "content": [{"type": "audio", "id": "a1"}]}
+    )
+    assert isinstance(item, Message)
+    assert isinstance(item.content, tuple)
+    part = item.content[0]
+    assert isinstance(part, UnknownPart)
+    assert part.type == "audio"
+    assert item.to_wire()["content"] == [{"type": "audio", "id": "a1"}]
+
+
+SERVER_ERRORS: list[tuple[Any, str]] = [
+    ([1, 2], "not a JSON object but list"),
+    ({"id": "x"}, "no string 'type'"),
+    ({"type": None}, "no string 'type'"),
+    (
+        {"type": "function_call", "call_id": "c", "name": "f"},
+        "'function_call' item: field 'arguments'",
+    ),
+    ({"type": "function_call", "call_id": 1, "name": "f", "arguments": ""}, "field 'call_id'"),
+    ({"type": "message", "role": "robot", "content": "x"}, "'message' item: field 'role'"),
+    (
+        {"type": "message", "role": "assistant", "content": [{"type": "output_text"}]},
+        "field 'content.0.text': Field required",
+    ),
+    ({"type": "message", "role": "assistant", "content": 7}, "field 'content'"),
+    ({"type": "reasoning", "summary": []}, "'reasoning' item: field 'id'"),
+]
+
+
+@pytest.mark.parametrize(("data", "needle"), SERVER_ERRORS)
+def test_server_item_errors(data: Any, needle: str) -> None:
+    with pytest.raises(RemoteProtocolError) as info:
+        parse_item(data)
+    assert needle in str(info.value)
+    assert info.value.__cause__ is None  # no pydantic error leaks into the chain
+
+
+# -- wire form, digest, immutability ------------------------------------------------
+
+
+def test_constructors() -> None:
+    assert Message.user("hi").to_wire() == {"type": "message", "role": "user", "content": "hi"}
+    assert Message.developer("rules").role == "developer"
+    assert Message.assistant("ok").role == "assistant"
+    parts = Message.user([InputText(text="a"), InputImage(image_url=IMAGE)])
+    assert parts.to_wire()["content"] == [
+        {"type": "input_text", "text": "a"},
+        {"type": "input_image", "image_url": IMAGE, "detail": "auto"},
+    ]
+    out = FunctionCallOutput(call_id="c", output="42")
+    assert out.to_wire() == {"type": "function_call_output", "call_id": "c", "output": "42"}
+
+
+def test_other_parts_wire_forms() -> None:
+    file = InputFile(file_id="file_1", filename="a.pdf")
+    audio = InputAudio(input_audio={"data": "AAAA", "format": "wav"})  # type: ignore[arg-type]
+    message = Message.user([file, audio])
+    assert message.to_wire()["content"] == [
+        {"type": "input_file", "file_id": "file_1", "filename": "a.pdf"},
+        {"type": "input_audio", "input_audio": {"data": "AAAA", "format": "wav"}},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("message", "text"),
+    [
+        (Message.user("plain"), "plain"),
+        (
+            Message.user([InputText(text="a"), InputImage(image_url=IMAGE), InputText(text="b")]),
+            "ab",
+        ),
+        (
+            Message.assistant([OutputText(text="x"), Refusal(refusal="no"), OutputText(text="y")]),
+            "xy",
+        ),
+        (Message.user([]), ""),
+    ],
+)
+def test_message_text(message: Message, text: str) -> None:
+    assert message.text == text
+
+
+def test_to_wire_is_computed_once() -> None:
+    item = Message.user("hi")
+    assert item.to_wire() is item.to_wire()
+    assert item.digest is item.digest
+
+
+def test_digest_is_sha256_of_canonical_wire_json() -> None:
+    import hashlib
+
+    item = FunctionCall(call_id="c", name="f", arguments='{"b":1,"a":2}')
+    expected = hashlib.sha256(
+        b'{"arguments":"{\\"b\\":1,\\"a\\":2}","call_id":"c","name":"f","type":"function_call"}'
+    ).digest()
+    assert item.digest == expected
+    assert canonical_json({"b": [1, {"d": 1, "c": "é"}], "a": None}) == (
+        '{"a":null,"b":[1,{"c":"é","d":1}]}'.encode()
+    )
+
+
+def test_equal_items_have_equal_digests() -> None:
+    built = Message.user([InputText(text="hi")])
+    (imported,) = items_from_message({"role": "user", "content": [{"type": "text", "text": "hi"}]})
+    parsed = parse_item(
+        {"content": [{"text": "hi", "type": "input_text"}], "role": "user", "type": "message"}
+    )
+    assert built == imported == parsed
+    assert built.digest == imported.digest == parsed.digest
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        Message.user("hi!"),
+        Message.developer("hi"),
+        Message.user([InputText(text="hi")]),
+        Message(role="user", content="hi", id="msg_1"),
+        FunctionCallOutput(call_id="c", output="hi"),
+    ],
+)
+def test_different_items_have_different_digests(other: Message | FunctionCallOutput) -> None:
+    assert Message.user("hi").digest != other.digest
+
+
+def test_digest_is_stable_across_runs() -> None:
+    # A fixed value: a change here means every stored prefix digest changes meaning.
+    assert Message.user("hi").digest.hex() == (
+        __import__("hashlib").sha256(b'{"content":"hi","role":"user","type":"message"}').hexdigest()
+    )
+
+
+def test_items_are_immutable() -> None:
+    item = FunctionCall(call_id="c", name="f", arguments="{}")
+    with pytest.raises(ValidationError):
+        item.name = "g"  # type: ignore[misc]
+    message = Message.user([InputText(text="a")])
+    assert isinstance(message.content, tuple)
+    with pytest.raises(ValidationError):
+        message.content[0].text = "b"  # type: ignore[union-attr]
+
+
+def test_model_copy_with_update_recomputes_wire_and_digest() -> None:
+    item = Message.user("hi")
+    old_digest = item.digest
+    changed = item.model_copy(update={"content": "bye"})
+    assert changed.to_wire()["content"] == "bye"
+    assert changed.digest != old_digest
+    assert item.to_wire()["content"] == "hi"
+
+
+def test_unknown_item_round_trip_keeps_every_field() -> None:
+    wire = {"type": "image_generation_call", "id": "ig_1", "result": "iVBO", "status": "completed"}
+    item = parse_item(wire)
+    assert isinstance(item, UnknownItem)
+    assert item.type == "image_generation_call"
+    assert item.to_wire() == wire
+
+
+# -- logging ------------------------------------------------------------------------
+
+
+def test_redact_for_log_shortens_data() -> None:
+    payload = "iVBORw0KGgo" + "A" * 12000
+    audio = "UklGR" + "B" * 5000
+    items = [
+        Message.user(
+            [
+                InputText(text="What is this? " * 20),
+                InputImage(image_url=f"data:image/png;base64,{payload}"),
+                InputFile(file_data=f"data:application/pdf;base64,{payload}", filename="a.pdf"),
+                InputAudio(input_audio={"data": audio, "format": "wav"}),  # type: ignore[arg-type]
+            ]
+        ).to_wire(),
+        {"type": "reasoning", "id": "rs_1", "summary": [], "encrypted_content": "g" * 500},
+    ]
+    before = json.dumps(items)
+    redacted = redact_for_log(items)
+    assert json.dumps(items) == before  # the input is untouched
+    text, image, file, sound = redacted[0]["content"]
+    assert text["text"] == "What is this? " * 20  # long text is not data: kept whole
+    assert image["image_url"] == f"data:image/png;base64,iVBORw0K…({len(payload)} chars)"
+    assert file["file_data"] == f"data:application/pdf;base64,iVBORw0K…({len(payload)} chars)"
+    assert sound["input_audio"]["data"] == "UklGRBBB…(5005 chars)"
+    assert redacted[1]["encrypted_content"] == "gggggggg…(500 chars)"
+    assert redacted[1]["id"] == "rs_1"
+
+
+def test_redact_for_log_keeps_short_values() -> None:
+    items = [{"type": "input_image", "image_url": "data:image/png;base64,AAAA"}]
+    assert redact_for_log(items) == items

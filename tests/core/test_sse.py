@@ -1,0 +1,390 @@
+"""The SSE decoder against the WHATWG rules (HTML 9.2.6), one edge per test."""
+
+from __future__ import annotations
+
+import dataclasses
+from itertools import pairwise
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from responses_client._exceptions import InputError, RemoteProtocolError
+from responses_client._sse import SSEDecoder, SSEMessage
+
+
+def decode_all(*chunks: bytes, max_message_size: int | None = None) -> list[SSEMessage]:
+    decoder = (
+        SSEDecoder() if max_message_size is None else SSEDecoder(max_message_size=max_message_size)
+    )
+    messages: list[SSEMessage] = []
+    for chunk in chunks:
+        messages += decoder.feed(chunk)
+    messages += decoder.flush()
+    return messages
+
+
+def one_byte_at_a_time(stream: bytes) -> list[SSEMessage]:
+    return decode_all(*(stream[i : i + 1] for i in range(len(stream))))
+
+
+# -- line ends ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("eol", [b"\n", b"\r", b"\r\n"], ids=["LF", "CR", "CRLF"])
+def test_each_line_end_separates_lines_and_messages(eol: bytes) -> None:
+    stream = b"event: a" + eol + b"data: 1" + eol + eol + b"data: 2" + eol + b"data: 3" + eol + eol
+    expected = [SSEMessage("a", "1"), SSEMessage("message", "2\n3")]
+    assert decode_all(stream) == expected
+    assert one_byte_at_a_time(stream) == expected
+
+
+def test_mixed_line_ends_in_one_stream() -> None:
+    assert decode_all(b"data: a\rdata: b\r\ndata: c\n\r\n") == [SSEMessage("message", "a\nb\nc")]
+
+
+def test_cr_at_chunk_end_and_lf_at_next_start_is_one_line_end() -> None:
+    # Were the LF a second line end, it would be a blank line dispatching "a" alone.
+    assert decode_all(b"data: a\r", b"\ndata: b\r\n\r\n") == [SSEMessage("message", "a\nb")]
+
+
+def test_cr_at_chunk_end_then_cr_is_a_blank_line() -> None:
+    assert decode_all(b"data: a\r", b"\rdata: b\n\n") == [
+        SSEMessage("message", "a"),
+        SSEMessage("message", "b"),
+    ]
+
+
+def test_cr_then_empty_chunk_then_lf() -> None:
+    assert decode_all(b"data: a\r", b"", b"\n", b"data: b\n\n") == [SSEMessage("message", "a\nb")]
+
+
+# -- chunking and encoding --------------------------------------------------------
+
+
+def test_utf8_sequence_split_across_chunks() -> None:
+    text = "data: é € 😀\n\n".encode()
+    four_byte = text.index("😀".encode())
+    chunks = (text[: four_byte + 1], text[four_byte + 1 : four_byte + 3], text[four_byte + 3 :])
+    assert decode_all(*chunks) == [SSEMessage("message", "é € 😀")]
+    assert one_byte_at_a_time(text) == [SSEMessage("message", "é € 😀")]
+
+
+def test_invalid_utf8_raises_remote_protocol_error() -> None:
+    with pytest.raises(RemoteProtocolError, match="not valid UTF-8"):
+        SSEDecoder().feed(b"data: \xff\xfe\n\n")
+
+
+def test_invalid_utf8_in_unterminated_last_line_raises_at_flush() -> None:
+    decoder = SSEDecoder()
+    assert decoder.feed(b"data: \xc3") == []
+    with pytest.raises(RemoteProtocolError, match="not valid UTF-8"):
+        decoder.flush()
+
+
+def test_message_is_returned_by_the_feed_that_completes_it() -> None:
+    decoder = SSEDecoder()
+    assert decoder.feed(b"event: e\ndata: x\n") == []
+    assert decoder.feed(b"\n") == [SSEMessage("e", "x")]
+
+
+# -- fields ---------------------------------------------------------------------------
+
+
+def test_multi_line_data_is_joined_with_lf() -> None:
+    assert decode_all(b"data: a\ndata: b\ndata: c\n\n") == [SSEMessage("message", "a\nb\nc")]
+
+
+def test_data_split_across_feeds_continues_the_message() -> None:
+    assert decode_all(b"data: a\n", b"data: b\n\n") == [SSEMessage("message", "a\nb")]
+
+
+@pytest.mark.parametrize(
+    ("line", "data"),
+    [
+        (b"data: x", "x"),
+        (b"data:x", "x"),
+        (b"data:  x", " x"),
+        (b"data: x: y", "x: y"),
+        (b"data:", ""),
+        (b"data", ""),
+        (b"data: ", ""),
+    ],
+)
+def test_only_one_space_after_the_colon_is_stripped(line: bytes, data: str) -> None:
+    assert decode_all(line + b"\n\n") == [SSEMessage("message", data)]
+
+
+def test_empty_data_line_is_dispatched_but_no_data_line_is_not() -> None:
+    assert decode_all(b"data:\n\nevent: x\n\n") == [SSEMessage("message", "")]
+
+
+def test_comment_lines_are_ignored() -> None:
+    stream = b": keep-alive\n\n:\ndata: a\n: inside\ndata: b\n\n"
+    assert decode_all(stream) == [SSEMessage("message", "a\nb")]
+
+
+def test_event_defaults_to_message_and_resets_after_dispatch() -> None:
+    stream = b"event: first\ndata: 1\n\ndata: 2\n\nevent:\ndata: 3\n\nevent\ndata: 4\n\n"
+    assert [m.event for m in decode_all(stream)] == ["first", "message", "message", "message"]
+
+
+def test_event_without_data_is_dropped_and_does_not_leak() -> None:
+    assert decode_all(b"event: lost\n\ndata: x\n\n") == [SSEMessage("message", "x")]
+
+
+def test_id_persists_until_changed() -> None:
+    stream = b"id: 1\ndata: a\n\ndata: b\n\nid: 2\ndata: c\n\nid\ndata: d\n\n"
+    assert [m.id for m in decode_all(stream)] == ["1", "1", "2", ""]
+
+
+def test_id_reaches_messages_of_the_common_shape() -> None:
+    stream = b"id: 1\ndata: a\n\nevent: e\ndata: b\n\ndata: c\n\n"
+    assert [m.id for m in decode_all(stream)] == ["1", "1", "1"]
+
+
+def test_id_is_none_before_any_id_field() -> None:
+    assert decode_all(b"data: a\n\n")[0].id is None
+
+
+def test_id_containing_nul_is_ignored() -> None:
+    assert [m.id for m in decode_all(b"id: 7\ndata: a\n\nid: 8\x009\ndata: b\n\n")] == ["7", "7"]
+
+
+@pytest.mark.parametrize(
+    ("value", "retry"),
+    [(b"1500", 1500), (b"0", 0), (b"15.5", None), (b"-1", None), (b"", None), (b" 5", None)],
+)
+def test_retry_accepts_ascii_digits_only(value: bytes, retry: int | None) -> None:
+    decoder = SSEDecoder()
+    messages = decoder.feed(b"retry: " + value + b"\ndata: x\n\n")
+    assert messages == [SSEMessage("message", "x", None, retry)]
+    assert decoder.retry == retry
+
+
+def test_retry_with_unicode_digits_is_ignored() -> None:
+    assert decode_all("retry: ١٢\ndata: x\n\n".encode())[0].retry is None
+
+
+def test_retry_in_a_block_without_data_sets_the_decoder_retry_only() -> None:
+    decoder = SSEDecoder()
+    assert decoder.feed(b"retry: 3000\n\ndata: x\n\n") == [SSEMessage("message", "x")]
+    assert decoder.retry == 3000
+
+
+def test_retry_pending_from_an_earlier_chunk_reaches_the_message() -> None:
+    assert decode_all(b"retry: 5\n", b"data: x\n\n") == [SSEMessage("message", "x", None, 5)]
+
+
+def test_unknown_fields_are_ignored() -> None:
+    assert decode_all(b"foo: bar\ndata: x\nDATA: y\n\n") == [SSEMessage("message", "x")]
+
+
+def test_blank_lines_without_fields_dispatch_nothing() -> None:
+    assert decode_all(b"\n\n\n\r\n\r") == []
+
+
+# -- end of stream ------------------------------------------------------------------------
+
+
+def test_flush_delivers_a_final_message_without_blank_line() -> None:
+    assert decode_all(b"data: a\n\nevent: e\ndata: last\n") == [
+        SSEMessage("message", "a"),
+        SSEMessage("e", "last"),
+    ]
+
+
+def test_flush_delivers_a_final_unterminated_line() -> None:
+    assert decode_all(b"data: a\n\ndata: tail") == [
+        SSEMessage("message", "a"),
+        SSEMessage("message", "tail"),
+    ]
+
+
+def test_flush_of_an_empty_or_finished_stream_is_empty() -> None:
+    decoder = SSEDecoder()
+    assert decoder.flush() == []
+    assert decoder.feed(b"data: a\n\n") == [SSEMessage("message", "a")]
+    assert decoder.flush() == []
+
+
+# -- byte order mark ----------------------------------------------------------------------
+
+
+def test_bom_at_stream_start_is_dropped() -> None:
+    assert decode_all(b"\xef\xbb\xbfdata: a\n\n") == [SSEMessage("message", "a")]
+
+
+def test_bom_split_across_chunks_is_dropped() -> None:
+    assert decode_all(b"\xef", b"\xbb", b"\xbfdata: a\n\n") == [SSEMessage("message", "a")]
+
+
+def test_only_the_first_bom_is_dropped() -> None:
+    # A second BOM becomes part of the field name "\ufeffdata", which is unknown.
+    assert decode_all(b"\xef\xbb\xbf\xef\xbb\xbfdata: a\n\n") == []
+
+
+def test_bom_later_in_the_stream_is_not_dropped() -> None:
+    assert decode_all(b"data: a\n\n", b"\xef\xbb\xbfdata: b\n\n") == [SSEMessage("message", "a")]
+
+
+# -- limits ------------------------------------------------------------------------------
+
+
+def test_line_without_end_over_the_limit_raises_naming_it() -> None:
+    decoder = SSEDecoder(max_message_size=64)
+    assert decoder.feed(b"data: " + b"x" * 50) == []
+    with pytest.raises(RemoteProtocolError, match="max_message_size=64") as caught:
+        decoder.feed(b"x" * 20)
+    assert caught.value.data.startswith("data: xxx")
+
+
+def test_message_data_over_the_limit_raises_naming_it() -> None:
+    decoder = SSEDecoder(max_message_size=64)
+    assert decoder.feed(b"data: " + b"x" * 40 + b"\n") == []
+    with pytest.raises(RemoteProtocolError, match="max_message_size=64"):
+        decoder.feed(b"data: " + b"y" * 40 + b"\n")
+
+
+def test_data_over_the_limit_in_one_chunk_raises() -> None:
+    with pytest.raises(RemoteProtocolError, match="max_message_size=8"):
+        SSEDecoder(max_message_size=8).feed(b"event: e\ndata: 0123456789\n\n")
+
+
+def test_messages_under_the_limit_pass_one_after_another() -> None:
+    # The limit is per message: many small messages never add up to it.
+    stream = b"data: 0123456789\n\n" * 100
+    assert len(decode_all(stream, max_message_size=32)) == 100
+
+
+def test_limit_must_be_positive() -> None:
+    with pytest.raises(InputError, match="max_message_size"):
+        SSEDecoder(max_message_size=0)
+
+
+# -- the message type -------------------------------------------------------------------
+
+
+def test_message_is_frozen_and_compares_by_value() -> None:
+    message = decode_all(b"data: a\n\n")[0]
+    assert message == SSEMessage(event="message", data="a", id=None, retry=None)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        message.data = "b"  # type: ignore[misc]
+    assert not hasattr(message, "__dict__")
+
+
+# -- properties ---------------------------------------------------------------------------
+
+
+def reference_decode(stream: bytes) -> list[SSEMessage]:
+    """A plain, character-at-a-time reading of HTML 9.2.6 (plus flush at EOF)."""
+    text = stream.decode("utf-8")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    lines: list[str] = []
+    current = ""
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\r":
+            lines.append(current)
+            current = ""
+            if text[i + 1 : i + 2] == "\n":
+                i += 1
+        elif ch == "\n":
+            lines.append(current)
+            current = ""
+        else:
+            current += ch
+        i += 1
+    if current:
+        lines.append(current)
+    lines.append("")
+    messages: list[SSEMessage] = []
+    data: str | None = None
+    event = ""
+    last_id: str | None = None
+    retry: int | None = None
+    for line in lines:
+        if line == "":
+            if data is not None:
+                messages.append(SSEMessage(event or "message", data, last_id, retry))
+            data, event, retry = None, "", None
+        elif line.startswith(":"):
+            pass
+        else:
+            name, value = (line.split(":", 1) + [""])[:2]
+            value = value[1:] if value.startswith(" ") else value
+            if name == "data":
+                data = value if data is None else data + "\n" + value
+            elif name == "event":
+                event = value
+            elif name == "id" and "\0" not in value:
+                last_id = value
+            elif name == "retry" and value and all(c in "0123456789" for c in value):
+                retry = int(value)
+    return messages
+
+
+field_values = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"),
+    max_size=12,
+)
+lines = st.one_of(
+    st.just(""),
+    st.tuples(st.sampled_from(["data", "event", "id", "retry", "x", ""]), field_values).map(
+        lambda pair: f"{pair[0]}:{pair[1]}"
+    ),
+    st.builds(lambda v: f"data: {v}", field_values),
+    st.builds(lambda v: f"event: {v}", field_values),
+    st.builds(lambda v: f"id: {v}", field_values),
+    # The decoder's shortcut shape, as two lines.
+    st.builds(lambda e, d: f"event: {e}\ndata: {d}", field_values, field_values),
+    st.sampled_from(["data", "event", "id", "retry: 10", ": comment", "\0"]),
+)
+
+
+@st.composite
+def streams(draw: st.DrawFn) -> bytes:
+    body = draw(st.lists(st.tuples(lines, st.sampled_from(["\n", "\r", "\r\n"])), max_size=20))
+    text = "".join(line + eol for line, eol in body)
+    if draw(st.booleans()) and body:
+        text += draw(lines)  # a last line without its end
+    bom = "\ufeff" if draw(st.booleans()) else ""
+    return (bom + text).encode()
+
+
+@st.composite
+def chunkings(draw: st.DrawFn, stream: bytes) -> list[bytes]:
+    cuts = sorted(draw(st.sets(st.integers(0, len(stream)), max_size=12)))
+    bounds = [0, *cuts, len(stream)]
+    return [stream[a:b] for a, b in pairwise(bounds)]
+
+
+@settings(max_examples=400)
+@given(st.data())
+def test_any_chunking_gives_the_same_messages_as_the_whole_stream(data: st.DataObject) -> None:
+    stream = data.draw(streams())
+    whole = decode_all(stream)
+    assert decode_all(*data.draw(chunkings(stream))) == whole
+    assert whole == reference_decode(stream)
+
+
+@settings(max_examples=200)
+@given(st.lists(st.tuples(st.sampled_from(["a", "response.output_text.delta"]), field_values)))
+def test_common_shape_matches_the_reference(events: list[tuple[str, str]]) -> None:
+    stream = "".join(f"event: {name}\ndata: {value}\n\n" for name, value in events).encode()
+    assert decode_all(stream) == reference_decode(stream)
+    assert [(m.event, m.data) for m in decode_all(stream)] == events
+
+
+@settings(max_examples=400)
+@given(st.binary(max_size=200), st.data())
+def test_arbitrary_bytes_raise_nothing_but_remote_protocol_error(
+    stream: bytes, data: st.DataObject
+) -> None:
+    try:
+        messages = decode_all(*data.draw(chunkings(stream)), max_message_size=64)
+    except RemoteProtocolError:
+        return
+    assert all(isinstance(message, SSEMessage) for message in messages)

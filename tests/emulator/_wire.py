@@ -1,0 +1,58 @@
+"""Small wire helpers for the emulator tests: parse SSE text, collect WebSocket events."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+TERMINAL = {"response.completed", "response.failed", "response.incomplete"}
+
+WEATHER_TOOL = {
+    "type": "function",
+    "name": "get_weather",
+    "description": "Current weather for a city.",
+    "parameters": {
+        "type": "object",
+        "properties": {"city": {"type": "string"}, "unit": {"enum": ["celsius", "fahrenheit"]}},
+        "required": ["city", "unit"],
+    },
+}
+
+
+def parse_sse(text: str) -> list[tuple[str | None, str]]:
+    """(event name, data) per SSE message, with LF line endings (what the emulator sends)."""
+    messages = []
+    for block in text.split("\n\n"):
+        if not block.strip():
+            continue
+        name = None
+        data = []
+        for line in block.split("\n"):
+            if line.startswith("event: "):
+                name = line[7:]
+            elif line.startswith("data: "):
+                data.append(line[6:])
+        messages.append((name, "\n".join(data)))
+    return messages
+
+
+def sse_events(text: str) -> list[dict[str, Any]]:
+    events = []
+    for name, data in parse_sse(text):
+        event = json.loads(data)
+        assert event["type"] == name
+        events.append(event)
+    return events
+
+
+async def ws_until_terminal(ws: Any) -> list[dict[str, Any]]:
+    events = []
+    while True:
+        event = json.loads(await ws.recv())
+        events.append(event)
+        if event["type"] in TERMINAL or event["type"] == "error":
+            return events
+
+
+def create(input: Any = "Hello", **fields: Any) -> str:
+    return json.dumps({"type": "response.create", "model": "gpt-4.1", "input": input, **fields})

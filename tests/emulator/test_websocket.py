@@ -1,0 +1,410 @@
+"""The emulator's WebSocket endpoint over a real socket, driven by a plain `websockets` client."""
+
+from __future__ import annotations
+
+import json
+
+import anyio
+import pytest
+import websockets
+from websockets.asyncio.client import connect
+
+from responses_client.emulator import (
+    Drop,
+    Emulator,
+    ErrorEvent,
+    HttpStatus,
+    Malformed,
+    Pause,
+    Reply,
+    ScriptedModel,
+    ToolCall,
+    UnknownEvent,
+)
+
+from ._wire import WEATHER_TOOL, create, ws_until_terminal
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_text_reply_has_the_full_event_sequence() -> None:
+    async with Emulator(ScriptedModel([Reply(text=["Hel", "lo", "!"])])) as emu:
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(create("Hi"))
+            events = await ws_until_terminal(ws)
+    assert [e["type"] for e in events] == [
+        "response.created",
+        "response.in_progress",
+        "response.output_item.added",
+        "response.content_part.added",
+        "response.output_text.delta",
+        "response.output_text.delta",
+        "response.output_text.delta",
+        "response.output_text.done",
+        "response.content_part.done",
+        "response.output_item.done",
+        "response.completed",
+    ]
+    assert [e["sequence_number"] for e in events] == list(range(len(events)))
+    deltas = [e["delta"] for e in events if e["type"] == "response.output_text.delta"]
+    assert deltas == ["Hel", "lo", "!"]
+    item_id = events[2]["item"]["id"]
+    assert item_id.startswith("msg_")
+    assert all(e["item_id"] == item_id for e in events[3:9])
+    completed = events[-1]["response"]
+    assert completed["status"] == "completed"
+    assert completed["output"][0]["content"][0]["text"] == "Hello!"
+    usage = completed["usage"]
+    assert usage["total_tokens"] == usage["input_tokens"] + usage["output_tokens"] > 0
+    assert usage["input_tokens_details"]["cached_tokens"] == 0
+    assert events[0]["response"]["id"] == completed["id"]
+    assert events[0]["response"]["status"] == "in_progress"
+
+
+async def test_function_call_reply_streams_arguments() -> None:
+    call = ToolCall("get_weather", {"city": "Paris", "unit": "celsius"}, call_id="call_1")
+    async with Emulator(ScriptedModel([Reply(tool_calls=[call])])) as emu:
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(create("Weather?", tools=[WEATHER_TOOL]))
+            events = await ws_until_terminal(ws)
+    types = [e["type"] for e in events]
+    assert types[2] == "response.output_item.added"
+    assert types[-3:] == [
+        "response.function_call_arguments.done",
+        "response.output_item.done",
+        "response.completed",
+    ]
+    deltas = "".join(e["delta"] for e in events if e["type"].endswith("arguments.delta"))
+    assert json.loads(deltas) == {"city": "Paris", "unit": "celsius"}
+    added = events[2]["item"]
+    assert added["type"] == "function_call" and added["arguments"] == ""
+    assert added["status"] == "in_progress"
+    done = events[-2]["item"]
+    assert done["call_id"] == "call_1" and done["status"] == "completed"
+    assert done["id"].startswith("fc_")
+
+
+async def test_previous_response_id_uses_the_connection_cache_with_store_false() -> None:
+    async with Emulator(ScriptedModel(["first answer", "second answer"])) as emu:
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(create("one"))
+            first = (await ws_until_terminal(ws))[-1]["response"]
+            await ws.send(create("two", previous_response_id=first["id"]))
+            second = (await ws_until_terminal(ws))[-1]["response"]
+        assert second["status"] == "completed"
+        assert second["previous_response_id"] == first["id"]
+        assert second["usage"]["input_tokens_details"]["cached_tokens"] > 0
+        context = emu.responses[1].resolved_input
+        assert [item.get("content") for item in context if item.get("role") == "user"] == [
+            "one",
+            "two",
+        ]
+        assert context[1]["role"] == "assistant"
+        assert context[1]["content"][0]["text"] == "first answer"
+        # The cache is per connection: a new connection does not know the response.
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(create("three", previous_response_id=first["id"]))
+            (error,) = await ws_until_terminal(ws)
+    assert error["type"] == "error"
+    assert error["status"] == 400
+    assert error["error"]["code"] == "previous_response_not_found"
+    assert error["error"]["param"] == "previous_response_id"
+
+
+async def test_unknown_previous_response_is_an_error_event_and_the_connection_lives_on() -> None:
+    async with Emulator() as emu:
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(create("x", previous_response_id="resp_missing"))
+            (error,) = await ws_until_terminal(ws)
+            await ws.send(create("again"))
+            events = await ws_until_terminal(ws)
+    assert error["error"]["code"] == "previous_response_not_found"
+    assert events[-1]["type"] == "response.completed"
+
+
+async def test_connection_age_limit_sends_error_and_closes() -> None:
+    now = [0.0]
+    async with Emulator(connection_max_age=60, clock=lambda: now[0]) as emu:
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(create("within the limit"))
+            assert (await ws_until_terminal(ws))[-1]["type"] == "response.completed"
+            now[0] = 60.0
+            await ws.send(create("too late"))
+            (error,) = await ws_until_terminal(ws)
+            with pytest.raises(websockets.ConnectionClosedOK):
+                await ws.recv()
+    assert error["error"]["code"] == "websocket_connection_limit_reached"
+    assert emu.connections[0].closed
+
+
+async def test_cancel_ends_with_incomplete_cancelled_response() -> None:
+    # A slow reply: the cancel arrives while deltas are still planned.
+    reply = Reply(text=[f"w{i} " for i in range(50)], delay=0.01)
+    async with Emulator(ScriptedModel([reply, "after"])) as emu:
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(create("long please"))
+            created = json.loads(await ws.recv())
+            response_id = created["response"]["id"]
+            await ws.send(json.dumps({"type": "response.cancel", "response_id": response_id}))
+            events = await ws_until_terminal(ws)
+            await ws.send(create("next"))
+            after = await ws_until_terminal(ws)
+    last = events[-1]
+    assert last["type"] == "response.incomplete"
+    assert last["response"]["status"] == "cancelled"
+    assert last["response"]["id"] == response_id
+    assert len([e for e in events if e["type"] == "response.output_text.delta"]) < 50
+    sequence = [created["sequence_number"]] + [e["sequence_number"] for e in events]
+    assert sequence == list(range(len(sequence)))
+    assert emu.responses[0].status == "cancelled"
+    assert after[-1]["type"] == "response.completed"
+
+
+async def test_cancel_cuts_a_pause_short() -> None:
+    # Without an immediate cancel this test would wait the full minute.
+    reply = Reply(text="a b c", faults=[Pause(at=4, seconds=60)])
+    async with Emulator(ScriptedModel([reply])) as emu:
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(create())
+            first = [json.loads(await ws.recv()) for _ in range(4)]
+            response_id = first[0]["response"]["id"]
+            await ws.send(json.dumps({"type": "response.cancel", "response_id": response_id}))
+            with anyio.fail_after(5):
+                (ending,) = await ws_until_terminal(ws)
+    assert ending["type"] == "response.incomplete"
+    assert ending["sequence_number"] == 4
+    assert ending["response"]["status"] == "cancelled"
+    assert ending["response"]["output"] == []
+
+
+async def test_cancel_of_unknown_or_finished_response_is_a_harmless_error() -> None:
+    async with Emulator(ScriptedModel(["one", "two"])) as emu:
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(json.dumps({"type": "response.cancel", "response_id": "resp_nope"}))
+            first_error = json.loads(await ws.recv())
+            await ws.send(create("one"))
+            done = (await ws_until_terminal(ws))[-1]["response"]
+            await ws.send(json.dumps({"type": "response.cancel", "response_id": done["id"]}))
+            second_error = json.loads(await ws.recv())
+            await ws.send(create("two"))
+            events = await ws_until_terminal(ws)
+    for error in (first_error, second_error):
+        assert error["type"] == "error"
+        assert error["error"]["code"] == "response_not_found"
+    assert events[-1]["type"] == "response.completed"
+    assert [f["type"] for f in emu.connections[0].frames] == [
+        "response.cancel",
+        "response.create",
+        "response.cancel",
+        "response.create",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("frame", "code", "param"),
+    [
+        (create([{"role": "bot", "content": "hi"}]), "invalid_value", "input[0].role"),
+        (
+            create([{"role": "user", "content": [{"type": "text", "text": "hi"}]}]),
+            "invalid_value",
+            "input[0].content[0].type",
+        ),
+        (create([{"type": "weird"}]), "invalid_value", "input[0].type"),
+        (
+            json.dumps({"type": "response.create", "input": "no model"}),
+            "missing_required_parameter",
+            "model",
+        ),
+        (json.dumps({"type": "session.update"}), "invalid_value", "type"),
+        ("{not json", "invalid_json", None),
+    ],
+)
+async def test_invalid_frames_get_error_events_not_a_closed_connection(
+    frame: str, code: str, param: str | None
+) -> None:
+    async with Emulator() as emu:
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(frame)
+            error = json.loads(await ws.recv())
+            await ws.send(create("still here?"))
+            events = await ws_until_terminal(ws)
+    assert error["type"] == "error" and error["status"] == 400
+    assert error["error"]["code"] == code
+    assert error["error"]["param"] == param
+    assert error["error"]["type"] == "invalid_request_error"
+    assert events[-1]["type"] == "response.completed"
+
+
+async def test_missing_tool_output_is_the_api_message() -> None:
+    items = [
+        {"role": "user", "content": "weather?"},
+        {"type": "function_call", "call_id": "call_abc", "name": "get_weather", "arguments": "{}"},
+    ]
+    async with Emulator() as emu:
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(create(items))
+            (error,) = await ws_until_terminal(ws)
+    assert error["error"]["message"] == "No tool output found for function call call_abc."
+    assert error["error"]["param"] == "input"
+
+
+async def test_bearer_auth_rejects_the_handshake_with_401() -> None:
+    async with Emulator(api_keys=["sk-good"]) as emu:
+        with pytest.raises(websockets.InvalidStatus) as caught:
+            async with connect(
+                emu.websocket_url, additional_headers={"Authorization": "Bearer sk-bad"}
+            ):
+                pass
+        assert caught.value.response.status_code == 401
+        assert b"invalid_api_key" in caught.value.response.body
+        assert b"sk-bad" not in caught.value.response.body
+        headers = {"Authorization": "Bearer sk-good"}
+        async with connect(emu.websocket_url, additional_headers=headers) as ws:
+            await ws.send(create("hi"))
+            assert (await ws_until_terminal(ws))[-1]["type"] == "response.completed"
+        assert emu.connections[0].headers["authorization"] == "Bearer <redacted>"
+
+
+# -- scripted faults -------------------------------------------------------------------
+
+
+async def test_drop_after_event_k_closes_without_a_close_frame() -> None:
+    async with Emulator(ScriptedModel([Reply(text="a b c d", faults=[Drop(after=3)])])) as emu:
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(create())
+            received = []
+            with pytest.raises(websockets.ConnectionClosedError) as caught:
+                while True:
+                    received.append(json.loads(await ws.recv()))
+    assert [e["sequence_number"] for e in received] == [0, 1, 2, 3]
+    assert caught.value.rcvd is None  # abrupt: no close frame came
+    assert emu.responses[0].status == "dropped"
+
+
+async def test_drop_connections_between_turns_forgets_the_cache() -> None:
+    async with Emulator(ScriptedModel(["one", "two"])) as emu:
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(create())
+            first = (await ws_until_terminal(ws))[-1]["response"]
+            assert emu.drop_connections() == 1
+            with pytest.raises(websockets.ConnectionClosedError) as caught:
+                await ws.recv()
+            assert caught.value.rcvd is None
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(create(previous_response_id=first["id"]))
+            (error,) = await ws_until_terminal(ws)
+            await ws.send(create())
+            assert (await ws_until_terminal(ws))[-1]["type"] == "response.completed"
+    assert error["error"]["code"] == "previous_response_not_found"
+    assert emu.connections[0].closed
+
+
+async def test_malformed_frame_then_the_stream_goes_on() -> None:
+    async with Emulator(ScriptedModel([Reply(text="a b", faults=[Malformed(at=4)])])) as emu:
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(create())
+            frames = []
+            while not frames or '"response.completed"' not in frames[-1]:
+                frames.append(await ws.recv())
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(frames[4])
+    parsed = [json.loads(f) for i, f in enumerate(frames) if i != 4]
+    assert [e["sequence_number"] for e in parsed] == list(range(len(parsed)))
+
+
+async def test_unknown_event_type_is_inserted_with_its_own_sequence_number() -> None:
+    reply = Reply(text="a", faults=[UnknownEvent(at=2, type="response.future_thing")])
+    async with Emulator(ScriptedModel([reply])) as emu:
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(create())
+            events = await ws_until_terminal(ws)
+    assert events[2]["type"] == "response.future_thing"
+    assert [e["sequence_number"] for e in events] == list(range(len(events)))
+    assert events[-1]["type"] == "response.completed"
+
+
+@pytest.mark.parametrize(
+    "code", ["server_error", "rate_limit_exceeded", "previous_response_not_found"]
+)
+async def test_error_event_at_k_is_nested_and_ends_the_response(code: str) -> None:
+    reply = Reply(text="a b c", faults=[ErrorEvent(at=3, code=code, status=500)])
+    async with Emulator(ScriptedModel([reply, "next"])) as emu:
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(create())
+            events = await ws_until_terminal(ws)
+            await ws.send(create())
+            after = await ws_until_terminal(ws)
+    error = events[-1]
+    assert len(events) == 4
+    assert error == {
+        "type": "error",
+        "status": 500,
+        "sequence_number": 3,
+        "error": {
+            "type": "server_error",
+            "code": code,
+            "message": error["error"]["message"],
+            "param": None,
+        },
+    }
+    assert after[-1]["type"] == "response.completed"
+
+
+async def test_failed_and_incomplete_endings() -> None:
+    script = ScriptedModel(
+        [
+            Reply(text="partial", end="failed", error_code="server_error"),
+            Reply(text="cut", end="incomplete"),
+        ]
+    )
+    async with Emulator(script) as emu:
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(create())
+            failed = (await ws_until_terminal(ws))[-1]
+            await ws.send(create())
+            incomplete = (await ws_until_terminal(ws))[-1]
+    assert failed["type"] == "response.failed"
+    assert failed["response"]["status"] == "failed"
+    assert failed["response"]["error"]["code"] == "server_error"
+    assert incomplete["type"] == "response.incomplete"
+    assert incomplete["response"]["incomplete_details"] == {"reason": "max_output_tokens"}
+    assert incomplete["response"]["output"][0]["status"] == "incomplete"
+
+
+async def test_http_status_reply_is_an_error_event_with_headers() -> None:
+    script = ScriptedModel([HttpStatus(429, headers={"retry-after": "2"}), "ok"])
+    async with Emulator(script) as emu:
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(create())
+            (error,) = await ws_until_terminal(ws)
+            await ws.send(create())
+            events = await ws_until_terminal(ws)
+    assert error["status"] == 429
+    assert error["error"]["code"] == "rate_limit_exceeded"
+    assert error["error"]["headers"] == {"retry-after": "2"}
+    assert events[-1]["type"] == "response.completed"
+
+
+async def test_pause_and_delay_hold_events_back() -> None:
+    reply = Reply(text="a b", delay=0.001, faults=[Pause(at=2, seconds=0.3)])
+    async with Emulator(ScriptedModel([reply])) as emu:
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(create())
+            first_two = [json.loads(await ws.recv()) for _ in range(2)]
+            # Nothing else is ready yet: the pause holds event 2 back.
+            with pytest.raises(TimeoutError):
+                with anyio.fail_after(0.05):
+                    await ws.recv()
+            rest = await ws_until_terminal(ws)
+    assert [e["sequence_number"] for e in first_two + rest] == list(range(2 + len(rest)))
+
+
+async def test_exhausted_script_is_a_loud_server_error() -> None:
+    async with Emulator(ScriptedModel(["only one"])) as emu:
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(create())
+            await ws_until_terminal(ws)
+            await ws.send(create())
+            (error,) = await ws_until_terminal(ws)
+    assert error["status"] == 500
+    assert "script ran out after 1 replies" in error["error"]["message"]
