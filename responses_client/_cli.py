@@ -19,7 +19,7 @@ from ._conversation import Conversation
 from ._exceptions import ResponsesError
 from ._items import FunctionCall
 from ._tools import tool
-from .events import ResponseOutputItemDoneEvent, ResponseOutputTextDeltaEvent, ToolResultEvent
+from .events import OutputItemDoneEvent, OutputTextDeltaEvent, ToolResultEvent
 
 __all__ = ["main"]
 
@@ -71,8 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except ImportError as exc:
         print(
-            f"error: {exc}. The emulator needs its extra: "
-            "pip install 'responses-client[emulator]'",
+            f"error: {exc}. The emulator needs its extra: pip install 'responses-client[emulator]'",
             file=sys.stderr,
         )
         return 1
@@ -84,7 +83,11 @@ async def _local_client(transport: str | None) -> AsyncIterator[Client]:
     from .emulator import Emulator
 
     async with Emulator() as emulator:
-        async with Client(base_url=emulator.base_url, api_key="local") as client:
+        async with Client(
+            base_url=emulator.base_url,
+            api_key="local",
+            transport="sse" if transport == "sse" else "websocket",
+        ) as client:
             yield client
 
 
@@ -110,7 +113,8 @@ async def _run_turn(convo: Conversation, text: str | None) -> None:
     print()
     result = events.result
     stats = result.stats
-    ttft = "-" if stats.time_to_first_token is None else f"{stats.time_to_first_token * 1000:.1f} ms"
+    first = stats.time_to_first_token
+    ttft = "-" if first is None else f"{first * 1000:.1f} ms"
     print(
         f"  ({stats.rounds} response(s); items sent {stats.items_sent}, held by the server "
         f"{stats.items_held}; {stats.bytes_sent} bytes sent; first token {ttft})\n"
@@ -119,9 +123,9 @@ async def _run_turn(convo: Conversation, text: str | None) -> None:
 
 def _show(event: Any) -> None:
     match event:
-        case ResponseOutputTextDeltaEvent():
+        case OutputTextDeltaEvent():
             print(event.delta, end="", flush=True)
-        case ResponseOutputItemDoneEvent() if isinstance(event.item, FunctionCall):
+        case OutputItemDoneEvent() if isinstance(event.item, FunctionCall):
             print(f"\n  -> calls {event.item.name}({event.item.arguments})", flush=True)
         case ToolResultEvent():
             status = f"error: {event.error}" if event.error else event.output
@@ -133,8 +137,8 @@ def _show(event: Any) -> None:
 def _serve(host: str, port: int) -> None:
     from .emulator import serve
 
-    def ready(url: str) -> None:
-        print(f"listening on {url}", flush=True)
+    def ready(host: str, port: int) -> None:
+        print(f"listening on http://{host}:{port}/v1", flush=True)
 
     serve(host=host, port=port, on_ready=ready)
 
@@ -144,7 +148,9 @@ async def _chat(args: argparse.Namespace) -> None:
         async with _local_client(args.transport) as client:
             await _chat_loop(client, args)
     else:
-        async with Client(base_url=args.base_url, transport=args.transport or "sse") as client:
+        async with Client(
+            base_url=args.base_url, transport=args.transport or "websocket"
+        ) as client:
             await _chat_loop(client, args)
 
 

@@ -108,7 +108,7 @@ class Client:
         *,
         model: str = "gpt-4.1",
         instructions: str | None = None,
-        tools: Iterable[Tool | Callable[..., Any]] = (),
+        tools: Iterable[Tool[..., Any] | Callable[..., Any]] = (),
         transport: TransportName | Transport | None = None,
         temperature: float | None = None,
         top_p: float | None = None,

@@ -39,7 +39,7 @@ from ._exceptions import (
     ToolError,
 )
 from ._items import FunctionCallOutput, Item, Message, items_from_message, parse_item
-from ._planner import DigestChain, Planner
+from ._planner import DigestChain, Plan, Planner
 from ._request import RequestSettings, build_body, redact_body
 from ._tools import Tool, Toolset, run_tool_calls
 from ._transports.base import Transport
@@ -205,6 +205,7 @@ class Conversation:
         self._items: list[Item] = []
         self._chain = DigestChain()
         self._planner = Planner()
+        self._plan: Plan | None = None
         self._max_tool_rounds = max_tool_rounds
         self._max_retries = max_retries
         self._retry_after_output = retry_after_output
@@ -302,7 +303,7 @@ class Conversation:
         self._chain.truncate(index)
         for item in self._items[index:]:
             self._chain.append(item)
-        self._planner.forget("history edited")
+        self._planner.forget("history changed")
 
     def _check_idle(self) -> None:
         if self._current is not None and not self._current.finished:
@@ -392,7 +393,7 @@ class Conversation:
                     stream._finish(self._result("interrupted", fold, counters))
                     return
                 if fold.ending is Ending.INCOMPLETE:
-                    self._planner.forget("response incomplete")
+                    self._planner.forget("no previous response")
                     reason = fold.response.incomplete_details if fold.response else None
                     stream._finish(
                         self._result(
@@ -404,7 +405,7 @@ class Conversation:
                     )
                     return
                 if fold.ending is not Ending.COMPLETED:
-                    self._planner.forget(f"response {fold.ending.value}")
+                    self._planner.forget("no previous response")
                     raise fold.failure()
                 output = fold.output
                 calls = fold.function_calls()
@@ -414,7 +415,7 @@ class Conversation:
                     return
                 tool_rounds += 1
                 if tool_rounds > self._max_tool_rounds:
-                    self._planner.forget("tool loop stopped")
+                    self._planner.forget("no previous response")
                     raise ToolError(
                         f"the model asked for tools in more than {self._max_tool_rounds} rounds "
                         "in one turn (max_tool_rounds); the last calls were not run"
@@ -479,7 +480,11 @@ class Conversation:
                 reason, failure = reason_code, fold.failure()
             finally:
                 counters.bytes_sent += self._transport.bytes_sent - sent_before
-            self._planner.forget(reason)
+            self._planner.forget(
+                "no previous response"
+                if reason == "previous_response_not_found"
+                else "connection changed"
+            )
             full_context = True
             if attempt > self._max_retries:
                 raise failure
@@ -489,24 +494,23 @@ class Conversation:
             if yielded:
                 if not self._retry_after_output:
                     raise RetryAfterOutputError(
-                        f"{reason} after output had reached the caller; "
-                        "retry_after_output is off"
+                        f"{reason} after output had reached the caller; retry_after_output is off"
                     ) from failure
                 yield RetryEvent(type="client.retry", attempt=attempt, reason=reason)
 
     def _body(self, counters: _TurnCounters, *, full_context: bool) -> dict[str, Any]:
         items = self._items
-        previous_id: str | None = None
-        start = 0
+        plan = self._planner.plan(
+            items, self._chain, epoch=self._transport.epoch, context_key=self._context_key
+        )
         incremental = self._transport.keeps_responses or self._settings.store
-        if incremental and not full_context:
-            plan = self._planner.plan(
-                items, self._chain, epoch=self._transport.epoch, context_key=self._context_key
-            )
-            previous_id, start = plan.previous_response_id, plan.start
-            logger.debug(
-                "context plan: %s (%d of %d items sent)", plan.reason, len(items) - start, len(items)
-            )
+        if plan.incremental and (full_context or not incremental):
+            plan = replace(plan, previous_response_id=None, start=0)
+        self._plan = plan
+        previous_id, start = plan.previous_response_id, plan.start
+        logger.debug(
+            "context plan: %s (%d of %d items sent)", plan.reason, len(items) - start, len(items)
+        )
         body = build_body(
             self._settings,
             [item.to_wire() for item in items[start:]],
@@ -521,20 +525,13 @@ class Conversation:
 
     def _keep_round(self, fold: ResponseFold, items: list[Item], counters: _TurnCounters) -> None:
         """Append a finished round and remember its response for the next plan."""
-        input_len = len(self._items)
-        if fold.response_id is not None and input_len > 0:
-            self._planner.record(
-                fold.response_id,
-                input_len=input_len,
-                chain=self._chain,
-                output=fold.output,
-                epoch=self._transport.epoch,
-                context_key=self._context_key,
-            )
+        plan = self._plan
+        if fold.response_id is not None and plan is not None and plan.input_len > 0:
+            self._planner.record(fold.response_id, plan, fold.output)
         else:
             # The request carried the instructions as a developer message (empty history):
             # the server's context is not our history, so the next turn sends it all.
-            self._planner.forget("no history before the response")
+            self._planner.forget("no previous response")
         self._append(items)
         counters.appended.extend(items)
         counters.usage = add_usage(counters.usage, fold.usage)
@@ -602,7 +599,7 @@ class Conversation:
         client: Client,
         data: Mapping[str, Any],
         *,
-        tools: Iterable[Tool | Callable[..., Any]] = (),
+        tools: Iterable[Tool[..., Any] | Callable[..., Any]] = (),
         transport: Literal["sse", "websocket"] | Transport | None = None,
     ) -> Conversation:
         """Rebuild a conversation saved with ``to_json()``.
@@ -668,5 +665,3 @@ def _text_of(items: Sequence[Item]) -> str:
     return "".join(
         item.text for item in items if isinstance(item, Message) and item.role == "assistant"
     )
-
-

@@ -27,14 +27,15 @@ from ._exceptions import ResponseFailedError
 from ._items import FunctionCall, Item, Message
 from .events import (
     ErrorEvent,
+    OutputItemDoneEvent,
+    OutputTextDeltaEvent,
     Response,
     ResponseCompletedEvent,
     ResponseCreatedEvent,
     ResponseFailedEvent,
     ResponseIncompleteEvent,
-    ResponseOutputItemDoneEvent,
-    ResponseOutputTextDeltaEvent,
     ServerEvent,
+    UnknownEvent,
     Usage,
 )
 
@@ -47,7 +48,9 @@ __all__ = [
     "add_usage",
 ]
 
-RETRYABLE_ERROR_CODES = frozenset({"previous_response_not_found", "websocket_connection_limit_reached"})
+RETRYABLE_ERROR_CODES = frozenset(
+    {"previous_response_not_found", "websocket_connection_limit_reached"}
+)
 """``error`` codes after which the same request is retried with full context."""
 
 
@@ -81,15 +84,15 @@ class ResponseFold:
     _done_items: dict[int, Item] = field(default_factory=dict)
     _text: list[str] = field(default_factory=list)
 
-    def apply(self, event: ServerEvent) -> None:
+    def apply(self, event: ServerEvent | UnknownEvent) -> None:
         """Fold one event in. Events after the ending change nothing."""
         if self.ending is not None:
             return
         match event:
-            case ResponseOutputTextDeltaEvent():
+            case OutputTextDeltaEvent():
                 self._text.append(event.delta)
                 self.first_output = True
-            case ResponseOutputItemDoneEvent():
+            case OutputItemDoneEvent():
                 index = event.output_index
                 self._done_items[len(self._done_items) if index is None else index] = event.item
                 self.first_output = True

@@ -23,10 +23,10 @@ Contract for ``stream(body)``:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any, Protocol
 
-from ..events import ServerEvent
+from ..events import ServerEvent, UnknownEvent
 
 __all__ = ["Transport"]
 
@@ -62,8 +62,12 @@ class Transport(Protocol):
         """Bytes of request bodies written so far (for stats and benchmarks)."""
         ...
 
-    def stream(self, body: Mapping[str, Any]) -> AsyncIterator[ServerEvent]:
-        """Send one response request and yield its events; see the module docstring."""
+    def stream(self, body: Mapping[str, Any]) -> AsyncGenerator[ServerEvent | UnknownEvent, None]:
+        """Send one response request and yield its events; see the module docstring.
+
+        Events of a type this SDK does not know arrive as ``UnknownEvent``. The result is
+        an async generator, so that the caller can close it (``aclose()``) to leave early.
+        """
         ...
 
     async def cancel(self) -> None:

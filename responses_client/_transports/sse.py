@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 import anyio
@@ -25,7 +25,7 @@ from .._exceptions import (
 )
 from .._retry import RetryPolicy, is_retryable_status, retry_after
 from .._sse import SSEDecoder, SSEMessage
-from ..events import TERMINAL_TYPES, ServerEvent, parse_event
+from ..events import TERMINAL_TYPES, ServerEvent, UnknownEvent, parse_event
 
 __all__ = ["SSETransport"]
 
@@ -74,7 +74,9 @@ class SSETransport:
     def __repr__(self) -> str:
         return f"SSETransport(url={self._config.responses_url!r})"
 
-    async def stream(self, body: Mapping[str, Any]) -> AsyncIterator[ServerEvent]:
+    async def stream(
+        self, body: Mapping[str, Any]
+    ) -> AsyncGenerator[ServerEvent | UnknownEvent, None]:
         """Send the request and yield its events (see ``Transport.stream``)."""
         payload = json.dumps({**body, "stream": True}, separators=(",", ":")).encode()
         self._cancelled = False

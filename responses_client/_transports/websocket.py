@@ -50,7 +50,7 @@ from .._exceptions import (
     status_error,
 )
 from .._retry import backoff, is_retryable_status
-from ..events import TERMINAL_TYPES, ServerEvent, parse_event
+from ..events import TERMINAL_TYPES, ServerEvent, UnknownEvent, parse_event
 
 __all__ = ["WebSocketTransport"]
 
@@ -203,7 +203,9 @@ class WebSocketTransport:
 
     # -- one response ---------------------------------------------------------------
 
-    async def stream(self, body: Mapping[str, Any]) -> AsyncGenerator[ServerEvent, None]:
+    async def stream(
+        self, body: Mapping[str, Any]
+    ) -> AsyncGenerator[ServerEvent | UnknownEvent, None]:
         """Write ``response.create`` and yield the response's events (see ``Transport``)."""
         if self._closed:
             raise ResponsesError("the WebSocket transport is closed")
@@ -251,7 +253,7 @@ class WebSocketTransport:
                 if response_id is not None:
                     await self._send_cancel(ws, response_id)
 
-    async def _track(self, event: ServerEvent, ws: ClientConnection) -> bool:
+    async def _track(self, event: ServerEvent | UnknownEvent, ws: ClientConnection) -> bool:
         """Follow the response's phase on ``response.created``, a terminal event or ``error``.
 
         Returns True for an ``error`` that answers an earlier cancel and must be dropped.
