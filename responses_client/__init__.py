@@ -6,6 +6,8 @@ The public submodules are ``responses_client.events`` and ``responses_client.emu
 
 from __future__ import annotations
 
+from ._client import Client
+from ._conversation import Conversation, TurnStream
 from ._exceptions import (
     APIConnectionError,
     APIStatusError,
@@ -27,7 +29,24 @@ from ._exceptions import (
     ToolError,
     TransportError,
 )
+from ._items import (
+    FunctionCall,
+    FunctionCallOutput,
+    InputAudio,
+    InputFile,
+    InputImage,
+    InputText,
+    Item,
+    Message,
+    OutputText,
+    Part,
+    Reasoning,
+    Refusal,
+    UnknownItem,
+    UnknownPart,
+)
 from ._tools import Tool, Toolset, tool
+from ._turn import TurnResult, TurnStats
 
 __version__ = "0.1.0.dev0"
 
@@ -37,14 +56,28 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "Client",
     "ConnectionClosed",
+    "Conversation",
+    "FunctionCall",
+    "FunctionCallOutput",
+    "InputAudio",
     "InputError",
+    "InputFile",
+    "InputImage",
+    "InputText",
     "InternalServerError",
+    "Item",
     "LocalProtocolError",
+    "Message",
     "NotFoundError",
+    "OutputText",
+    "Part",
     "PermissionDeniedError",
     "ProtocolError",
     "RateLimitError",
+    "Reasoning",
+    "Refusal",
     "RemoteProtocolError",
     "ResponseFailedError",
     "ResponsesError",
@@ -53,6 +86,11 @@ __all__ = [
     "ToolError",
     "Toolset",
     "TransportError",
+    "TurnResult",
+    "TurnStats",
+    "TurnStream",
+    "UnknownItem",
+    "UnknownPart",
     "tool",
 ]
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import anyio
 
-from ._client import Client
+from ._client import DEFAULT_TRANSPORT, Client, TransportName
 from ._conversation import Conversation
 from ._exceptions import ResponsesError
 from ._items import FunctionCall
@@ -79,25 +79,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 @contextlib.asynccontextmanager
-async def _local_client(transport: str | None) -> AsyncIterator[Client]:
+async def _local_client(transport: TransportName | None) -> AsyncIterator[Client]:
     from .emulator import Emulator
 
     async with Emulator() as emulator:
         async with Client(
-            base_url=emulator.base_url,
-            api_key="local",
-            transport="sse" if transport == "sse" else "websocket",
+            base_url=emulator.base_url, api_key="local", transport=transport or DEFAULT_TRANSPORT
         ) as client:
             yield client
 
 
-async def _demo(transport: str | None) -> None:
+async def _demo(transport: TransportName | None) -> None:
     async with _local_client(transport) as client:
         convo = client.conversation(
             model="gpt-4.1",
             instructions="Be brief.",
             tools=[get_weather],
-            transport=transport,  # type: ignore[arg-type]
         )
         print(f"demo: a conversation over {convo._transport.name}, against the local emulator\n")
         for number, text in enumerate(DEMO_TURNS, start=1):
@@ -113,8 +110,9 @@ async def _run_turn(convo: Conversation, text: str | None) -> None:
     print()
     result = events.result
     stats = result.stats
-    first = stats.time_to_first_token
-    ttft = "-" if first is None else f"{first * 1000:.1f} ms"
+    ttft = (
+        "-" if stats.time_to_first_token is None else f"{stats.time_to_first_token * 1000:.1f} ms"
+    )
     print(
         f"  ({stats.rounds} response(s); items sent {stats.items_sent}, held by the server "
         f"{stats.items_held}; {stats.bytes_sent} bytes sent; first token {ttft})\n"
@@ -137,8 +135,8 @@ def _show(event: Any) -> None:
 def _serve(host: str, port: int) -> None:
     from .emulator import serve
 
-    def ready(host: str, port: int) -> None:
-        print(f"listening on http://{host}:{port}/v1", flush=True)
+    def ready(bound_host: str, bound_port: int) -> None:
+        print(f"listening on http://{bound_host}:{bound_port}/v1", flush=True)
 
     serve(host=host, port=port, on_ready=ready)
 
@@ -148,9 +146,8 @@ async def _chat(args: argparse.Namespace) -> None:
         async with _local_client(args.transport) as client:
             await _chat_loop(client, args)
     else:
-        async with Client(
-            base_url=args.base_url, transport=args.transport or "websocket"
-        ) as client:
+        transport = args.transport or DEFAULT_TRANSPORT
+        async with Client(base_url=args.base_url, transport=transport) as client:
             await _chat_loop(client, args)
 
 

@@ -27,6 +27,9 @@ logger = logging.getLogger("responses_client")
 
 TransportName = Literal["sse", "websocket"]
 
+DEFAULT_TRANSPORT: TransportName = "websocket"
+"""The transport of new conversations when nobody chose one."""
+
 
 class Client:
     """Entry point: holds where to connect and how, and makes conversations.
@@ -49,7 +52,7 @@ class Client:
         default_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout = 600.0,
         max_retries: int = 2,
-        transport: TransportName = "websocket",
+        transport: TransportName = DEFAULT_TRANSPORT,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
         """Create a client.

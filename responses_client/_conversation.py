@@ -109,6 +109,7 @@ class _TurnCounters:
 @dataclass
 class _Round:
     fold: ResponseFold = field(default_factory=ResponseFold)
+    plan: Plan | None = None
 
 
 class TurnStream:
@@ -205,7 +206,6 @@ class Conversation:
         self._items: list[Item] = []
         self._chain = DigestChain()
         self._planner = Planner()
-        self._plan: Plan | None = None
         self._max_tool_rounds = max_tool_rounds
         self._max_retries = max_retries
         self._retry_after_output = retry_after_output
@@ -386,6 +386,7 @@ class Conversation:
             tool_rounds = 0
             while True:
                 round_ = _Round()
+                counters.rounds += 1
                 async for event in self._respond(stream, round_, counters):
                     yield event
                 fold = round_.fold
@@ -393,7 +394,7 @@ class Conversation:
                     stream._finish(self._result("interrupted", fold, counters))
                     return
                 if fold.ending is Ending.INCOMPLETE:
-                    self._planner.forget("no previous response")
+                    self._planner.forget("response not kept")
                     reason = fold.response.incomplete_details if fold.response else None
                     stream._finish(
                         self._result(
@@ -405,17 +406,17 @@ class Conversation:
                     )
                     return
                 if fold.ending is not Ending.COMPLETED:
-                    self._planner.forget("no previous response")
+                    self._planner.forget("response not kept")
                     raise fold.failure()
                 output = fold.output
                 calls = fold.function_calls()
                 if not calls:
-                    self._keep_round(fold, output, counters)
+                    self._keep_round(round_, output, counters)
                     stream._finish(self._result("completed", fold, counters))
                     return
                 tool_rounds += 1
                 if tool_rounds > self._max_tool_rounds:
-                    self._planner.forget("no previous response")
+                    self._planner.forget("response not kept")
                     raise ToolError(
                         f"the model asked for tools in more than {self._max_tool_rounds} rounds "
                         "in one turn (max_tool_rounds); the last calls were not run"
@@ -437,7 +438,7 @@ class Conversation:
                         error=outcome.error,
                     )
                 outputs = [FunctionCallOutput(call_id=o.call_id, output=o.output) for o in outcomes]
-                self._keep_round(fold, [*output, *outputs], counters)
+                self._keep_round(round_, [*output, *outputs], counters)
         finally:
             stream._finish()
 
@@ -453,7 +454,7 @@ class Conversation:
         yielded = False
         full_context = False
         while True:
-            body = self._body(counters, full_context=full_context)
+            round_.plan, body = self._body(counters, full_context=full_context)
             sent_before = self._transport.bytes_sent
             fold = round_.fold = ResponseFold()
             failure: Exception
@@ -481,9 +482,7 @@ class Conversation:
             finally:
                 counters.bytes_sent += self._transport.bytes_sent - sent_before
             self._planner.forget(
-                "no previous response"
-                if reason == "previous_response_not_found"
-                else "connection changed"
+                "server forgot" if reason == "previous_response_not_found" else "connection changed"
             )
             full_context = True
             if attempt > self._max_retries:
@@ -498,34 +497,33 @@ class Conversation:
                     ) from failure
                 yield RetryEvent(type="client.retry", attempt=attempt, reason=reason)
 
-    def _body(self, counters: _TurnCounters, *, full_context: bool) -> dict[str, Any]:
+    def _body(self, counters: _TurnCounters, *, full_context: bool) -> tuple[Plan, dict[str, Any]]:
         items = self._items
         plan = self._planner.plan(
             items, self._chain, epoch=self._transport.epoch, context_key=self._context_key
         )
-        incremental = self._transport.keeps_responses or self._settings.store
-        if plan.incremental and (full_context or not incremental):
-            plan = replace(plan, previous_response_id=None, start=0)
-        self._plan = plan
-        previous_id, start = plan.previous_response_id, plan.start
+        can_refer = self._transport.keeps_responses or self._settings.store
+        if plan.incremental and (full_context or not can_refer):
+            plan = replace(
+                plan, previous_response_id=None, start=0, reason="full context requested"
+            )
         logger.debug(
-            "context plan: %s (%d of %d items sent)", plan.reason, len(items) - start, len(items)
+            "context plan: %s (%d of %d items sent)", plan.reason, plan.items_sent, len(items)
         )
         body = build_body(
             self._settings,
-            [item.to_wire() for item in items[start:]],
-            previous_response_id=previous_id,
+            [item.to_wire() for item in items[plan.start :]],
+            previous_response_id=plan.previous_response_id,
         )
         counters.items_sent += len(body["input"])
-        counters.items_held += start
-        counters.rounds += 1
+        counters.items_held += plan.items_held
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("request body: %s", json.dumps(redact_body(body), default=str)[:4000])
-        return body
+        return plan, body
 
-    def _keep_round(self, fold: ResponseFold, items: list[Item], counters: _TurnCounters) -> None:
+    def _keep_round(self, round_: _Round, items: list[Item], counters: _TurnCounters) -> None:
         """Append a finished round and remember its response for the next plan."""
-        plan = self._plan
+        fold, plan = round_.fold, round_.plan
         if fold.response_id is not None and plan is not None and plan.input_len > 0:
             self._planner.record(fold.response_id, plan, fold.output)
         else:

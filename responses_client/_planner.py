@@ -94,6 +94,9 @@ PlanReason = Literal[
     "connection changed",
     "settings changed",
     "history changed",
+    "response not kept",
+    "server forgot",
+    "full context requested",
     "output mismatch",
     "nothing new",
     "incremental",
@@ -105,6 +108,8 @@ ForgetReason = Literal[
     "connection changed",
     "settings changed",
     "history changed",
+    "response not kept",
+    "server forgot",
 ]
 """Why the remembered response was dropped; reported by the next plan."""
 

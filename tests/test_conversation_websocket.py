@@ -39,6 +39,8 @@ from responses_client.emulator import (
 )
 from responses_client.events import Event
 
+from .helpers import without_ids
+
 pytestmark = pytest.mark.anyio
 
 KEY = "sk-test-conversation-ws-0123456789SECRET"
@@ -110,14 +112,18 @@ def assert_server_saw_the_history(
     emulator: Emulator, convo: Conversation, *, since: int = 0
 ) -> None:
     """Each completed response's resolved input is the history as it was when it was sent,
-    and its output is what the history holds right after."""
-    history = convo.to_input()
+    and its output is what the history holds right after.
+
+    Ids are left out: a ``store=false`` request carries none, while the server's cached
+    outputs (reached through ``previous_response_id``) keep theirs.
+    """
+    history = without_ids(convo.to_input())
     for response in emulator.responses[since:]:
         if response.status != "completed":
             continue
         n = len(response.resolved_input)
-        assert response.resolved_input == history[:n]
-        assert response.output == history[n : n + len(response.output)]
+        assert without_ids(response.resolved_input) == history[:n]
+        assert without_ids(response.output) == history[n : n + len(response.output)]
 
 
 def response_ids(events: list[Event]) -> set[str]:
@@ -144,7 +150,7 @@ async def test_text_turn(convo: Conversation, emulator: Emulator, script: Script
     (frame,) = frames(emulator)
     assert frame["type"] == "response.create" and "stream" not in frame
     assert frame["store"] is False and frame["instructions"] == "Be brief."
-    assert frame["input"] == convo.to_input()[:1]
+    assert frame["input"] == without_ids(convo.to_input()[:1])
     assert events.result.stats.bytes_sent == convo._transport.bytes_sent > 0
 
 
@@ -199,7 +205,7 @@ async def test_editing_history_sends_full_context(
     await convo.send("second")
     frame = creates(emulator)[-1]
     assert "previous_response_id" not in frame
-    assert frame["input"] == convo.to_input()[:-1]
+    assert frame["input"] == without_ids(convo.to_input()[:-1])
     assert_server_saw_the_history(emulator, convo, since=1)
     await convo.send("third")
     assert creates(emulator)[-1]["previous_response_id"] == emulator.responses[-2].id
@@ -215,7 +221,7 @@ async def test_changing_instructions_sends_full_context(
     frame = creates(emulator)[-1]
     assert "previous_response_id" not in frame
     assert frame["instructions"] == "Be verbose."
-    assert frame["input"] == convo.to_input()[:-1]
+    assert frame["input"] == without_ids(convo.to_input()[:-1])
 
 
 # -- the server forgets ----------------------------------------------------------------------
@@ -232,7 +238,7 @@ async def test_previous_response_not_found_retries_with_full_context(
     incremental, retry = creates(emulator)[1:]
     assert incremental["previous_response_id"] == emulator.responses[0].id
     assert "previous_response_id" not in retry
-    assert retry["input"] == convo.to_input()[:-1]
+    assert retry["input"] == without_ids(convo.to_input()[:-1])
     assert [item.text for item in convo.items if isinstance(item, Message)] == [
         "first",
         "One.",
@@ -256,7 +262,9 @@ async def test_connection_age_limit_reconnects_with_full_context(weather: Weathe
         assert result.text == "Two." and result.stats.retries == 1
         assert len(emu.connections) == 2
         (retry,) = emu.connections[1].frames
-        assert "previous_response_id" not in retry and retry["input"] == convo.to_input()[:-1]
+        assert "previous_response_id" not in retry and retry["input"] == without_ids(
+            convo.to_input()[:-1]
+        )
         await convo.send("third")
         assert emu.connections[1].frames[-1]["previous_response_id"] == emu.responses[-2].id
         assert_server_saw_the_history(emu, convo)
@@ -278,7 +286,9 @@ async def test_an_old_connection_is_replaced_before_the_request(
     assert result.stats.retries == 0
     assert len(emulator.connections) == 2
     (frame,) = emulator.connections[1].frames
-    assert "previous_response_id" not in frame and frame["input"] == convo.to_input()[:-1]
+    assert "previous_response_id" not in frame and frame["input"] == without_ids(
+        convo.to_input()[:-1]
+    )
     await convo.aclose()
 
 

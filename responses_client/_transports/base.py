@@ -63,11 +63,7 @@ class Transport(Protocol):
         ...
 
     def stream(self, body: Mapping[str, Any]) -> AsyncGenerator[ServerEvent | UnknownEvent, None]:
-        """Send one response request and yield its events; see the module docstring.
-
-        Events of a type this SDK does not know arrive as ``UnknownEvent``. The result is
-        an async generator, so that the caller can close it (``aclose()``) to leave early.
-        """
+        """Send one response request and yield its events; see the module docstring."""
         ...
 
     async def cancel(self) -> None:

@@ -130,7 +130,7 @@ class SSETransport:
             "Content-Type": "application/json",
             "Accept": "text/event-stream",
         }
-        attempt = 0
+        attempt = 1
         while True:
             error: APIConnectionError | APIStatusError
             wait_hint: float | None = None
@@ -159,7 +159,7 @@ class SSETransport:
             if delay is None:
                 raise error
             attempt += 1
-            logger.info("retrying in %.2f s after %s (attempt %d)", delay, error, attempt + 1)
+            logger.info("retrying in %.2f s after %s (attempt %d)", delay, error, attempt)
             await self._sleep(delay)
 
     async def cancel(self) -> None:

@@ -569,6 +569,17 @@ def _response_object(body: Mapping[str, Any], response_id: str, created_at: int)
         "usage": None,
         "user": body.get("user"),
         "metadata": body.get("metadata") or {},
+        # Fields recent API versions return; null when the request did not use the feature.
+        "access_programs": None,
+        "conversation": None,
+        "image": None,
+        "input_transformations": None,
+        "moderation": None,
+        "prompt": None,
+        "prompt_cache_diagnostics": None,
+        "prompt_cache_options": None,
+        "prompt_cache_retention": None,
+        "tool_usage": None,
     }
 
 

@@ -141,6 +141,28 @@ def test_truncate_then_reappend_restores_the_same_digests() -> None:
     assert [chain.prefix(n) for n in range(4)] == before
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.text(alphabet="xy", max_size=2), max_size=12),
+    st.lists(st.tuples(st.booleans(), st.integers(0, 100), st.text(alphabet="xy", max_size=2))),
+)
+def test_incremental_chain_equals_a_fresh_one(texts: list[str], edits: list[Any]) -> None:
+    history = History()
+    history.append(*(user(t) for t in texts))
+    for remove, index, text in edits:
+        if remove and history.items:
+            history.remove(index % len(history.items))
+        elif history.items:
+            history.replace(index % len(history.items), user(text))
+        else:
+            history.append(user(text))
+        fresh = DigestChain(history.items)
+        assert len(history.chain) == len(fresh) == len(history.items)
+        assert [history.chain.prefix(n) for n in range(len(fresh) + 1)] == [
+            fresh.prefix(n) for n in range(len(fresh) + 1)
+        ]
+
+
 @pytest.mark.parametrize("n", [-1, 4])
 def test_out_of_range_prefix_and_truncate_raise(n: int) -> None:
     chain = DigestChain([user("a"), user("b"), user("c")])

@@ -299,6 +299,19 @@ async def test_drop_connections_between_turns_forgets_the_cache() -> None:
     assert emu.connections[0].closed
 
 
+async def test_close_connections_sends_a_close_frame() -> None:
+    async with Emulator() as emu:
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(create())
+            await ws_until_terminal(ws)
+            assert await emu.close_connections(1012, "service restart") == 1
+            with pytest.raises(websockets.ConnectionClosed) as caught:
+                await ws.recv()
+    assert caught.value.rcvd is not None
+    assert (caught.value.rcvd.code, caught.value.rcvd.reason) == (1012, "service restart")
+    assert await emu.close_connections() == 0
+
+
 async def test_malformed_frame_then_the_stream_goes_on() -> None:
     async with Emulator(ScriptedModel([Reply(text="a b", faults=[Malformed(at=4)])])) as emu:
         async with connect(emu.websocket_url) as ws:

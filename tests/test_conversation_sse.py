@@ -1,0 +1,334 @@
+"""Conversations over SSE against the emulator on 127.0.0.1 (a real server, real sockets)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+
+import anyio
+import pytest
+
+from responses_client import (
+    APIStatusError,
+    AuthenticationError,
+    BadRequestError,
+    Client,
+    InternalServerError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ResponseFailedError,
+    ToolError,
+    tool,
+)
+from responses_client._items import FunctionCall, FunctionCallOutput, Message
+from responses_client._retry import RetryPolicy
+from responses_client._transports.sse import SSETransport
+from responses_client.emulator import Emulator, HttpStatus, Reply, ScriptedModel, ToolCall
+from responses_client.events import ToolResultEvent
+
+from .helpers import without_ids
+
+pytestmark = pytest.mark.anyio
+
+KEY = "sk-test-0123456789abcdefSECRET"
+
+
+@pytest.fixture
+def script() -> ScriptedModel:
+    return ScriptedModel([])
+
+
+@pytest.fixture
+async def emulator(script: ScriptedModel) -> AsyncIterator[Emulator]:
+    async with Emulator(script, api_keys=[KEY]) as emu:
+        yield emu
+
+
+@pytest.fixture
+async def client(emulator: Emulator) -> AsyncIterator[Client]:
+    async with Client(base_url=emulator.base_url, api_key=KEY, transport="sse") as client:
+        yield client
+
+
+async def test_streams_text_and_keeps_history(
+    client: Client, script: ScriptedModel, emulator: Emulator
+) -> None:
+    script.add(Reply(text=["Hel", "lo ", "there."]))
+    convo = client.conversation(model="gpt-4.1", instructions="Be brief.")
+    deltas: list[str] = []
+    types: list[str] = []
+    async with convo.stream("Hi") as events:
+        async for event in events:
+            types.append(event.type)
+            if event.type == "response.output_text.delta":
+                deltas.append(event.delta)
+    result = events.result
+    assert deltas == ["Hel", "lo ", "there."]
+    assert types[0] == "response.created" and types[-1] == "response.completed"
+    assert result.status == "completed"
+    assert result.text == "Hello there."
+    assert [type(item) for item in convo.items] == [Message, Message]
+    assert convo.items[1].role == "assistant" and convo.items[1].text == "Hello there."
+    body = emulator.http_requests[-1].body
+    assert body["stream"] is True and body["store"] is False
+    assert body["instructions"] == "Be brief."
+    assert body["input"] == [convo.items[0].to_wire()]
+    assert result.usage is not None and result.usage.total_tokens > 0
+    assert result.stats.items_sent == 1 and result.stats.items_held == 0
+    assert result.stats.bytes_sent > 0 and result.stats.time_to_first_token is not None
+
+
+async def test_send_resends_the_full_history_over_sse(
+    client: Client, script: ScriptedModel, emulator: Emulator
+) -> None:
+    script.extend(["One.", "Two."])
+    convo = client.conversation()
+    await convo.send("first")
+    second = await convo.send("second")
+    body = emulator.http_requests[-1].body
+    assert "previous_response_id" not in body
+    assert body["input"] == without_ids(convo.to_input()[:3])
+    assert second.text == "Two."
+    assert without_ids(emulator.responses[-1].resolved_input) == without_ids(convo.to_input()[:3])
+
+
+async def test_tool_loop_of_two_rounds_with_parallel_calls(
+    client: Client, script: ScriptedModel, emulator: Emulator
+) -> None:
+    both_running = anyio.Event()
+    running: set[str] = set()
+    threads: dict[str, int] = {}
+
+    @tool
+    async def get_weather(city: str) -> str:
+        """Weather for a city."""
+        running.add(city)
+        if len(running) == 2:
+            both_running.set()
+        await both_running.wait()  # returns only when the two calls overlap
+        return f"sunny in {city}"
+
+    @tool
+    def get_time(city: str) -> dict[str, str]:
+        """Local time in a city."""
+        threads[city] = threading.get_ident()
+        return {"city": city, "time": "12:00"}
+
+    script.extend(
+        [
+            Reply(
+                tool_calls=[
+                    ToolCall("get_weather", {"city": "Paris"}, call_id="call_a"),
+                    ToolCall("get_weather", {"city": "Rome"}, call_id="call_b"),
+                ]
+            ),
+            Reply(tool_calls=[ToolCall("get_time", {"city": "Oslo"}, call_id="call_c")]),
+            Reply(text="Paris and Rome are sunny; it is noon in Oslo."),
+        ]
+    )
+    convo = client.conversation(tools=[get_weather, get_time])
+    results: list[ToolResultEvent] = []
+    async with convo.stream("weather and time?") as events:
+        async for event in events:
+            if isinstance(event, ToolResultEvent):
+                results.append(event)
+    assert [r.call_id for r in results] == ["call_a", "call_b", "call_c"]
+    assert [r.output for r in results[:2]] == ["sunny in Paris", "sunny in Rome"]
+    assert all(r.error is None for r in results)
+    assert threads["Oslo"] != threading.get_ident()  # the sync tool ran in a worker thread
+    kinds = [(type(i).__name__, getattr(i, "call_id", None)) for i in convo.items]
+    assert kinds == [
+        ("Message", None),
+        ("FunctionCall", "call_a"),
+        ("FunctionCall", "call_b"),
+        ("FunctionCallOutput", "call_a"),
+        ("FunctionCallOutput", "call_b"),
+        ("FunctionCall", "call_c"),
+        ("FunctionCallOutput", "call_c"),
+        ("Message", None),
+    ]
+    # Each round sent everything so far: the server saw every call with its output.
+    assert len(emulator.http_requests) == 3
+    assert emulator.http_requests[1].body["input"] == without_ids(convo.to_input()[:5])
+    assert events.result.stats.rounds == 3
+    assert len(events.result.output) == 7
+
+
+async def test_tool_errors_go_back_to_the_model(client: Client, script: ScriptedModel) -> None:
+    @tool
+    def divide(a: int, b: int) -> float:
+        """Divide a by b."""
+        return a / b
+
+    script.extend(
+        [
+            Reply(
+                tool_calls=[
+                    ToolCall("divide", {"a": 1, "b": 0}, call_id="call_zero"),
+                    ToolCall("divide", '{"a": 1,', call_id="call_json"),
+                    ToolCall("nope", {}, call_id="call_unknown"),
+                ]
+            ),
+            "Sorry, that failed.",
+        ]
+    )
+    convo = client.conversation(tools=[divide])
+    result = await convo.send("divide")
+    outputs = {i.call_id: i.output for i in convo.items if isinstance(i, FunctionCallOutput)}
+    assert "ZeroDivisionError" in outputs["call_zero"]
+    assert "JSON" in outputs["call_json"] or "json" in outputs["call_json"]
+    assert "nope" in outputs["call_unknown"] and "divide" in outputs["call_unknown"]
+    assert result.text == "Sorry, that failed."
+
+
+async def test_max_tool_rounds_stops_a_runaway_loop(client: Client, script: ScriptedModel) -> None:
+    @tool
+    def ping() -> str:
+        """Ping."""
+        return "pong"
+
+    script.extend([Reply(tool_calls=[ToolCall("ping", {})]) for _ in range(3)])
+    convo = client.conversation(tools=[ping], max_tool_rounds=2)
+    with pytest.raises(ToolError, match="max_tool_rounds"):
+        await convo.send("loop")
+    # The unrun calls of the last response are not in the history: every call has an output.
+    calls = [i.call_id for i in convo.items if isinstance(i, FunctionCall)]
+    outputs = [i.call_id for i in convo.items if isinstance(i, FunctionCallOutput)]
+    assert calls == outputs and len(calls) == 2
+
+
+async def test_retries_honour_retry_after(emulator: Emulator, script: ScriptedModel) -> None:
+    waits: list[float] = []
+
+    async def record_sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    script.extend(
+        [
+            HttpStatus(429, headers={"retry-after": "3"}),
+            HttpStatus(503, headers={"retry-after-ms": "250"}),
+            "Made it.",
+        ]
+    )
+    async with Client(base_url=emulator.base_url, api_key=KEY) as client:
+        transport = SSETransport(
+            client._http, client._config, retry=RetryPolicy(max_retries=2), sleep=record_sleep
+        )
+        convo = client.conversation(transport=transport)
+        result = await convo.send("hi")
+    assert result.text == "Made it."
+    assert waits == [3.0, 0.25]
+    assert len(emulator.http_requests) == 3
+
+
+@pytest.mark.parametrize(
+    ("status", "error_class", "attempts"),
+    [
+        (400, BadRequestError, 1),
+        (401, AuthenticationError, 1),
+        (403, PermissionDeniedError, 1),
+        (404, NotFoundError, 1),
+        (429, RateLimitError, 3),
+        (500, InternalServerError, 3),
+    ],
+)
+async def test_http_errors_raise_their_class(
+    emulator: Emulator,
+    script: ScriptedModel,
+    status: int,
+    error_class: type[APIStatusError],
+    attempts: int,
+) -> None:
+    script.extend([HttpStatus(status)] * 3)
+
+    async def no_sleep(seconds: float) -> None:
+        pass
+
+    async with Client(base_url=emulator.base_url, api_key=KEY) as client:
+        transport = SSETransport(
+            client._http, client._config, retry=RetryPolicy(max_retries=2), sleep=no_sleep
+        )
+        convo = client.conversation(transport=transport)
+        with pytest.raises(error_class) as caught:
+            await convo.send("hi")
+    assert caught.value.status_code == status
+    assert caught.value.request_id is not None and caught.value.request_id.startswith("req_")
+    assert len(emulator.http_requests) == attempts
+    assert KEY not in str(caught.value) and KEY not in repr(caught.value)
+    # The conversation is still usable: the user input stays, nothing else was added.
+    assert [i.text for i in convo.items if isinstance(i, Message)] == ["hi"]
+
+
+async def test_wrong_key_is_401_and_not_retried(emulator: Emulator) -> None:
+    async with Client(
+        base_url=emulator.base_url, api_key="sk-wrong-" + KEY, transport="sse"
+    ) as client:
+        convo = client.conversation()
+        with pytest.raises(AuthenticationError) as caught:
+            await convo.send("hi")
+    assert len(emulator.http_requests) == 1
+    assert caught.value.code == "invalid_api_key"
+    assert KEY not in str(caught.value)
+
+
+async def test_response_failed_raises_and_keeps_history_clean(
+    client: Client, script: ScriptedModel
+) -> None:
+    script.extend([Reply(text="partial", end="failed", error_code="server_error"), "Fine now."])
+    convo = client.conversation()
+    with pytest.raises(ResponseFailedError) as caught:
+        await convo.send("hi")
+    assert caught.value.code == "server_error"
+    assert caught.value.response_id is not None
+    assert len(convo.items) == 1
+    assert (await convo.send("again")).text == "Fine now."
+    assert [i.text for i in convo.items if isinstance(i, Message)] == ["hi", "again", "Fine now."]
+
+
+async def test_incomplete_response_appends_nothing(client: Client, script: ScriptedModel) -> None:
+    script.add(Reply(text="cut sho", end="incomplete"))
+    convo = client.conversation()
+    result = await convo.send("tell me everything")
+    assert result.status == "incomplete"
+    assert result.incomplete_reason == "max_output_tokens"
+    assert result.text == "cut sho"
+    assert len(convo.items) == 1
+
+
+async def test_key_never_logged_at_debug(
+    client: Client, script: ScriptedModel, caplog: pytest.LogCaptureFixture, emulator: Emulator
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    for name in ("responses_client", "httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.DEBUG)
+    script.extend(["ok", HttpStatus(500), HttpStatus(500), HttpStatus(500)])
+    convo = client.conversation()
+    assert KEY not in repr(client) and KEY not in repr(convo)
+    await convo.send("hi")
+    async with Client(base_url=emulator.base_url, api_key="sk-bad-" + KEY) as bad:
+        with pytest.raises(AuthenticationError):
+            await bad.conversation().send("hi")
+    lines = [record.getMessage() for record in caplog.records]
+    assert any("HTTP Request" in line for line in lines)  # httpx did log at DEBUG/INFO
+    assert not [line for line in lines if KEY in line]
+
+
+async def test_to_json_round_trip(client: Client, script: ScriptedModel) -> None:
+    script.extend(["Saved.", "Restored."])
+
+    @tool
+    def echo(text: str) -> str:
+        """Echo."""
+        return text
+
+    convo = client.conversation(instructions="Be brief.", tools=[echo], temperature=0.2)
+    await convo.send("remember me")
+    data = convo.to_json()
+    import json
+
+    copy = type(convo).from_json(client, json.loads(json.dumps(data)), tools=[echo])
+    assert copy.to_input() == convo.to_input()
+    assert copy.instructions == "Be brief."
+    assert (await copy.send("still there?")).text == "Restored."
