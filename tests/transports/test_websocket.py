@@ -482,3 +482,49 @@ async def test_the_key_never_reaches_a_log_at_debug(
     assert "> Authorization: ***" in text  # the handshake was logged, redacted
     assert KEY not in text
     assert KEY not in repr(transport) and KEY not in repr(transport._config)
+
+
+async def test_a_fast_server_cannot_starve_other_tasks(
+    emulator: Emulator, script: ScriptedModel
+) -> None:
+    transport = transport_for(emulator, yield_every=8)
+    script.add(Reply(text=["x"] * 300))
+    ticks = 0
+    done = False
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while not done:
+            ticks += 1
+            await anyio.lowlevel.checkpoint()
+
+    longest = run = 0
+    last_tick = -1
+    async with anyio.create_task_group() as group:
+        group.start_soon(ticker)
+        async for _ in transport.stream(body()):
+            run = run + 1 if ticks == last_tick else 1
+            last_tick = ticks
+            longest = max(longest, run)
+        done = True
+    assert longest <= 8
+    await transport.aclose()
+
+
+@pytest.mark.parametrize(
+    ("args", "shown"),
+    [
+        (("Authorization", f"Bearer {KEY}"), "Authorization: ***"),
+        (("authorization", "Basic abc"), "authorization: ***"),
+        (("X-Trace", f"prefix {KEY} suffix"), "X-Trace: prefix *** suffix"),
+        (("X-Bytes", f"{KEY}".encode()), "X-Bytes: ***"),
+        (("OpenAI-Project", "proj-test"), "OpenAI-Project: proj-test"),
+    ],
+)
+def test_the_wire_logger_redacts_secrets(
+    args: tuple[str, object], shown: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    transport = WebSocketTransport(Config.resolve(api_key=KEY, base_url="http://127.0.0.1:1/v1"))
+    with caplog.at_level(logging.DEBUG, logger="responses_client.wire"):
+        transport._wire_logger.debug("%s: %s", *args)
+    assert [record.getMessage() for record in caplog.records] == [shown]
