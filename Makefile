@@ -22,7 +22,8 @@ typecheck: $(STAMP)
 	$(BIN)/mypy --strict responses_client
 
 pytest: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/coverage run -m pytest
+	$(BIN)/coverage report
 
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site

@@ -155,6 +155,8 @@ class EmulatorState:
         self.clock = clock
         self.ids = Ids(seed)
         self.stored: dict[str, Context] = {}
+        self.stored_item_ids: set[str] = set()
+        """Ids of the output items of stored responses (``store: true``)."""
         self.http_requests: list[HttpRequestRecord] = []
         self.connections: list[ConnectionRecord] = []
         self.responses: list[ResponseRecord] = []
@@ -195,11 +197,15 @@ class EmulatorState:
         return any(hmac.compare_digest(given, key) for key in self.api_keys)
 
     def _decide(
-        self, body: Mapping[str, Any], previous: Context | None, transport: str
+        self,
+        body: Mapping[str, Any],
+        previous: Context | None,
+        transport: str,
+        known_ids: Collection[str] = frozenset(),
     ) -> Plan | WireError:
         """Validate, ask the model and plan; errors come back as values."""
         try:
-            resolved = resolve_input(body, previous)
+            resolved = resolve_input(body, previous, known_ids)
         except WireError as error:
             return error
         tools = body.get("tools")
@@ -284,7 +290,7 @@ _NO_KEY = WireError(
 
 
 def _finish(
-    state: EmulatorState, record: ResponseRecord, plan: Plan, cache: dict[str, Context] | None
+    state: EmulatorState, record: ResponseRecord, plan: Plan, conn: _Connection | None
 ) -> None:
     final = plan.final
     if final is None:
@@ -293,10 +299,13 @@ def _finish(
     record.status = final["status"]
     if final["status"] in ("completed", "incomplete"):
         context = Context(plan.resolved_input, final["output"])
-        if cache is not None:
-            cache[plan.response_id] = context
+        ids = {item["id"] for item in final["output"] if "id" in item}
+        if conn is not None:
+            conn.cache[plan.response_id] = context
+            conn.item_ids.update(ids)
         if record.request.get("store") is True:
             state.stored[plan.response_id] = context
+            state.stored_item_ids.update(ids)
 
 
 # -- HTTP ---------------------------------------------------------------------------
@@ -357,7 +366,7 @@ class _HttpEndpoint:
                 error = _not_found(previous_id)
                 await _json(send, 400, error.http_body())
                 return
-        decided = state._decide(body, previous, "http")
+        decided = state._decide(body, previous, "http", state.stored_item_ids)
         if isinstance(decided, WireError):
             await _json(send, decided.status, decided.http_body(), decided.headers)
             return
@@ -516,6 +525,7 @@ class _Connection:
     def __init__(self, opened: float) -> None:
         self.opened = opened
         self.cache: dict[str, Context] = {}
+        self.item_ids: set[str] = set()
         self.current: str | None = None
         self.cancel: str | None = None
         self.cancelled = anyio.Event()
@@ -683,7 +693,7 @@ class _WebSocketEndpoint:
             if previous is None:
                 await _text(send, _dumps(_not_found(previous_id).ws_event()))
                 return False
-        decided = state._decide(frame, previous, "websocket")
+        decided = state._decide(frame, previous, "websocket", conn.item_ids | state.stored_item_ids)
         if isinstance(decided, WireError):
             await _text(send, _dumps(decided.ws_event()))
             return False
@@ -730,7 +740,7 @@ class _WebSocketEndpoint:
                         abort()
                         await anyio.lowlevel.checkpoint()
                     return True
-            _finish(state, response, plan, conn.cache)
+            _finish(state, response, plan, conn)
             return False
         finally:
             conn.current = None

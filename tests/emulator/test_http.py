@@ -303,3 +303,22 @@ async def test_closing_the_stream_stops_generation(http: httpx.AsyncClient) -> N
                     break
     # Leaving the Emulator waits for the handler: it ended at the disconnect, not after 60 s.
     assert emu.responses[0].status == "cancelled"
+
+
+async def test_item_ids_resolve_only_when_stored(http: httpx.AsyncClient) -> None:
+    async with Emulator(ScriptedModel(["first", "second", "third"])) as emu:
+        url = f"{emu.base_url}/responses"
+        unstored = (await http.post(url, json=body("one"))).json()
+        echoed = [{"role": "user", "content": "one"}, *unstored["output"], "two"]
+        echoed[-1] = {"role": "user", "content": "two"}
+        refused = await http.post(url, json=body(echoed))
+        assert refused.status_code == 404
+        error = refused.json()["error"]
+        assert error["param"] == "input"
+        assert error["message"].startswith(
+            f"Item with id '{unstored['output'][0]['id']}' not found"
+        )
+        stored = (await http.post(url, json=body("one", store=True))).json()
+        again = [{"role": "user", "content": "one"}, *stored["output"], echoed[-1]]
+        accepted = await http.post(url, json=body(again))
+        assert accepted.status_code == 200

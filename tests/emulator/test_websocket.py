@@ -421,3 +421,23 @@ async def test_exhausted_script_is_a_loud_server_error() -> None:
             (error,) = await ws_until_terminal(ws)
     assert error["status"] == 500
     assert "script ran out after 1 replies" in error["error"]["message"]
+
+
+async def test_item_ids_resolve_from_the_connection_cache_only() -> None:
+    async with Emulator(ScriptedModel(["first", "second", "third"])) as emu:
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(create("one"))
+            output = (await ws_until_terminal(ws))[-1]["response"]["output"]
+            replay = [{"role": "user", "content": "one"}, *output, {"role": "user", "content": "2"}]
+            await ws.send(
+                json.dumps({"type": "response.create", "model": "gpt-4.1", "input": replay})
+            )
+            same_connection = await ws_until_terminal(ws)
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(
+                json.dumps({"type": "response.create", "model": "gpt-4.1", "input": replay})
+            )
+            (error,) = await ws_until_terminal(ws)
+    assert same_connection[-1]["type"] == "response.completed"
+    assert error["status"] == 404 and error["error"]["param"] == "input"
+    assert "not found" in error["error"]["message"]
