@@ -262,7 +262,9 @@ async def test_http_errors_raise_their_class(
 
 
 async def test_wrong_key_is_401_and_not_retried(emulator: Emulator) -> None:
-    async with Client(base_url=emulator.base_url, api_key="sk-wrong-" + KEY) as client:
+    async with Client(
+        base_url=emulator.base_url, api_key="sk-wrong-" + KEY, transport="sse"
+    ) as client:
         convo = client.conversation()
         with pytest.raises(AuthenticationError) as caught:
             await convo.send("hi")
