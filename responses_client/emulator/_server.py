@@ -149,6 +149,14 @@ class Emulator:
         """
         return self.state.drop_connections()
 
+    async def close_connections(self, code: int = 1001, reason: str = "going away") -> int:
+        """Close every open WebSocket connection with a close frame, as a server restart would.
+
+        Returns:
+            How many connections were closed.
+        """
+        return await self.state.close_connections(code, reason)
+
     # -- running in this loop ---------------------------------------------------------
 
     async def start(self) -> None:
