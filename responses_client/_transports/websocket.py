@@ -27,6 +27,7 @@ The API key goes into the handshake's ``Authorization`` header and nowhere else:
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -58,6 +59,9 @@ logger = logging.getLogger("responses_client.websocket")
 
 CONNECTION_LIMIT = "websocket_connection_limit_reached"
 """The ``error`` code of a connection that reached the server's 60-minute limit."""
+
+_CAN_UNCANCEL = hasattr(asyncio.Task, "uncancel")
+"""Python 3.11+: a task can take back a cancellation it asked for (see ``_receive``)."""
 
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 
@@ -180,6 +184,9 @@ class WebSocketTransport:
         """Streams started; a stream older than the last one may not read any more."""
         self._stop = False
         self._scope: anyio.CancelScope | None = None
+        self._waiter: asyncio.Task[Any] | None = None
+        """The task waiting in ``recv()``, for ``cancel()`` to interrupt (Python 3.11+)."""
+        self._interrupting = False
         self._closed = False
         self.bytes_sent = 0
         """Bytes of every frame written (``response.create`` and ``response.cancel``)."""
@@ -271,7 +278,38 @@ class WebSocketTransport:
         return False
 
     async def _receive(self, ws: ClientConnection) -> str | bytes | None:
-        """The next frame, or ``None`` when ``cancel()`` stopped the wait."""
+        """The next frame, or ``None`` when ``cancel()`` stopped the wait.
+
+        ``cancel()`` must end a wait that could last as long as the server is silent. An
+        anyio cancel scope around each ``recv()`` does that, but entering one costs about
+        6 µs, a third of the cost of an event. On Python 3.11+ the wait is interrupted the
+        way the scope does it, without building one per frame: ``cancel()`` cancels the
+        waiting task, and the task takes that one cancellation back (``Task.uncancel``);
+        any other cancellation still propagates. ``recv()`` loses no frame when cancelled.
+        """
+        if self._stop:
+            return None
+        task = asyncio.current_task() if _CAN_UNCANCEL else None
+        if task is None:
+            return await self._receive_in_scope(ws)
+        self._waiter = task
+        try:
+            return await ws.recv()
+        except asyncio.CancelledError:
+            if not self._interrupting:
+                raise
+            self._interrupting = False
+            if task.uncancel() > 0:  # type: ignore[attr-defined,unused-ignore]
+                raise  # cancelled from elsewhere as well
+            return None
+        except websockets.ConnectionClosed as exc:
+            self._lost(ws)
+            raise _closed_error(exc) from None
+        finally:
+            self._waiter = None
+
+    async def _receive_in_scope(self, ws: ClientConnection) -> str | bytes | None:
+        """``_receive`` on Python 3.10, where a task cannot take back a cancellation."""
         raw: str | bytes | None = None
         with anyio.CancelScope() as scope:
             self._scope = scope
@@ -285,11 +323,19 @@ class WebSocketTransport:
         self._scope = None
         return raw
 
+    def _interrupt(self) -> None:
+        """Make a ``_receive`` waiting in another task return ``None`` now."""
+        if self._scope is not None:
+            self._scope.cancel()
+        waiter = self._waiter
+        if waiter is not None and not self._interrupting:
+            self._interrupting = True
+            waiter.cancel()
+
     async def cancel(self) -> None:
         """Stop the stream in flight and cancel its response; safe from any task."""
         self._stop = True
-        if self._scope is not None:
-            self._scope.cancel()
+        self._interrupt()
         ws = self._ws
         response_id = self._state.cancel()
         if ws is not None and response_id is not None:
@@ -446,8 +492,7 @@ class WebSocketTransport:
         """Stop a stream in flight and close the connection; idempotent."""
         self._closed = True
         self._stop = True
-        if self._scope is not None:
-            self._scope.cancel()
+        self._interrupt()
         ws = self._ws
         if ws is not None:
             await self._discard(ws)
