@@ -6,9 +6,7 @@ import logging
 import weakref
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
-from typing import Any, Literal
-
-import httpx
+from typing import TYPE_CHECKING, Any, Literal
 
 from ._config import Config
 from ._conversation import Conversation, coerce_items
@@ -18,8 +16,9 @@ from ._request import RequestSettings
 from ._retry import RetryPolicy
 from ._tools import Tool, Toolset
 from ._transports.base import Transport
-from ._transports.sse import SSETransport
-from ._transports.websocket import WebSocketTransport
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["Client"]
 
@@ -84,11 +83,11 @@ class Client:
             project=project,
             default_headers=default_headers,
         )
-        self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        self._timeout = timeout
         self._max_retries = max_retries
         self._default_transport: TransportName = transport
         self._own_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(timeout=self._timeout)
+        self._http_client = http_client
         self._conversations: weakref.WeakSet[Conversation] = weakref.WeakSet()
         self._closed = False
 
@@ -179,17 +178,43 @@ class Client:
         self._conversations.add(conversation)
         return conversation
 
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        """The HTTP pool, made when the first SSE conversation needs it.
+
+        httpx and the transports are imported where they are first used, so that
+        ``import responses_client`` stays fast and WebSocket-only programs never load httpx.
+        """
+        if self._http_client is None:
+            import httpx
+
+            timeout = self._timeout
+            if not isinstance(timeout, httpx.Timeout):
+                timeout = httpx.Timeout(timeout)
+            self._http_client = httpx.AsyncClient(timeout=timeout)
+        return self._http_client
+
+    def _connect_timeout(self) -> float:
+        timeout = self._timeout
+        if isinstance(timeout, (int, float)):
+            return float(timeout)
+        return timeout.connect or 10.0
+
     def _transport(self, choice: TransportName | Transport | None) -> Transport:
         choice = self._default_transport if choice is None else choice
         if choice == "sse":
+            from ._transports.sse import SSETransport
+
             return SSETransport(
                 self._http, self._config, retry=RetryPolicy(max_retries=self._max_retries)
             )
         if choice == "websocket":
+            from ._transports.websocket import WebSocketTransport
+
             return WebSocketTransport(
                 self._config,
                 connect_attempts=self._max_retries + 1,
-                open_timeout=self._timeout.connect or 10.0,
+                open_timeout=self._connect_timeout(),
             )
         if isinstance(choice, str):
             raise InputError(f"unknown transport {choice!r}: use 'websocket' or 'sse'")
@@ -205,8 +230,8 @@ class Client:
         self._closed = True
         for conversation in list(self._conversations):
             await conversation.aclose()
-        if self._own_http:
-            await self._http.aclose()
+        if self._own_http and self._http_client is not None:
+            await self._http_client.aclose()
 
     async def __aenter__(self) -> Client:
         return self
