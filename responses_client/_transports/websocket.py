@@ -233,8 +233,9 @@ class WebSocketTransport:
             if ws is None or scope.cancelled_caught or self._stop:
                 return
             count = 0
+            loop = asyncio.get_running_loop()
             while True:
-                raw = await self._receive(ws)
+                raw = await self._receive(ws, loop)
                 if raw is None:
                     return
                 event = parse_event(raw)
@@ -277,7 +278,9 @@ class WebSocketTransport:
         state.observe(event.type, getattr(response, "id", None), getattr(response, "status", None))
         return False
 
-    async def _receive(self, ws: ClientConnection) -> str | bytes | None:
+    async def _receive(
+        self, ws: ClientConnection, loop: asyncio.AbstractEventLoop
+    ) -> str | bytes | None:
         """The next frame, or ``None`` when ``cancel()`` stopped the wait.
 
         ``cancel()`` must end a wait that could last as long as the server is silent. An
@@ -289,7 +292,8 @@ class WebSocketTransport:
         """
         if self._stop:
             return None
-        task = asyncio.current_task() if _CAN_UNCANCEL else None
+        # With the loop given, current_task() skips get_running_loop(), which costs more.
+        task = asyncio.current_task(loop) if _CAN_UNCANCEL else None
         if task is None:
             return await self._receive_in_scope(ws)
         self._waiter = task
