@@ -41,7 +41,7 @@ async def run_ours(base_url: str) -> tuple[int, float]:
     from responses_client import Client
 
     async with Client(base_url=base_url, api_key="sk-bench", max_retries=0) as client:
-        convo = client.conversation(model="gpt-4.1")
+        convo = client.conversation(model="gpt-4.1", transport="sse")
         count = 0
         start = time.perf_counter()
         async for _event in convo.stream(PROMPT):
