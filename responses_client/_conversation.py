@@ -22,11 +22,11 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field, replace
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal
+from types import AsyncGeneratorType, TracebackType
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import anyio
 
@@ -122,8 +122,9 @@ class TurnStream:
 
     def __init__(self, conversation: Conversation, input: InputLike) -> None:
         self._conversation = conversation
-        self._generator = conversation._run_turn(self, coerce_items(input))
-        self._pulling = False
+        self._generator = cast(
+            "AsyncGeneratorType[Event, None]", conversation._run_turn(self, coerce_items(input))
+        )
         self._result: TurnResult | None = None
         self._finished = anyio.Event()
         self._interrupted = False
@@ -132,12 +133,14 @@ class TurnStream:
     def __aiter__(self) -> TurnStream:
         return self
 
-    async def __anext__(self) -> Event:
-        self._pulling = True
-        try:
-            return await self._generator.__anext__()
-        finally:
-            self._pulling = False
+    def __anext__(self) -> Awaitable[Event]:
+        # The generator's own awaitable, not a coroutine around it: this runs once per event.
+        return self._generator.__anext__()
+
+    @property
+    def _pulling(self) -> bool:
+        """Whether a task is inside the stream now (running it, not parked at an event)."""
+        return self._generator.ag_running
 
     async def aclose(self) -> None:
         """Stop the turn now; a response in flight is cancelled on the server."""
