@@ -1037,7 +1037,11 @@ TERMINAL_TYPES: frozenset[str] = frozenset(
 
 # Built once: validate_json with a plain-string discriminator lets pydantic-core pick
 # the model from the tag without building an intermediate Python dict.
-_SERVER_ADAPTER: TypeAdapter[ServerEvent] = TypeAdapter(ServerEvent)
+# ``cache_strings="keys"``: pydantic-core's string cache is process-wide; event values (ids,
+# deltas, text) rarely repeat, so caching them only fills it. Keys repeat in every event.
+_SERVER_ADAPTER: TypeAdapter[ServerEvent] = TypeAdapter(
+    ServerEvent, config=ConfigDict(cache_strings="keys")
+)
 # The adapter's core validator, called directly: ``TypeAdapter.validate_json`` adds a Python
 # frame and argument handling that cost about a quarter of parsing a text delta.
 _validate_json = _SERVER_ADAPTER.validator.validate_json
