@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import threading
 import time
@@ -43,6 +44,27 @@ def _with_abort(app: Any) -> Callable[[Scope, Receive, Send], Coroutine[Any, Any
         await app(scope, receive, send)
 
     return wrapped
+
+
+class _RedactBearer(logging.Filter):
+    """Hide bearer tokens in uvicorn's DEBUG logs of WebSocket handshake headers.
+
+    The ``websockets`` server under uvicorn logs every request header at DEBUG, the
+    ``Authorization`` header included, on the ``uvicorn.error`` logger.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(
+            isinstance(arg, str) and arg.startswith("Bearer ") for arg in record.args
+        ):
+            record.args = tuple(
+                "Bearer ***" if isinstance(arg, str) and arg.startswith("Bearer ") else arg
+                for arg in record.args
+            )
+        return True
+
+
+_REDACT_BEARER = _RedactBearer()
 
 
 class Emulator:
@@ -182,6 +204,10 @@ class Emulator:
             timeout_graceful_shutdown=1,
         )
         config.load()
+        # Added after load(): uvicorn's logging setup replaces the loggers' configuration.
+        uvicorn_error = logging.getLogger("uvicorn.error")
+        if _REDACT_BEARER not in uvicorn_error.filters:
+            uvicorn_error.addFilter(_REDACT_BEARER)
         server = uvicorn.Server(config)
         server.lifespan = config.lifespan_class(config)
         # With a socket already bound and listening, the port is known now, and
