@@ -171,6 +171,10 @@ class TurnStream:
             raise ResponsesError("the turn has no result: it has not completed")
         return self._result
 
+    def _stopping(self) -> bool:
+        # A call, not the attribute: type checkers would keep a narrowed value across awaits.
+        return self._interrupted
+
     def _finish(self, result: TurnResult | None = None) -> None:
         if result is not None:
             self._result = result
@@ -454,6 +458,9 @@ class Conversation:
         yielded = False
         full_context = False
         while True:
+            if stream._stopping():
+                # interrupt() came before this request was sent: send nothing.
+                return
             round_.plan, body = self._body(counters, full_context=full_context)
             sent_before = self._transport.bytes_sent
             fold = round_.fold = ResponseFold()

@@ -81,6 +81,11 @@ class SSETransport:
         payload = json.dumps({**body, "stream": True}, separators=(",", ":")).encode()
         self._cancelled = False
         response = await self._open(payload)
+        if self._cancelled:
+            # cancel() ran while the request was in flight, before there was a stream to
+            # close: close it now instead of reading events nobody wants.
+            await response.aclose()
+            return
         self._response = response
         try:
             content_type = response.headers.get("content-type", "")
