@@ -3,6 +3,11 @@
 A thin pump: bytes from httpx go into the pure ``SSEDecoder``; each message's data goes to
 ``parse_event``; the events go to the caller. What it decides itself is only what HTTP
 decides: status codes, retries before the first event, and closing the stream.
+
+Buffering is bounded by pulling: the socket is read only when the caller asks for the next
+event, so a slow consumer holds at most one read chunk and one partial message, and the
+server is held back by TCP. The stream yields to the event loop every ``_YIELD_EVERY``
+events so a fast server cannot starve other tasks.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, 
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import httpx
 
 from .._config import Config
@@ -32,6 +38,9 @@ __all__ = ["SSETransport"]
 logger = logging.getLogger("responses_client.sse")
 
 _DONE = "[DONE]"
+
+_YIELD_EVERY = 64
+"""Events after which the stream lets other tasks run, even when more bytes are buffered."""
 
 
 class SSETransport:
@@ -95,6 +104,7 @@ class SSETransport:
                     f"HTTP {response.status_code} with content type {content_type or 'none'!r}",
                     data=await response.aread(),
                 )
+            unyielded = 0
             async for message in self._messages(response):
                 if message.data == _DONE:
                     return
@@ -102,6 +112,12 @@ class SSETransport:
                 yield event
                 if event.type in TERMINAL_TYPES or event.type == "error":
                     return
+                unyielded += 1
+                if unyielded == _YIELD_EVERY:
+                    # Reads of buffered bytes do not suspend: without this, a fast server
+                    # could keep every other task of the loop waiting for a whole read.
+                    unyielded = 0
+                    await anyio.lowlevel.checkpoint()
             if not self._cancelled:
                 raise RemoteProtocolError(
                     "the event stream ended before the response did "
