@@ -121,3 +121,36 @@ class FaultyHTTP(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+def client_sockets(port: int) -> int:
+    """Open sockets of this process connected *to* ``port`` (the client side only).
+
+    The emulator runs in this process too; its own sockets have ``port`` as their local
+    port, so they are not counted.
+    """
+    import os
+
+    inodes = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    count = 0
+    for table in ("/proc/self/net/tcp", "/proc/self/net/tcp6"):
+        try:
+            with open(table) as lines:
+                next(lines)
+                for line in lines:
+                    fields = line.split()
+                    remote_port = int(fields[2].rsplit(":", 1)[1], 16)
+                    state = fields[3]
+                    # 0A is LISTEN; a closed socket is gone from the fd table anyway.
+                    if remote_port == port and state != "0A" and fields[9] in inodes:
+                        count += 1
+        except FileNotFoundError:
+            continue
+    return count
