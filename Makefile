@@ -22,10 +22,11 @@ typecheck: $(STAMP)
 	$(BIN)/mypy --strict responses_client
 
 pytest: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/coverage run -m pytest
+	$(BIN)/coverage report
 
 docs: $(STAMP)
-	$(BIN)/mkdocs build --strict --quiet --site-dir site
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
 
 test: lint typecheck docs pytest
 

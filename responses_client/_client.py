@@ -19,6 +19,7 @@ from ._retry import RetryPolicy
 from ._tools import Tool, Toolset
 from ._transports.base import Transport
 from ._transports.sse import SSETransport
+from ._transports.websocket import WebSocketTransport
 
 __all__ = ["Client"]
 
@@ -26,7 +27,7 @@ logger = logging.getLogger("responses_client")
 
 TransportName = Literal["sse", "websocket"]
 
-DEFAULT_TRANSPORT: TransportName = "sse"
+DEFAULT_TRANSPORT: TransportName = "websocket"
 """The transport of new conversations when nobody chose one."""
 
 
@@ -67,7 +68,9 @@ class Client:
             default_headers: Extra headers for every request and handshake.
             timeout: Seconds for connect and for each read (or an ``httpx.Timeout``).
             max_retries: How many times a request is sent again after a retryable fault.
-            transport: The default transport of new conversations.
+            transport: The default transport of new conversations: ``"websocket"`` (one
+                persistent connection per conversation, sending only new items each turn) or
+                ``"sse"`` (one HTTP request per response, full context each time).
             http_client: An httpx client to use instead of the client's own (not closed by
                 ``aclose``); for custom pools, proxies or ``httpx.ASGITransport``.
         """
@@ -183,8 +186,10 @@ class Client:
                 self._http, self._config, retry=RetryPolicy(max_retries=self._max_retries)
             )
         if choice == "websocket":
-            raise InputError(
-                "the WebSocket transport is not available yet in this version; use transport='sse'"
+            return WebSocketTransport(
+                self._config,
+                connect_attempts=self._max_retries + 1,
+                open_timeout=self._timeout.connect or 10.0,
             )
         if isinstance(choice, str):
             raise InputError(f"unknown transport {choice!r}: use 'websocket' or 'sse'")

@@ -678,8 +678,14 @@ class Conversation:
         if self._closed:
             return
         self._closed = True
-        if self._current is not None and not self._current.finished:
-            await self._current.aclose()
+        current = self._current
+        if current is not None and not current.finished:
+            if current._pulling:
+                # Another task is inside the stream: stop it, then let it unwind itself.
+                await self.interrupt()
+                await current._finished.wait()
+            else:
+                await current.aclose()
         await self._transport.aclose()
         if self._client is not None:
             self._client._forget(self)

@@ -115,7 +115,7 @@ def build_body(
     if instructions is not None and not input_items and previous_response_id is None:
         body["input"] = [{"type": "message", "role": "developer", "content": instructions}]
     else:
-        body["input"] = list(input_items)
+        body["input"] = list(input_items) if settings.store else _unstored(input_items)
         if instructions is not None:
             body["instructions"] = instructions
     if settings.tools:
@@ -130,6 +130,28 @@ def build_body(
         body["previous_response_id"] = previous_response_id
     body.update(settings.extra)
     return body
+
+
+def _unstored(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Make output items fit for a request with ``store=false``.
+
+    Without storage the API resolves no item ids: an input item that carries the id of an
+    earlier output item (``msg_…``, ``fc_…``, ``rs_…``) is answered with 404 "Item with id …
+    not found. Items are not persisted when `store` is set to false." So ids are left out,
+    and a reasoning item, which the API can only replay from storage or from its
+    ``encrypted_content``, is left out entirely when it has no ``encrypted_content``.
+    Items without an id are passed through as they are (no copy).
+    """
+    kept: list[dict[str, Any]] = []
+    for item in items:
+        if "id" not in item:
+            kept.append(item)
+        elif item.get("type") == "reasoning":
+            if item.get("encrypted_content"):
+                kept.append(item)
+        else:
+            kept.append({key: value for key, value in item.items() if key != "id"})
+    return kept
 
 
 # -- redaction for logs ----------------------------------------------------------------

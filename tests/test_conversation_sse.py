@@ -28,6 +28,8 @@ from responses_client._transports.sse import SSETransport
 from responses_client.emulator import Emulator, HttpStatus, Reply, ScriptedModel, ToolCall
 from responses_client.events import ToolResultEvent
 
+from .helpers import without_ids
+
 pytestmark = pytest.mark.anyio
 
 KEY = "sk-test-0123456789abcdefSECRET"
@@ -87,9 +89,9 @@ async def test_send_resends_the_full_history_over_sse(
     second = await convo.send("second")
     body = emulator.http_requests[-1].body
     assert "previous_response_id" not in body
-    assert body["input"] == [item.to_wire() for item in convo.items[:3]]
+    assert body["input"] == without_ids(convo.to_input()[:3])
     assert second.text == "Two."
-    assert emulator.responses[-1].resolved_input == convo.to_input()[:3]
+    assert without_ids(emulator.responses[-1].resolved_input) == without_ids(convo.to_input()[:3])
 
 
 async def test_tool_loop_of_two_rounds_with_parallel_calls(
@@ -149,7 +151,7 @@ async def test_tool_loop_of_two_rounds_with_parallel_calls(
     ]
     # Each round sent everything so far: the server saw every call with its output.
     assert len(emulator.http_requests) == 3
-    assert emulator.http_requests[1].body["input"] == convo.to_input()[:5]
+    assert emulator.http_requests[1].body["input"] == without_ids(convo.to_input()[:5])
     assert events.result.stats.rounds == 3
     assert len(events.result.output) == 7
 
@@ -260,7 +262,9 @@ async def test_http_errors_raise_their_class(
 
 
 async def test_wrong_key_is_401_and_not_retried(emulator: Emulator) -> None:
-    async with Client(base_url=emulator.base_url, api_key="sk-wrong-" + KEY) as client:
+    async with Client(
+        base_url=emulator.base_url, api_key="sk-wrong-" + KEY, transport="sse"
+    ) as client:
         convo = client.conversation()
         with pytest.raises(AuthenticationError) as caught:
             await convo.send("hi")
@@ -328,3 +332,29 @@ async def test_to_json_round_trip(client: Client, script: ScriptedModel) -> None
     assert copy.to_input() == convo.to_input()
     assert copy.instructions == "Be brief."
     assert (await copy.send("still there?")).text == "Restored."
+
+
+async def test_closing_the_conversation_while_another_task_streams_ends_that_turn(
+    client: Client, script: ScriptedModel
+) -> None:
+    from responses_client.emulator import Pause
+
+    script.add(Reply(text=["a", "b", "c"], faults=[Pause(at=5, seconds=30)]))
+    convo = client.conversation()
+    first_delta = anyio.Event()
+    statuses: list[str] = []
+
+    async def consume() -> None:
+        async with convo.stream("hi") as events:
+            async for event in events:
+                if event.type == "response.output_text.delta":
+                    first_delta.set()
+        statuses.append(events.result.status)
+
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(consume)
+            await first_delta.wait()
+            await convo.aclose()
+    assert statuses == ["interrupted"]
+    assert len(convo.items) == 1

@@ -21,6 +21,7 @@ PURE_MODULES = [
     "_turn.py",
     "_request.py",
     "_retry.py",
+    "_cancel.py",
     "emulator/_engine.py",
 ]
 

@@ -30,7 +30,7 @@ from .._exceptions import (
     status_error,
 )
 from .._retry import RetryPolicy, is_retryable_status, retry_after
-from .._sse import SSEDecoder, SSEMessage
+from .._sse import SSEDecoder
 from ..events import TERMINAL_TYPES, ServerEvent, UnknownEvent, parse_event
 
 __all__ = ["SSETransport"]
@@ -77,6 +77,7 @@ class SSETransport:
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
         self._response: httpx.Response | None = None
+        self._read_scope: anyio.CancelScope | None = None
         self._cancelled = False
         self.bytes_sent = 0
 
@@ -90,12 +91,14 @@ class SSETransport:
         payload = json.dumps({**body, "stream": True}, separators=(",", ":")).encode()
         self._cancelled = False
         response = await self._open(payload)
-        if self._cancelled:
-            # cancel() ran while the request was in flight, before there was a stream to
-            # close: close it now instead of reading events nobody wants.
+        if self._cancel_requested():
+            # cancel() ran while the request was in flight, before there was a read to
+            # stop: close now instead of waiting for events nobody wants.
             await response.aclose()
             return
         self._response = response
+        chunks = response.aiter_bytes()
+        decoder = SSEDecoder()
         try:
             content_type = response.headers.get("content-type", "")
             if not content_type.startswith("text/event-stream"):
@@ -105,44 +108,58 @@ class SSETransport:
                     data=await response.aread(),
                 )
             unyielded = 0
-            async for message in self._messages(response):
-                if message.data == _DONE:
+            while True:
+                chunk = await self._read(chunks)
+                if self._cancelled:
                     return
-                event = parse_event(message.data)
-                yield event
-                if event.type in TERMINAL_TYPES or event.type == "error":
-                    return
-                unyielded += 1
-                if unyielded == _YIELD_EVERY:
-                    # Reads of buffered bytes do not suspend: without this, a fast server
-                    # could keep every other task of the loop waiting for a whole read.
-                    unyielded = 0
-                    await anyio.lowlevel.checkpoint()
-            if not self._cancelled:
-                raise RemoteProtocolError(
-                    "the event stream ended before the response did "
-                    "(no response.completed, response.failed, response.incomplete or error)"
-                )
+                for message in decoder.feed(chunk) if chunk is not None else decoder.flush():
+                    if message.data == _DONE:
+                        return
+                    event = parse_event(message.data)
+                    yield event
+                    if event.type in TERMINAL_TYPES or event.type == "error":
+                        return
+                    unyielded += 1
+                    if unyielded == _YIELD_EVERY:
+                        # Reads of buffered bytes do not suspend: without this, a fast
+                        # server could keep every other task waiting for a whole read.
+                        unyielded = 0
+                        await anyio.lowlevel.checkpoint()
+                if chunk is None:
+                    raise RemoteProtocolError(
+                        "the event stream ended before the response did "
+                        "(no response.completed, response.failed, response.incomplete or error)"
+                    )
         finally:
             self._response = None
+            close_chunks = getattr(chunks, "aclose", None)  # an async generator in httpx
+            if close_chunks is not None:
+                await close_chunks()
             await response.aclose()
 
-    async def _messages(self, response: httpx.Response) -> AsyncIterator[SSEMessage]:
-        decoder = SSEDecoder()
-        try:
-            async for chunk in response.aiter_bytes():
-                for message in decoder.feed(chunk):
-                    yield message
-        except httpx.TimeoutException as exc:
-            if not self._cancelled:
+    async def _read(self, chunks: AsyncIterator[bytes]) -> bytes | None:
+        """The next chunk of the body, or ``None`` at its end or when cancelled.
+
+        The read waits inside a cancel scope that ``cancel()`` cancels, so a cancel from
+        another task ends a read that would otherwise wait for the server.
+        """
+        with anyio.CancelScope() as scope:
+            self._read_scope = scope
+            try:
+                return await chunks.__anext__()
+            except StopAsyncIteration:
+                return None
+            except httpx.TimeoutException as exc:
+                if self._cancelled:
+                    return None
                 raise APITimeoutError("timed out reading the event stream") from exc
-            return
-        except (httpx.TransportError, httpx.StreamError) as exc:
-            if not self._cancelled:
+            except (httpx.TransportError, httpx.StreamError) as exc:
+                if self._cancelled:
+                    return None
                 raise APIConnectionError(f"the event stream broke: {_describe(exc)}") from exc
-            return
-        for message in decoder.flush():
-            yield message
+            finally:
+                self._read_scope = None
+        return None
 
     async def _open(self, payload: bytes) -> httpx.Response:
         """POST until a 2xx answer arrives, retrying what the policy allows."""
@@ -183,15 +200,25 @@ class SSETransport:
             logger.info("retrying in %.2f s after %s (attempt %d)", delay, error, attempt)
             await self._sleep(delay)
 
+    def _cancel_requested(self) -> bool:
+        # A call, not the attribute: type checkers would keep a narrowed value across awaits.
+        return self._cancelled
+
     async def cancel(self) -> None:
-        """Stop the response in flight: over HTTP, closing the stream is the cancel."""
+        """Stop the response in flight: over HTTP, closing the stream is the cancel.
+
+        A read in progress ends at once; the stream's own iterator then closes the
+        response (closing it from here could race the reader).
+        """
         self._cancelled = True
-        if self._response is not None:
-            await self._response.aclose()
+        if self._read_scope is not None:
+            self._read_scope.cancel()
 
     async def aclose(self) -> None:
         """Close the stream in flight; the shared httpx client belongs to ``Client``."""
         await self.cancel()
+        if self._response is not None:
+            await self._response.aclose()
 
 
 async def _status_error(response: httpx.Response) -> APIStatusError:

@@ -61,3 +61,10 @@ __all__ = [
     "create_app",
     "serve",
 ]
+
+# Show public objects as ``responses_client.emulator.X`` in reprs, tracebacks and the docs.
+for _name in __all__:
+    _obj = globals()[_name]
+    if getattr(_obj, "__module__", "").startswith("responses_client.emulator._"):
+        _obj.__module__ = __name__
+del _name, _obj

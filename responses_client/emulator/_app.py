@@ -56,7 +56,8 @@ ABORT_SCOPE_KEY = "responses_client.emulator.abort"
 """Scope key under which a server may put a callable that drops the connection abruptly.
 
 ``responses_client.emulator.Emulator`` sets it (uvicorn's transport ``abort``).
-Without it, a scripted drop ends an HTTP body without its last chunk by raising, and
+Without it, a scripted drop raises ``ConnectionResetError`` in the HTTP endpoint (the
+server then cuts the body; ``httpx.ASGITransport`` re-raises it to the client), and
 closes a WebSocket with code 1011.
 """
 
@@ -112,8 +113,9 @@ class ResponseRecord:
             input and output (through ``previous_response_id``), then the new input.
         instructions: The request's instructions.
         output: The output items sent (final ones; partial after a cancel).
-        status: ``"in_progress"`` while streaming, then the response's final status,
-            ``"dropped"`` or ``"error"`` when a fault cut it.
+        status: ``"in_progress"`` while streaming, then the response's final status
+            (``"cancelled"`` also when an HTTP client closed the stream early), or
+            ``"dropped"``, ``"error"``, ``"malformed"`` when a scripted fault cut it.
     """
 
     id: str
@@ -153,11 +155,13 @@ class EmulatorState:
         self.clock = clock
         self.ids = Ids(seed)
         self.stored: dict[str, Context] = {}
+        self.stored_item_ids: set[str] = set()
+        """Ids of the output items of stored responses (``store: true``)."""
         self.http_requests: list[HttpRequestRecord] = []
         self.connections: list[ConnectionRecord] = []
         self.responses: list[ResponseRecord] = []
-        # Open WebSocket connections: how to cut each one (see drop_connections).
-        self._live: dict[int, Callable[[], None]] = {}
+        # Open WebSocket connections: how to cut each one, and how to close it cleanly.
+        self._live: dict[int, tuple[Callable[[], None], Callable[[int, str], Awaitable[None]]]] = {}
 
     def drop_connections(self) -> int:
         """Cut every open WebSocket connection now, as a network failure would.
@@ -167,11 +171,22 @@ class EmulatorState:
         """
         live = list(self._live.values())
         self._live.clear()
-        for cut in live:
+        for cut, _ in live:
             cut()
         return len(live)
 
-    def authorized(self, headers: Mapping[str, str]) -> bool:
+    async def close_connections(self, code: int = 1001, reason: str = "going away") -> int:
+        """Close every open WebSocket connection with a close frame (``code``, ``reason``).
+
+        Returns how many were closed.
+        """
+        live = list(self._live.values())
+        self._live.clear()
+        for _, close in live:
+            await close(code, reason)
+        return len(live)
+
+    def _authorized(self, headers: Mapping[str, str]) -> bool:
         """Whether the request carries one of the accepted bearer keys."""
         if self.api_keys is None:
             return True
@@ -181,14 +196,18 @@ class EmulatorState:
         given = value[7:].strip().encode()
         return any(hmac.compare_digest(given, key) for key in self.api_keys)
 
-    def decide(
-        self, body: Mapping[str, Any], previous: Context | None, transport: str
-    ) -> tuple[list[dict[str, Any]], Plan | WireError]:
+    def _decide(
+        self,
+        body: Mapping[str, Any],
+        previous: Context | None,
+        transport: str,
+        known_ids: Collection[str] = frozenset(),
+    ) -> Plan | WireError:
         """Validate, ask the model and plan; errors come back as values."""
         try:
-            resolved = resolve_input(body, previous)
+            resolved = resolve_input(body, previous, known_ids)
         except WireError as error:
-            return [], error
+            return error
         tools = body.get("tools")
         instructions = body.get("instructions")
         request = ModelRequest(
@@ -201,13 +220,11 @@ class EmulatorState:
         try:
             reply = self.model.reply(request)
         except ScriptExhausted as exhausted:
-            return resolved, WireError(
-                500, str(exhausted), type="server_error", code="server_error"
-            )
+            return WireError(500, str(exhausted), type="server_error", code="server_error")
         if isinstance(reply, HttpStatus):
-            return resolved, status_error(reply)
+            return status_error(reply)
         cached = count_tokens(previous.input + previous.output) if previous else 0
-        plan = plan_response(
+        return plan_response(
             body=body,
             reply=reply,
             resolved_input=resolved,
@@ -215,9 +232,8 @@ class EmulatorState:
             ids=self.ids,
             now=time.time(),
         )
-        return resolved, plan
 
-    def record(self, plan: Plan, body: Any, transport: str, conn: int | None) -> ResponseRecord:
+    def _record(self, plan: Plan, body: Any, transport: str, conn: int | None) -> ResponseRecord:
         """Add the record of a response about to be sent."""
         record = ResponseRecord(
             id=plan.response_id,
@@ -274,7 +290,7 @@ _NO_KEY = WireError(
 
 
 def _finish(
-    state: EmulatorState, record: ResponseRecord, plan: Plan, cache: dict[str, Context] | None
+    state: EmulatorState, record: ResponseRecord, plan: Plan, conn: _Connection | None
 ) -> None:
     final = plan.final
     if final is None:
@@ -283,10 +299,13 @@ def _finish(
     record.status = final["status"]
     if final["status"] in ("completed", "incomplete"):
         context = Context(plan.resolved_input, final["output"])
-        if cache is not None:
-            cache[plan.response_id] = context
+        ids = {item["id"] for item in final["output"] if "id" in item}
+        if conn is not None:
+            conn.cache[plan.response_id] = context
+            conn.item_ids.update(ids)
         if record.request.get("store") is True:
             state.stored[plan.response_id] = context
+            state.stored_item_ids.update(ids)
 
 
 # -- HTTP ---------------------------------------------------------------------------
@@ -326,7 +345,7 @@ class _HttpEndpoint:
             await _json(send, 405, WireError(405, "Method not allowed.").http_body())
             return
         headers = _raw_headers(scope)
-        if not state.authorized(headers):
+        if not state._authorized(headers):
             error = _UNAUTHORIZED if "authorization" in headers else _NO_KEY
             await _json(send, 401, error.http_body())
             return
@@ -347,11 +366,11 @@ class _HttpEndpoint:
                 error = _not_found(previous_id)
                 await _json(send, 400, error.http_body())
                 return
-        _, decided = state.decide(body, previous, "http")
+        decided = state._decide(body, previous, "http", state.stored_item_ids)
         if isinstance(decided, WireError):
             await _json(send, decided.status, decided.http_body(), decided.headers)
             return
-        record = state.record(decided, body, "http", None)
+        record = state._record(decided, body, "http", None)
         if body.get("stream") is True:
             await self._stream(scope, receive, send, decided, record)
         else:
@@ -370,18 +389,20 @@ class _HttpEndpoint:
                 ],
             }
         )
+        dropped = False
         async with anyio.create_task_group() as group:
             # The client closing the stream is the HTTP way to cancel: stop generating.
-            group.start_soon(_watch_disconnect, receive, group.cancel_scope)
-            dropped = await self._send_steps(scope, send, plan, record)
+            group.start_soon(_watch_disconnect, receive, group.cancel_scope, record)
+            dropped = await self._send_steps(send, plan, record)
             if not dropped:
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
                 _finish(self.state, record, plan, None)
             group.cancel_scope.cancel()
+        if dropped:
+            await _drop(scope)
 
-    async def _send_steps(
-        self, scope: Scope, send: Send, plan: Plan, record: ResponseRecord
-    ) -> bool:
+    async def _send_steps(self, send: Send, plan: Plan, record: ResponseRecord) -> bool:
+        """Send the plan's steps as SSE; True when a scripted drop ends it."""
         delay = plan.delay
         pending: list[bytes] = []
         first = True
@@ -406,7 +427,6 @@ class _HttpEndpoint:
             elif kind == DROP:
                 await _body(send, pending)
                 record.status = "dropped"
-                await _drop(scope)
                 return True
         await _body(send, pending)
         return False
@@ -437,10 +457,14 @@ class _HttpEndpoint:
         await _json(send, 200, plan.final)
 
 
-async def _watch_disconnect(receive: Receive, scope: anyio.CancelScope) -> None:
+async def _watch_disconnect(
+    receive: Receive, scope: anyio.CancelScope, record: ResponseRecord
+) -> None:
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
+            if record.status == "in_progress":
+                record.status = "cancelled"
             scope.cancel()
             return
 
@@ -472,14 +496,12 @@ async def _json(
     await _send_body(send, status, _dumps(body).encode(), b"application/json", headers)
 
 
-class _Dropped(Exception):
-    """Raised to cut a connection when the server offers no way to abort it."""
-
-
 async def _drop(scope: Scope) -> None:
     abort = scope.get(ABORT_SCOPE_KEY)
     if abort is None:
-        raise _Dropped("the emulator dropped the connection on purpose (scripted Drop)")
+        # No transport to abort (mounted elsewhere, or in-process): fail the response the
+        # way a reset connection would, so the client never sees a complete body.
+        raise ConnectionResetError("the emulator dropped the connection (a scripted Drop)")
     abort()
     # Let the server notice the lost connection before the app returns.
     await anyio.lowlevel.checkpoint()
@@ -503,6 +525,7 @@ class _Connection:
     def __init__(self, opened: float) -> None:
         self.opened = opened
         self.cache: dict[str, Context] = {}
+        self.item_ids: set[str] = set()
         self.current: str | None = None
         self.cancel: str | None = None
         self.cancelled = anyio.Event()
@@ -518,7 +541,7 @@ class _WebSocketEndpoint:
         message = await receive()
         if message["type"] != "websocket.connect":
             return
-        if not state.authorized(_raw_headers(scope)):
+        if not state._authorized(_raw_headers(scope)):
             await self._deny(scope, send)
             return
         await send({"type": "websocket.accept"})
@@ -528,7 +551,13 @@ class _WebSocketEndpoint:
         jobs_in, jobs_out = anyio.create_memory_object_stream[Any](64)
         try:
             async with anyio.create_task_group() as group:
-                state._live[record.index] = scope.get(ABORT_SCOPE_KEY) or group.cancel_scope.cancel
+                stop = group.cancel_scope.cancel
+
+                async def close(code: int, reason: str) -> None:
+                    await send({"type": "websocket.close", "code": code, "reason": reason})
+                    stop()
+
+                state._live[record.index] = (scope.get(ABORT_SCOPE_KEY) or stop, close)
                 group.start_soon(
                     self._sender, scope, send, conn, jobs_out, record, group.cancel_scope
                 )
@@ -664,12 +693,12 @@ class _WebSocketEndpoint:
             if previous is None:
                 await _text(send, _dumps(_not_found(previous_id).ws_event()))
                 return False
-        _, decided = state.decide(frame, previous, "websocket")
+        decided = state._decide(frame, previous, "websocket", conn.item_ids | state.stored_item_ids)
         if isinstance(decided, WireError):
             await _text(send, _dumps(decided.ws_event()))
             return False
         plan = decided
-        response = state.record(plan, frame, "websocket", record.index)
+        response = state._record(plan, frame, "websocket", record.index)
         conn.current = plan.response_id
         conn.cancelled = anyio.Event()
         delay = plan.delay
@@ -711,7 +740,7 @@ class _WebSocketEndpoint:
                         abort()
                         await anyio.lowlevel.checkpoint()
                     return True
-            _finish(state, response, plan, conn.cache)
+            _finish(state, response, plan, conn)
             return False
         finally:
             conn.current = None
@@ -779,7 +808,7 @@ def create_app(
         )
     app = Starlette(
         routes=[
-            Route("/v1/responses", _HttpEndpoint(state), methods=["POST"]),
+            Route("/v1/responses", _HttpEndpoint(state)),
             WebSocketRoute("/v1/responses", _WebSocketEndpoint(state)),
         ]
     )

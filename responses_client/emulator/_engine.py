@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -373,13 +373,18 @@ class Context:
     output: list[JSON]
 
 
-def resolve_input(body: Mapping[str, Any], previous: Context | None) -> list[JSON]:
+def resolve_input(
+    body: Mapping[str, Any], previous: Context | None, known_ids: Collection[str] = frozenset()
+) -> list[JSON]:
     """Validate a request body and return the full input the model sees.
 
     Args:
         body: The ``POST /v1/responses`` body or the ``response.create`` frame.
         previous: The context ``previous_response_id`` refers to (already looked up by
             the caller, who raises ``previous_response_not_found`` when it is missing).
+        known_ids: Ids of output items the server still holds (stored responses, and over
+            WebSocket the connection's cache). With ``store`` not true, an input item
+            carrying any other id is refused with the API's 404, as the API does.
 
     Returns:
         ``previous.input + previous.output + new input``, each input item a dict.
@@ -398,6 +403,14 @@ def resolve_input(body: Mapping[str, Any], previous: Context | None) -> list[JSO
     elif isinstance(raw, list):
         for index, item in enumerate(raw):
             _check_item(item, f"input[{index}]")
+            if body.get("store") is not True and "id" in item and item["id"] not in known_ids:
+                raise WireError(
+                    404,
+                    f"Item with id '{item['id']}' not found. Items are not persisted when "
+                    "`store` is set to false. Try again with `store` set to true, or remove "
+                    "this item from your input.",
+                    param="input",
+                )
         new = raw
     else:
         raise _invalid_type("input", "a string or an array of input items")
@@ -569,6 +582,17 @@ def _response_object(body: Mapping[str, Any], response_id: str, created_at: int)
         "usage": None,
         "user": body.get("user"),
         "metadata": body.get("metadata") or {},
+        # Fields recent API versions return; null when the request did not use the feature.
+        "access_programs": None,
+        "conversation": None,
+        "image": None,
+        "input_transformations": None,
+        "moderation": None,
+        "prompt": None,
+        "prompt_cache_diagnostics": None,
+        "prompt_cache_options": None,
+        "prompt_cache_retention": None,
+        "tool_usage": None,
     }
 
 

@@ -213,3 +213,26 @@ def test_redact_keeps_everything_else_and_never_mutates() -> None:
         k: v for k, v in body.items() if k != "input"
     }
     assert len(json.dumps(redacted)) < 600
+
+
+def test_without_store_output_item_ids_are_left_out() -> None:
+    from responses_client._request import RequestSettings, build_body
+
+    items = [
+        {"type": "message", "role": "user", "content": "hi"},
+        {"type": "reasoning", "id": "rs_1", "summary": []},
+        {"type": "reasoning", "id": "rs_2", "summary": [], "encrypted_content": "gAAA"},
+        {"type": "message", "role": "assistant", "id": "msg_1", "content": "yo"},
+        {"type": "function_call", "id": "fc_1", "call_id": "c1", "name": "f", "arguments": "{}"},
+    ]
+    body = build_body(RequestSettings(model="m"), items)
+    assert body["input"] == [
+        items[0],
+        items[2],
+        {"type": "message", "role": "assistant", "content": "yo"},
+        {"type": "function_call", "call_id": "c1", "name": "f", "arguments": "{}"},
+    ]
+    assert body["input"][0] is items[0]
+    assert items[3]["id"] == "msg_1"  # the caller's dicts are not changed
+    stored = build_body(RequestSettings(model="m", store=True), items)
+    assert stored["input"] == items

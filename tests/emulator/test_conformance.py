@@ -14,10 +14,19 @@ from openai import AsyncOpenAI, BadRequestError
 from openai.types.responses import Response, ResponseStreamEvent
 from openai.types.responses.responses_server_event import ResponsesServerEvent
 from pydantic import BaseModel
+from websockets.asyncio.client import connect
 
-from responses_client.emulator import DefaultModel, Emulator, Reply, ScriptedModel, ToolCall
+from responses_client.emulator import (
+    DefaultModel,
+    Emulator,
+    HttpStatus,
+    Pause,
+    Reply,
+    ScriptedModel,
+    ToolCall,
+)
 
-from ._wire import WEATHER_TOOL, sse_events
+from ._wire import WEATHER_TOOL, create, sse_events, ws_until_terminal
 
 pytestmark = pytest.mark.anyio
 
@@ -106,6 +115,8 @@ async def test_official_client_non_streaming(reply: Reply) -> None:
             )
     body = json.loads(raw.content)
     response = Response.model_validate(body)
+    # Every field the SDK's Response model declares is on the wire, optional ones included.
+    assert {info.alias or name for name, info in Response.model_fields.items()} <= set(body)
     assert undeclared(response) == []
     assert response.status == "completed"
     assert response.id == emu.responses[0].id
@@ -232,3 +243,58 @@ async def test_default_model_tool_round_trip_with_the_official_client() -> None:
                 tools=[WEATHER_TOOL],
             )
     assert second.output_text == "The get_weather tool says: Sunny, 21 C"
+
+
+ENDINGS = [
+    Reply(text="partial", end="failed", error_code="rate_limit_exceeded"),
+    Reply(text="cut short", end="incomplete"),
+    Reply(
+        text="two items", tool_calls=[ToolCall("get_weather", {"city": "Oslo", "unit": "celsius"})]
+    ),
+    Reply(tool_calls=[ToolCall("a", {}), ToolCall("b", {"x": 1})], reasoning_tokens=12),
+]
+
+
+@pytest.mark.parametrize(
+    "reply", ENDINGS, ids=["failed", "incomplete", "message+call", "two-calls"]
+)
+async def test_every_ending_validates_on_both_transports(reply: Reply) -> None:
+    async with Emulator(ScriptedModel([reply, reply])) as emu:
+        async with httpx.AsyncClient() as http:
+            answer = await http.post(
+                f"{emu.base_url}/responses",
+                json={"model": "gpt-4.1", "input": "hi", "tools": [WEATHER_TOOL], "stream": True},
+            )
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(create("hi", tools=[WEATHER_TOOL]))
+            ws_events = await ws_until_terminal(ws)
+    sse = sse_events(answer.text)
+    for event in sse:
+        strictly(event, SSE_CLASSES)
+    for event in ws_events:
+        strictly(event, WS_CLASSES)
+    assert [e["type"] for e in sse] == [e["type"] for e in ws_events]
+
+
+async def test_cancelled_ending_and_ws_error_events_validate() -> None:
+    script = ScriptedModel(
+        [
+            HttpStatus(429, headers={"retry-after": "1"}),
+            Reply(text="a b", faults=[Pause(at=3, seconds=60)]),
+        ]
+    )
+    async with Emulator(script) as emu:
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(create())
+            (refused,) = await ws_until_terminal(ws)
+            await ws.send(create())
+            started = [json.loads(await ws.recv()) for _ in range(3)]
+            await ws.send(
+                json.dumps({"type": "response.cancel", "response_id": started[0]["response"]["id"]})
+            )
+            (ending,) = await ws_until_terminal(ws)
+            await ws.send(create(previous_response_id="resp_unknown"))
+            (not_found,) = await ws_until_terminal(ws)
+    for event in [refused, *started, ending, not_found]:
+        strictly(event, WS_CLASSES)
+    assert ending["response"]["status"] == "cancelled"

@@ -15,6 +15,7 @@ from responses_client.emulator import (
     ErrorEvent,
     HttpStatus,
     Malformed,
+    Pause,
     Reply,
     ScriptedModel,
     ToolCall,
@@ -264,6 +265,15 @@ async def test_in_process_through_asgi_transport() -> None:
     assert len(app.state.emulator.responses) == 2
 
 
+async def test_drop_in_process_is_a_connection_reset() -> None:
+    app = create_app(ScriptedModel([Reply(text="a", faults=[Drop(after=2)])]))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://emulator/v1") as client:
+        with pytest.raises(ConnectionResetError, match="scripted Drop"):
+            await client.post("/responses", json=body(stream=True))
+    assert app.state.emulator.responses[0].status == "dropped"
+
+
 async def test_long_stream_arrives_whole(http: httpx.AsyncClient) -> None:
     chunks = [f"t{i} " for i in range(2000)]
     async with Emulator(ScriptedModel([Reply(text=chunks)])) as emu:
@@ -271,3 +281,44 @@ async def test_long_stream_arrives_whole(http: httpx.AsyncClient) -> None:
     events = sse_events(answer.text)
     assert len(events) == 2000 + 8
     assert events[-1]["response"]["output"][0]["content"][0]["text"] == "".join(chunks)
+
+
+async def test_other_methods_get_a_405_in_the_api_shape(http: httpx.AsyncClient) -> None:
+    async with Emulator() as emu:
+        answer = await http.get(f"{emu.base_url}/responses")
+    assert answer.status_code == 405
+    assert answer.json()["error"]["message"] == "Method not allowed."
+    assert emu.http_requests[0].method == "GET"
+
+
+async def test_closing_the_stream_stops_generation(http: httpx.AsyncClient) -> None:
+    reply = Reply(text="a b c", faults=[Pause(at=3, seconds=60)])
+    async with Emulator(ScriptedModel([reply])) as emu:
+        async with http.stream(
+            "POST", f"{emu.base_url}/responses", json=body(stream=True)
+        ) as answer:
+            lines = answer.aiter_lines()
+            async for line in lines:
+                if line.startswith("data: ") and '"sequence_number":2' in line:
+                    break
+    # Leaving the Emulator waits for the handler: it ended at the disconnect, not after 60 s.
+    assert emu.responses[0].status == "cancelled"
+
+
+async def test_item_ids_resolve_only_when_stored(http: httpx.AsyncClient) -> None:
+    async with Emulator(ScriptedModel(["first", "second", "third"])) as emu:
+        url = f"{emu.base_url}/responses"
+        unstored = (await http.post(url, json=body("one"))).json()
+        echoed = [{"role": "user", "content": "one"}, *unstored["output"], "two"]
+        echoed[-1] = {"role": "user", "content": "two"}
+        refused = await http.post(url, json=body(echoed))
+        assert refused.status_code == 404
+        error = refused.json()["error"]
+        assert error["param"] == "input"
+        assert error["message"].startswith(
+            f"Item with id '{unstored['output'][0]['id']}' not found"
+        )
+        stored = (await http.post(url, json=body("one", store=True))).json()
+        again = [{"role": "user", "content": "one"}, *stored["output"], echoed[-1]]
+        accepted = await http.post(url, json=body(again))
+        assert accepted.status_code == 200

@@ -299,6 +299,19 @@ async def test_drop_connections_between_turns_forgets_the_cache() -> None:
     assert emu.connections[0].closed
 
 
+async def test_close_connections_sends_a_close_frame() -> None:
+    async with Emulator() as emu:
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(create())
+            await ws_until_terminal(ws)
+            assert await emu.close_connections(1012, "service restart") == 1
+            with pytest.raises(websockets.ConnectionClosed) as caught:
+                await ws.recv()
+    assert caught.value.rcvd is not None
+    assert (caught.value.rcvd.code, caught.value.rcvd.reason) == (1012, "service restart")
+    assert await emu.close_connections() == 0
+
+
 async def test_malformed_frame_then_the_stream_goes_on() -> None:
     async with Emulator(ScriptedModel([Reply(text="a b", faults=[Malformed(at=4)])])) as emu:
         async with connect(emu.websocket_url) as ws:
@@ -408,3 +421,23 @@ async def test_exhausted_script_is_a_loud_server_error() -> None:
             (error,) = await ws_until_terminal(ws)
     assert error["status"] == 500
     assert "script ran out after 1 replies" in error["error"]["message"]
+
+
+async def test_item_ids_resolve_from_the_connection_cache_only() -> None:
+    async with Emulator(ScriptedModel(["first", "second", "third"])) as emu:
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(create("one"))
+            output = (await ws_until_terminal(ws))[-1]["response"]["output"]
+            replay = [{"role": "user", "content": "one"}, *output, {"role": "user", "content": "2"}]
+            await ws.send(
+                json.dumps({"type": "response.create", "model": "gpt-4.1", "input": replay})
+            )
+            same_connection = await ws_until_terminal(ws)
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(
+                json.dumps({"type": "response.create", "model": "gpt-4.1", "input": replay})
+            )
+            (error,) = await ws_until_terminal(ws)
+    assert same_connection[-1]["type"] == "response.completed"
+    assert error["status"] == 404 and error["error"]["param"] == "input"
+    assert "not found" in error["error"]["message"]

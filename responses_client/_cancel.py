@@ -1,0 +1,216 @@
+"""Which response is in flight on a WebSocket connection, and what cancelling it takes.
+
+Pure: the WebSocket transport feeds it what it wrote and the type (and id) of each frame it
+read, and gets back the id to send ``response.cancel`` for, when one must go out now. It
+never sends, waits or times anything itself.
+
+The phases of the one response a connection can carry at a time::
+
+    IDLE ──begin()──▶ SENT ──response.created──▶ CREATED ──terminal──▶ IDLE
+                        │                                    ▲
+                        └──── error (request refused) ───────┘
+
+``cancel()`` may come in any phase:
+
+- ``IDLE``: nothing was written (or the response already ended): nothing to do, nothing
+  to drain.
+- ``SENT``: the server has not named the response yet, so the cancel is *pending*: it goes
+  out when ``response.created`` arrives (``observe`` returns the id then).
+- ``CREATED``: the cancel goes out at once (``cancel`` returns the id), once.
+
+Until the phase is back to ``IDLE`` the connection still owes events of that response, and
+they must be read and dropped (drained) before the next ``response.create``: delta events
+carry no response id, so stale events could not be told apart from new ones afterwards.
+
+An ``error`` frame ends a response that was not yet created (the server refused the
+request), and one that was created but not cancelled. After a cancel went out, an
+``error`` is taken as the server's reply to the cancel (the public API documents only
+``response.create`` for this socket, so a server may reject ``response.cancel``): it is not
+fatal and the drain goes on to the terminal event.
+
+A cancel can cross the response's end on the wire: the server finished the response before
+it read the cancel, and answers the cancel with an ``error`` (no such response in
+progress) *after* the terminal event, when the next request may already be on its way.
+When a response that was sent a cancel ends neither cancelled nor with an error reply, a
+late reply is expected: ``stale_reply`` recognises it (an ``error`` about the
+``response_id`` parameter, or about the ``response.cancel`` type itself) so that it is
+dropped instead of failing the next response.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import dataclass
+
+from .events import TERMINAL_TYPES
+
+__all__ = ["CancelState", "Frame", "Phase", "peek"]
+
+_CANCEL_REPLY_PARAMS = frozenset({"response_id", "type"})
+"""The ``param`` of an ``error`` that answers a ``response.cancel``: the id it named was not
+in progress, or the server does not take ``response.cancel`` at all."""
+
+
+class Phase(enum.Enum):
+    """Where the response on a connection is."""
+
+    IDLE = "idle"
+    """No response in flight: the connection is clean."""
+    SENT = "sent"
+    """``response.create`` was written; ``response.created`` has not arrived."""
+    CREATED = "created"
+    """``response.created`` arrived; the terminal event has not."""
+
+
+@dataclass
+class CancelState:
+    """The response in flight on one connection, and whether it is being cancelled."""
+
+    phase: Phase = Phase.IDLE
+    """Where the response is."""
+    response_id: str | None = None
+    """The id from ``response.created``; ``None`` before it."""
+    cancel_requested: bool = False
+    """Whether the response is abandoned (its remaining events are to be dropped)."""
+    cancel_sent: bool = False
+    """Whether ``response.cancel`` went out for it."""
+    cancel_answered: bool = False
+    """Whether an ``error`` came back while the cancelled response still ran."""
+    late_replies: int = 0
+    """Cancels that may still be answered with an ``error`` after their response ended."""
+
+    @property
+    def in_flight(self) -> bool:
+        """Whether the connection still owes events of a response (it needs a drain)."""
+        return self.phase is not Phase.IDLE
+
+    def begin(self) -> None:
+        """Record that ``response.create`` is being written.
+
+        Raises:
+            ValueError: a response is still in flight (drain it or reset first).
+        """
+        if self.phase is not Phase.IDLE:
+            raise ValueError(f"a response is still in flight ({self.phase.value})")
+        self.phase = Phase.SENT
+
+    def observe(
+        self,
+        event_type: str | None,
+        response_id: str | None = None,
+        status: str | None = None,
+    ) -> str | None:
+        """Feed a frame just read: its type, and the id and status of its response object.
+
+        Returns:
+            The id to send ``response.cancel`` for now (a pending cancel meeting its
+            ``response.created``), else ``None``.
+        """
+        if self.phase is Phase.IDLE:
+            return None
+        if event_type == "response.created":
+            self.phase = Phase.CREATED
+            self.response_id = response_id
+            if self.cancel_requested and not self.cancel_sent and response_id:
+                self.cancel_sent = True
+                return response_id
+        elif event_type in TERMINAL_TYPES:
+            if self.cancel_sent and not self.cancel_answered and status != "cancelled":
+                self.late_replies += 1
+            self.reset()
+        elif event_type == "error":
+            if self.cancel_sent:
+                self.cancel_answered = True
+            else:
+                self.reset()
+        return None
+
+    def stale_reply(self, code: str | None, param: str | None) -> bool:
+        """Whether an ``error`` read now is the late answer to an earlier cancel.
+
+        Call it for each ``error`` frame before ``observe``; a True answer means: drop the
+        frame, it belongs to no current response.
+        """
+        if self.late_replies and (param in _CANCEL_REPLY_PARAMS or code == "response_not_found"):
+            self.late_replies -= 1
+            return True
+        return False
+
+    def cancel(self) -> str | None:
+        """Abandon the response in flight.
+
+        Returns:
+            The id to send ``response.cancel`` for now, or ``None`` when nothing must be
+            sent now (nothing in flight, the id is not known yet, or it was already sent).
+        """
+        if self.phase is Phase.IDLE:
+            return None
+        self.cancel_requested = True
+        if self.phase is Phase.CREATED and not self.cancel_sent and self.response_id:
+            self.cancel_sent = True
+            return self.response_id
+        return None
+
+    def reset(self) -> None:
+        """Forget the response: it ended, or its connection is gone."""
+        self.phase = Phase.IDLE
+        self.response_id = None
+        self.cancel_requested = False
+        self.cancel_sent = False
+        self.cancel_answered = False
+
+    def forget_connection(self) -> None:
+        """The connection is gone: nothing in flight, and no late reply can come."""
+        self.reset()
+        self.late_replies = 0
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What a drain needs to know of a frame."""
+
+    type: str | None = None
+    """The event type; ``None`` for a frame that is not a JSON object with a type."""
+    response_id: str | None = None
+    """``response.id``, when the frame carries a response object."""
+    status: str | None = None
+    """``response.status``, when the frame carries a response object."""
+    code: str | None = None
+    """``error.code`` of an ``error`` frame (nested, or flat as over SSE)."""
+    param: str | None = None
+    """``error.param`` of an ``error`` frame."""
+
+
+_UNREADABLE = Frame()
+
+
+def peek(data: str | bytes) -> Frame:
+    """Read just what a drain needs of a frame, without building an event model.
+
+    A frame that is not a JSON object gives a ``Frame`` whose fields are all ``None`` (a
+    drain skips those rather than fail on them).
+    """
+    try:
+        frame = json.loads(data)
+    except ValueError:
+        return _UNREADABLE
+    if not isinstance(frame, dict):
+        return _UNREADABLE
+    response = frame.get("response")
+    if not isinstance(response, dict):
+        response = {}
+    error = frame.get("error")
+    if not isinstance(error, dict):
+        error = frame
+    return Frame(
+        type=_text(frame.get("type")),
+        response_id=_text(response.get("id")),
+        status=_text(response.get("status")),
+        code=_text(error.get("code")),
+        param=_text(error.get("param")),
+    )
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None

@@ -1,0 +1,470 @@
+"""The Responses API over one persistent WebSocket: ``wss://…/v1/responses``.
+
+A thin pump around ``websockets``: it writes ``response.create`` frames, reads text frames,
+and hands each to ``parse_event``. What it decides itself is connection life:
+
+- **One connection per transport** (one transport per conversation), opened on the first
+  ``stream()`` and reused across turns, so the server's connection-local cache of earlier
+  responses makes ``previous_response_id`` work without ``store=true``.
+- **Reconnects.** A dropped connection raises ``ConnectionClosed`` and the next ``stream()``
+  connects again (a new ``epoch``: the server forgot every earlier response), waiting the
+  delays of an injected generator between failed attempts. A connection is replaced before
+  a request when it is older than ``max_connection_age`` (the server closes it at 60
+  minutes), and dropped when the server answers ``websocket_connection_limit_reached``.
+- **Cancel and drain** (the phases live in the pure ``_cancel`` module). Leaving a stream
+  early sends ``response.cancel`` — at once when the response id is known, when
+  ``response.created`` arrives otherwise — and the next ``stream()`` reads and drops the old
+  response's events up to its terminal event before it writes ``response.create``. A drain
+  that takes longer than ``drain_timeout`` closes the connection instead.
+- **Bounded buffering.** ``websockets`` stops reading the socket while ``max_queue`` frames
+  wait unread (so a slow consumer pushes back on the server through TCP instead of growing
+  memory), and refuses a frame larger than ``max_size`` bytes. The loop yields to other
+  tasks at least every ``yield_every`` events, so a fast server cannot starve them.
+
+The API key goes into the handshake's ``Authorization`` header and nowhere else:
+``websockets`` logs handshake headers at DEBUG, so it is given a logger that redacts them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import anyio.lowlevel
+import websockets
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.protocol import State
+
+from .._cancel import CancelState, peek
+from .._config import Config
+from .._exceptions import (
+    APIConnectionError,
+    APITimeoutError,
+    ConnectionClosed,
+    LocalProtocolError,
+    ResponsesError,
+    status_error,
+)
+from .._retry import backoff, is_retryable_status
+from ..events import TERMINAL_TYPES, ServerEvent, UnknownEvent, parse_event
+
+__all__ = ["WebSocketTransport"]
+
+logger = logging.getLogger("responses_client.websocket")
+
+CONNECTION_LIMIT = "websocket_connection_limit_reached"
+"""The ``error`` code of a connection that reached the server's 60-minute limit."""
+
+_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+
+
+if TYPE_CHECKING:
+    _Adapter = logging.LoggerAdapter[logging.Logger]
+else:
+    _Adapter = logging.LoggerAdapter
+
+
+class _RedactingLogger(_Adapter):
+    """The logger handed to ``websockets``: secret header values become ``***``.
+
+    ``websockets`` logs each handshake header as ``("> %s: %s", name, value)`` at DEBUG;
+    any argument that holds a secret is replaced too, whatever the message.
+    """
+
+    def __init__(self, target: logging.Logger, secrets: tuple[str, ...]) -> None:
+        super().__init__(target, {})
+        self._secrets = secrets
+
+    def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
+        if not self.isEnabledFor(level):
+            return
+        if len(args) == 2 and isinstance(args[0], str) and args[0].lower() in _SECRET_HEADERS:
+            args = (args[0], "***")
+        elif self._secrets:
+            args = tuple(self._clean(arg) for arg in args)
+        super().log(level, msg, *args, **kwargs)
+
+    def _clean(self, arg: object) -> object:
+        text = arg if isinstance(arg, str) else None
+        if text is None and isinstance(arg, bytes | bytearray):
+            text = bytes(arg).decode("utf-8", "replace")
+        if text is None or not any(secret in text for secret in self._secrets):
+            return arg
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+
+class WebSocketTransport:
+    """One persistent WebSocket connection carrying a conversation's responses.
+
+    The server keeps the responses of a connection in a connection-local cache, so
+    ``keeps_responses`` is True; ``epoch`` changes with every new connection (and already
+    reads as the next one while no usable connection is open, so that a request planned now
+    does not refer to a response the next connection will not know).
+    """
+
+    name = "websocket"
+    keeps_responses = True
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        connect_attempts: int = 3,
+        reconnect_delays: Callable[[], Iterator[float]] = backoff,
+        open_timeout: float = 10.0,
+        drain_timeout: float = 5.0,
+        send_timeout: float = 5.0,
+        max_connection_age: float = 55 * 60.0,
+        max_queue: int = 64,
+        max_size: int = 16 * 2**20,
+        ping_interval: float | None = 20.0,
+        yield_every: int = 64,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+    ) -> None:
+        """Create the transport; nothing connects until the first ``stream()``.
+
+        Args:
+            config: Where to connect (``config.websocket_url``) and the handshake headers.
+            connect_attempts: Tries per connect before the last error is raised. Only
+                connection failures and retryable statuses (408, 409, 429, 5xx) are tried
+                again; 401 and 403 raise at once.
+            reconnect_delays: Makes the iterator of seconds to wait between attempts
+                (called once per connect): jittered exponential ``backoff`` by default;
+                tests pass ``zero_delays``.
+            open_timeout: Seconds for the TCP, TLS and WebSocket handshakes together.
+            drain_timeout: Seconds to wait for a cancelled response to end before the
+                connection is closed instead.
+            send_timeout: Seconds a ``response.cancel`` or close may take during cleanup.
+            max_connection_age: Seconds after which the connection is replaced before the
+                next request (the server ends connections at 60 minutes).
+            max_queue: Frames ``websockets`` buffers unread before it stops reading the
+                socket; with ``max_size`` this bounds the receive buffer.
+            max_size: Largest frame accepted, in bytes (a larger one closes the connection
+                with 1009, which surfaces as ``ConnectionClosed``).
+            ping_interval: Seconds between keepalive pings; ``None`` turns them off.
+            yield_every: Events after which the stream yields to the event loop even when
+                frames are ready.
+            clock: Monotonic seconds, for the connection's age.
+            sleep: Waits between connect attempts.
+        """
+        if connect_attempts < 1:
+            raise ValueError("connect_attempts must be at least 1")
+        self._config = config
+        self._connect_attempts = connect_attempts
+        self._reconnect_delays = reconnect_delays
+        self._open_timeout = open_timeout
+        self._drain_timeout = drain_timeout
+        self._send_timeout = send_timeout
+        self._max_age = max_connection_age
+        self._max_queue = max_queue
+        self._max_size = max_size
+        self._ping_interval = ping_interval
+        self._yield_every = max(1, yield_every)
+        self._clock = clock
+        self._sleep = sleep
+        secrets = tuple(s for s in (config.api_key,) if s)
+        self._wire_logger = _RedactingLogger(logging.getLogger("responses_client.wire"), secrets)
+
+        self._ws: ClientConnection | None = None
+        self._connected_at = 0.0
+        self._epoch = 0
+        self._state = CancelState()
+        self._streams = 0
+        """Streams started; a stream older than the last one may not read any more."""
+        self._stop = False
+        self._scope: anyio.CancelScope | None = None
+        self._closed = False
+        self.bytes_sent = 0
+        """Bytes of every frame written (``response.create`` and ``response.cancel``)."""
+        self.connects = 0
+        """Connections opened so far."""
+
+    def __repr__(self) -> str:
+        return f"WebSocketTransport(url={self._config.websocket_url!r}, epoch={self._epoch})"
+
+    @property
+    def epoch(self) -> int:
+        """The connection's number; the next one's while no usable connection is open."""
+        if self._usable(self._ws):
+            return self._epoch
+        return self._epoch + 1
+
+    @property
+    def connected(self) -> bool:
+        """Whether a connection is open now."""
+        return self._ws is not None and self._ws.state is State.OPEN
+
+    # -- one response ---------------------------------------------------------------
+
+    async def stream(
+        self, body: Mapping[str, Any]
+    ) -> AsyncGenerator[ServerEvent | UnknownEvent, None]:
+        """Write ``response.create`` and yield the response's events (see ``Transport``)."""
+        if self._closed:
+            raise ResponsesError("the WebSocket transport is closed")
+        frame = {"type": "response.create", **body}
+        frame.pop("stream", None)
+        payload = json.dumps(frame, separators=(",", ":")).encode()
+        refers_back = body.get("previous_response_id") is not None
+        self._streams += 1
+        mine = self._streams
+        self._stop = False
+        ws: ClientConnection | None = None
+        try:
+            with anyio.CancelScope() as scope:
+                self._scope = scope
+                ws = await self._ready(keep_old=refers_back)
+                await self._send_create(ws, payload)
+            self._scope = None
+            if ws is None or scope.cancelled_caught or self._stop:
+                return
+            count = 0
+            while True:
+                raw = await self._receive(ws)
+                if raw is None:
+                    return
+                event = parse_event(raw)
+                event_type = event.type
+                ended = event_type in TERMINAL_TYPES or event_type == "error"
+                if (ended or event_type == "response.created") and await self._track(event, ws):
+                    continue
+                yield event
+                if ended or self._stop:
+                    return
+                if self._streams != mine:
+                    raise LocalProtocolError("a newer stream() took over this connection")
+                count += 1
+                if count == self._yield_every:
+                    count = 0
+                    await anyio.lowlevel.checkpoint()
+        finally:
+            self._scope = None
+            if ws is not None and self._streams == mine and self._state.in_flight:
+                # Left before the terminal event: abandon the response. The drain before
+                # the next response.create reads what it still sends.
+                response_id = self._state.cancel()
+                if response_id is not None:
+                    await self._send_cancel(ws, response_id)
+
+    async def _track(self, event: ServerEvent | UnknownEvent, ws: ClientConnection) -> bool:
+        """Follow the response's phase on ``response.created``, a terminal event or ``error``.
+
+        Returns True for an ``error`` that answers an earlier cancel and must be dropped.
+        """
+        state = self._state
+        if event.type == "error":
+            code, param = getattr(event, "code", None), getattr(event, "param", None)
+            if state.stale_reply(code, param):
+                return True
+            if code == CONNECTION_LIMIT:
+                logger.info("the server ended the connection: %s", CONNECTION_LIMIT)
+                await self._discard(ws)
+        response = getattr(event, "response", None)
+        state.observe(event.type, getattr(response, "id", None), getattr(response, "status", None))
+        return False
+
+    async def _receive(self, ws: ClientConnection) -> str | bytes | None:
+        """The next frame, or ``None`` when ``cancel()`` stopped the wait."""
+        raw: str | bytes | None = None
+        with anyio.CancelScope() as scope:
+            self._scope = scope
+            if self._stop:
+                scope.cancel()
+            try:
+                raw = await ws.recv()
+            except websockets.ConnectionClosed as exc:
+                self._lost(ws)
+                raise _closed_error(exc) from None
+        self._scope = None
+        return raw
+
+    async def cancel(self) -> None:
+        """Stop the stream in flight and cancel its response; safe from any task."""
+        self._stop = True
+        if self._scope is not None:
+            self._scope.cancel()
+        ws = self._ws
+        response_id = self._state.cancel()
+        if ws is not None and response_id is not None:
+            await self._send_cancel(ws, response_id)
+
+    # -- connection life ----------------------------------------------------------------
+
+    def _usable(self, ws: ClientConnection | None) -> bool:
+        return (
+            ws is not None
+            and ws.state is State.OPEN
+            and self._clock() - self._connected_at < self._max_age
+        )
+
+    async def _ready(self, *, keep_old: bool) -> ClientConnection:
+        """A connection with nothing in flight: the current one, drained, or a new one.
+
+        An old connection is kept when the request refers to a response (it was planned
+        against this connection's epoch); the server's own limit is minutes later.
+        """
+        ws = self._ws
+        if ws is not None and not self._usable(ws):
+            if ws.state is State.OPEN and keep_old:
+                pass
+            else:
+                logger.info("replacing the WebSocket connection (closed or too old)")
+                await self._discard(ws)
+                ws = None
+        if ws is not None and self._state.in_flight:
+            ws = await self._drain(ws)
+        if ws is None:
+            ws = await self._connect()
+        return ws
+
+    async def _connect(self) -> ClientConnection:
+        url = self._config.websocket_url
+        delays = self._reconnect_delays()
+        attempt = 0
+        while True:
+            attempt += 1
+            error: ResponsesError
+            try:
+                ws = await connect(
+                    url,
+                    additional_headers=self._config.headers(),
+                    open_timeout=self._open_timeout,
+                    close_timeout=self._send_timeout,
+                    ping_interval=self._ping_interval,
+                    max_queue=self._max_queue,
+                    max_size=self._max_size,
+                    compression=None,
+                    logger=self._wire_logger,
+                )
+            except websockets.InvalidStatus as exc:
+                response = exc.response
+                error = status_error(
+                    response.status_code,
+                    _body(bytes(response.body)),
+                    request_id=response.headers.get("x-request-id"),
+                )
+                if not is_retryable_status(response.status_code):
+                    raise error from None
+            except TimeoutError:
+                error = APITimeoutError(f"timed out connecting to {url}")
+            except (OSError, websockets.InvalidHandshake, websockets.InvalidURI) as exc:
+                error = APIConnectionError(f"could not connect to {url}: {exc}")
+            else:
+                self._ws = ws
+                self._epoch += 1
+                self.connects += 1
+                self._connected_at = self._clock()
+                self._state.forget_connection()
+                logger.debug("connected to %s (epoch %d)", url, self._epoch)
+                return ws
+            delay = next(delays, None) if attempt < self._connect_attempts else None
+            if delay is None:
+                raise error
+            logger.info("connect attempt %d failed (%s); next in %.2f s", attempt, error, delay)
+            await self._sleep(delay)
+
+    async def _send_create(self, ws: ClientConnection, payload: bytes) -> None:
+        # Shielded: a frame cut in half by a cancel would break the connection.
+        self._state.begin()
+        with anyio.CancelScope(shield=True):
+            try:
+                await ws.send(payload, text=True)
+            except websockets.ConnectionClosed as exc:
+                self._lost(ws)
+                raise _closed_error(exc) from None
+        self.bytes_sent += len(payload)
+
+    async def _send_cancel(self, ws: ClientConnection, response_id: str) -> None:
+        payload = json.dumps(
+            {"type": "response.cancel", "response_id": response_id}, separators=(",", ":")
+        ).encode()
+        with anyio.CancelScope(shield=True), anyio.move_on_after(self._send_timeout) as limit:
+            try:
+                await ws.send(payload, text=True)
+            except websockets.ConnectionClosed:
+                self._lost(ws)
+                return
+            self.bytes_sent += len(payload)
+        if limit.cancelled_caught:
+            await self._discard(ws)
+
+    async def _drain(self, ws: ClientConnection) -> ClientConnection | None:
+        """Read and drop the abandoned response's events; ``None`` if the connection went."""
+        state = self._state
+        response_id = state.cancel()
+        if response_id is not None:
+            await self._send_cancel(ws, response_id)
+        dropped = 0
+        with anyio.move_on_after(self._drain_timeout):
+            try:
+                while state.in_flight and self._ws is ws:
+                    frame = peek(await ws.recv())
+                    dropped += 1
+                    if frame.type == "error" and state.stale_reply(frame.code, frame.param):
+                        continue
+                    response_id = state.observe(frame.type, frame.response_id, frame.status)
+                    if response_id is not None:
+                        await self._send_cancel(ws, response_id)
+                    if dropped % self._yield_every == 0:
+                        await anyio.lowlevel.checkpoint()
+            except websockets.ConnectionClosed:
+                self._lost(ws)
+        if self._ws is not ws:
+            return None
+        if state.in_flight:
+            logger.warning(
+                "the cancelled response did not end within %.1f s; reconnecting",
+                self._drain_timeout,
+            )
+            await self._discard(ws)
+            return None
+        logger.debug("drained %d events of a cancelled response", dropped)
+        return ws
+
+    def _lost(self, ws: ClientConnection) -> None:
+        """The peer closed or dropped ``ws``: forget it (its responses are gone too)."""
+        if self._ws is ws:
+            self._ws = None
+            self._state.forget_connection()
+
+    async def _discard(self, ws: ClientConnection) -> None:
+        """Close ``ws`` ourselves, without waiting longer than ``send_timeout``."""
+        self._lost(ws)
+        with anyio.CancelScope(shield=True), anyio.move_on_after(self._send_timeout) as limit:
+            await ws.close()
+        if limit.cancelled_caught:
+            ws.transport.abort()
+
+    async def aclose(self) -> None:
+        """Stop a stream in flight and close the connection; idempotent."""
+        self._closed = True
+        self._stop = True
+        if self._scope is not None:
+            self._scope.cancel()
+        ws = self._ws
+        if ws is not None:
+            await self._discard(ws)
+
+
+def _closed_error(exc: websockets.ConnectionClosed) -> ConnectionClosed:
+    close = exc.rcvd
+    if close is None:
+        return ConnectionClosed("the WebSocket connection dropped without a close frame")
+    detail = f"{close.code} {close.reason}".strip()
+    return ConnectionClosed(
+        f"the WebSocket connection closed ({detail})", code=close.code, reason=close.reason
+    )
+
+
+def _body(raw: bytes) -> object:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw.decode("utf-8", "replace")

@@ -1,0 +1,243 @@
+"""The cancel state machine: what goes out, and when the connection is clean again."""
+
+from __future__ import annotations
+
+import pytest
+
+from responses_client._cancel import CancelState, Frame, Phase, peek
+
+# Each step is ("begin",) / ("cancel",) / ("observe", type, id) / ("reset",), followed by
+# the id the step must return (the response.cancel to send now), or None.
+Step = tuple[tuple[str, ...], str | None]
+
+CASES: dict[str, tuple[list[Step], Phase]] = {
+    "nothing in flight: cancel sends nothing": (
+        [(("cancel",), None)],
+        Phase.IDLE,
+    ),
+    "a response runs to its end": (
+        [
+            (("begin",), None),
+            (("observe", "response.created", "r1"), None),
+            (("observe", "response.output_text.delta", ""), None),
+            (("observe", "response.completed", "r1"), None),
+        ],
+        Phase.IDLE,
+    ),
+    "cancel after response.created goes out at once, once": (
+        [
+            (("begin",), None),
+            (("observe", "response.created", "r1"), None),
+            (("cancel",), "r1"),
+            (("cancel",), None),
+            (("observe", "response.output_text.delta", ""), None),
+        ],
+        Phase.CREATED,
+    ),
+    "cancel before response.created waits for the id": (
+        [
+            (("begin",), None),
+            (("cancel",), None),
+            (("observe", "response.created", "r2"), "r2"),
+            (("observe", "response.output_text.delta", ""), None),
+        ],
+        Phase.CREATED,
+    ),
+    "an error reply to a cancel is not the end": (
+        [
+            (("begin",), None),
+            (("observe", "response.created", "r1"), None),
+            (("cancel",), "r1"),
+            (("observe", "error", ""), None),
+        ],
+        Phase.CREATED,
+    ),
+    "the drain ends on response.incomplete": (
+        [
+            (("begin",), None),
+            (("observe", "response.created", "r1"), None),
+            (("cancel",), "r1"),
+            (("observe", "response.incomplete", "r1"), None),
+        ],
+        Phase.IDLE,
+    ),
+    "the drain ends on response.failed": (
+        [
+            (("begin",), None),
+            (("cancel",), None),
+            (("observe", "response.created", "r1"), "r1"),
+            (("observe", "response.failed", "r1"), None),
+        ],
+        Phase.IDLE,
+    ),
+    "an error before response.created ends a refused request": (
+        [
+            (("begin",), None),
+            (("cancel",), None),
+            (("observe", "error", ""), None),
+        ],
+        Phase.IDLE,
+    ),
+    "an error of a created, uncancelled response ends it": (
+        [
+            (("begin",), None),
+            (("observe", "response.created", "r1"), None),
+            (("observe", "error", ""), None),
+        ],
+        Phase.IDLE,
+    ),
+    "unparsable frames change nothing": (
+        [
+            (("begin",), None),
+            (("observe", "", ""), None),
+            (("cancel",), None),
+            (("observe", "", ""), None),
+        ],
+        Phase.SENT,
+    ),
+    "a lost connection forgets the response": (
+        [
+            (("begin",), None),
+            (("observe", "response.created", "r1"), None),
+            (("reset",), None),
+            (("cancel",), None),
+        ],
+        Phase.IDLE,
+    ),
+    "events while idle are ignored": (
+        [
+            (("observe", "response.created", "r9"), None),
+            (("observe", "response.completed", "r9"), None),
+        ],
+        Phase.IDLE,
+    ),
+}
+
+
+def run(state: CancelState, step: tuple[str, ...]) -> str | None:
+    match step:
+        case ("begin",):
+            state.begin()
+            return None
+        case ("cancel",):
+            return state.cancel()
+        case ("reset",):
+            state.reset()
+            return None
+        case ("observe", event_type, response_id):
+            return state.observe(event_type or None, response_id or None)
+    raise AssertionError(step)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_cancel_state_machine(name: str) -> None:
+    steps, final = CASES[name]
+    state = CancelState()
+    for step, expected in steps:
+        assert run(state, step) == expected, (name, step)
+    assert state.phase is final
+    assert state.in_flight is (final is not Phase.IDLE)
+
+
+def test_a_second_request_while_one_is_in_flight_is_refused() -> None:
+    state = CancelState()
+    state.begin()
+    with pytest.raises(ValueError, match="still in flight"):
+        state.begin()
+
+
+def test_after_a_drain_the_next_response_starts_clean() -> None:
+    state = CancelState()
+    state.begin()
+    state.observe("response.created", "r1")
+    assert state.cancel() == "r1"
+    state.observe("response.incomplete", "r1")
+    state.begin()
+    state.observe("response.created", "r2")
+    assert (state.response_id, state.cancel_requested, state.cancel_sent) == ("r2", False, False)
+
+
+def test_a_cancel_that_crossed_the_end_expects_a_late_error_reply() -> None:
+    state = CancelState()
+    state.begin()
+    state.observe("response.created", "r1")
+    assert state.cancel() == "r1"
+    state.observe("response.completed", "r1", "completed")
+    assert not state.in_flight
+    assert state.late_replies == 1
+    # The next request's own errors are not mistaken for the reply...
+    assert not state.stale_reply("previous_response_not_found", "previous_response_id")
+    # ...but the reply to the cancel is dropped, once.
+    assert state.stale_reply("response_not_found", "response_id")
+    assert not state.stale_reply("response_not_found", "response_id")
+
+
+@pytest.mark.parametrize(
+    ("ending", "expected"),
+    [
+        (("response.incomplete", "cancelled"), 0),
+        (("response.completed", "completed"), 1),
+        (("response.failed", "failed"), 1),
+    ],
+)
+def test_late_replies_are_expected_only_when_the_cancel_did_not_take(
+    ending: tuple[str, str], expected: int
+) -> None:
+    state = CancelState()
+    state.begin()
+    state.cancel()
+    assert state.observe("response.created", "r1") == "r1"
+    state.observe(ending[0], "r1", ending[1])
+    assert state.late_replies == expected
+
+
+def test_an_error_reply_during_the_drain_means_no_late_reply() -> None:
+    state = CancelState()
+    state.begin()
+    state.observe("response.created", "r1")
+    state.cancel()
+    state.observe("error")
+    state.observe("response.completed", "r1", "completed")
+    assert (state.in_flight, state.late_replies) == (False, 0)
+
+
+def test_without_a_cancel_no_error_is_stale() -> None:
+    assert not CancelState().stale_reply("response_not_found", "response_id")
+
+
+def test_a_new_connection_expects_no_late_reply() -> None:
+    state = CancelState(late_replies=2)
+    state.forget_connection()
+    assert not state.stale_reply("response_not_found", "response_id")
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (
+            '{"type":"response.created","response":{"id":"resp_1","status":"in_progress"}}',
+            Frame("response.created", "resp_1", "in_progress"),
+        ),
+        (
+            b'{"type":"response.output_text.delta","delta":"x"}',
+            Frame("response.output_text.delta"),
+        ),
+        ('{"type":"response.completed","response":{"id":7}}', Frame("response.completed")),
+        (
+            '{"type":"error","status":400,"error":{"code":"response_not_found",'
+            '"param":"response_id","message":"m"}}',
+            Frame("error", code="response_not_found", param="response_id"),
+        ),
+        (
+            '{"type":"error","code":"server_error","param":null}',
+            Frame("error", code="server_error"),
+        ),
+        ('{"type": 3}', Frame()),
+        ('{"type": "response.output_text.delta", "delta": ', Frame()),
+        ("[1, 2]", Frame()),
+        (b"\xff\xfe", Frame()),
+        ('{"type":"error","response":"x","error":"y"}', Frame("error")),
+    ],
+)
+def test_peek(data: str | bytes, expected: Frame) -> None:
+    assert peek(data) == expected
