@@ -11,6 +11,7 @@ from responses_client import Client, Conversation, tool
 from responses_client._items import Item
 from responses_client._retry import RetryPolicy, zero_delays
 from responses_client._transports.sse import SSETransport
+from responses_client._transports.websocket import WebSocketTransport
 from responses_client.emulator import Reply, ToolCall
 from responses_client.emulator._engine import EVENT, Ids, plan_response
 
@@ -154,3 +155,35 @@ def client_sockets(port: int) -> int:
         except FileNotFoundError:
             continue
     return count
+
+
+class Clock:
+    """A monotonic clock a test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def ws_transport(client: Client, clock: Clock | None = None) -> WebSocketTransport:
+    """A WebSocket transport that reconnects without waiting."""
+    return WebSocketTransport(
+        client._config,
+        reconnect_delays=zero_delays,
+        clock=clock or Clock(),
+        sleep=_no_sleep,
+    )
+
+
+async def _no_sleep(seconds: float) -> None:
+    return None
+
+
+def conversation(
+    client: Client, transport: str, log: ToolLog, clock: Clock | None = None, **options: Any
+) -> Conversation:
+    """A conversation over ``transport`` ("sse" or "websocket") with the ``lookup`` tool."""
+    chosen = sse_transport(client) if transport == "sse" else ws_transport(client, clock)
+    return client.conversation(model="gpt-4.1", tools=[log.tool], transport=chosen, **options)

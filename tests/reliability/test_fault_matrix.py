@@ -1,4 +1,4 @@
-"""Fault matrix: a 3-turn conversation (a tool call in turn 2) with one fault per run.
+"""Fault matrix, over SSE and WebSocket: a 3-turn conversation (a tool call in turn 2).
 
 For every response of the script and every event index k of it: the connection drops after
 event k, a malformed frame arrives before event k, or an ``error`` event
@@ -10,6 +10,7 @@ for item (server-made ids aside).
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -17,7 +18,16 @@ from typing import Any
 import pytest
 
 from responses_client import Client, Conversation, ProtocolError
-from responses_client.emulator import Drop, Emulator, ErrorEvent, Malformed, Reply, ScriptedModel
+from responses_client.emulator import (
+    Drop,
+    Emulator,
+    ErrorEvent,
+    HttpStatus,
+    Malformed,
+    ModelRequest,
+    Reply,
+    ScriptedModel,
+)
 from responses_client.emulator._engine import Fault
 from responses_client.events import Event
 
@@ -27,8 +37,9 @@ from ._support import (
     KEY,
     RESPONSE_TURN,
     TURNS,
+    Clock,
     ToolLog,
-    sse_conversation,
+    conversation,
     stripped,
 )
 from .conftest import MATRIX_RUNS
@@ -44,13 +55,25 @@ FAULTS: dict[str, Callable[[int], Fault]] = {
 
 def cases() -> list[Any]:
     params = []
-    for response, count in enumerate(EVENT_COUNTS):
-        for k in range(count):
-            for fault in FAULTS:
-                if fault == "drop" and k == count - 1:
-                    continue  # a drop after the terminal event is no fault
-                params.append(pytest.param(fault, response, k, id=f"{fault}-r{response}-k{k}"))
+    for transport in TRANSPORTS:
+        for response, count in enumerate(EVENT_COUNTS):
+            for k in range(count):
+                for fault in FAULTS:
+                    if fault == "drop" and k == count - 1:
+                        continue  # a drop after the terminal event is no fault
+                    params.append(
+                        pytest.param(
+                            transport,
+                            fault,
+                            response,
+                            k,
+                            id=f"{transport}-{fault}-r{response}-k{k}",
+                        )
+                    )
     return params
+
+
+TRANSPORTS = ("sse", "websocket")
 
 
 @dataclass
@@ -112,15 +135,19 @@ async def client(emulator: Emulator) -> AsyncIterator[Client]:
 
 
 @pytest.fixture(scope="module")
-async def reference(emulator: Emulator, client: Client) -> Run:
-    emulator.model = ScriptedModel(BASE_SCRIPT)
-    log = ToolLog()
-    async with sse_conversation(client, log) as convo:
-        run = await run_turns(convo)
-    assert log.calls == ["x"]
-    assert run.texts == ["Hello there, friend.", "The answer is 42.", "You are welcome."]
-    assert len(run.history) == 8 and run.retry_events == 0
-    return run
+async def references(emulator: Emulator, client: Client) -> dict[str, Run]:
+    runs = {}
+    for transport in TRANSPORTS:
+        emulator.model = ScriptedModel(BASE_SCRIPT)
+        log = ToolLog()
+        async with conversation(client, transport, log) as convo:
+            run = await run_turns(convo)
+        assert log.calls == ["x"]
+        assert run.texts == ["Hello there, friend.", "The answer is 42.", "You are welcome."]
+        assert len(run.history) == 8 and run.retry_events == 0
+        runs[transport] = run
+    assert runs["sse"] == runs["websocket"]
+    return runs
 
 
 def faulted_script(fault: Fault, response: int) -> list[Reply]:
@@ -133,14 +160,21 @@ def faulted_script(fault: Fault, response: int) -> list[Reply]:
     return script
 
 
-@pytest.mark.parametrize(("fault", "response", "k"), cases())
-async def test_sse_fault_matrix(
-    emulator: Emulator, client: Client, reference: Run, fault: str, response: int, k: int
+@pytest.mark.parametrize(("transport", "fault", "response", "k"), cases())
+async def test_fault_matrix(
+    emulator: Emulator,
+    client: Client,
+    references: dict[str, Run],
+    transport: str,
+    fault: str,
+    response: int,
+    k: int,
 ) -> None:
+    reference = references[transport]
     script = ScriptedModel(faulted_script(FAULTS[fault](k), response))
     emulator.model = script
     log = ToolLog()
-    async with sse_conversation(client, log) as convo:
+    async with conversation(client, transport, log) as convo:
         run = await run_turns(convo)
     assert script.remaining == 0
     assert log.calls == ["x"], "the tool ran exactly once"
@@ -155,4 +189,60 @@ async def test_sse_fault_matrix(
         assert run.retry_events == (1 if fault == "drop" or k > 0 else 0)
         assert run.events == reference.events
         assert run.deltas == reference.deltas
-    MATRIX_RUNS[f"fault matrix sse {fault}"] += 1
+    MATRIX_RUNS[f"fault matrix {transport} {fault}"] += 1
+
+
+class AgingModel:
+    """Answers from a script; once response ``before - 1`` is decided, moves time on.
+
+    ``who`` says whose clock moves: the server's only (its next ``response.create`` gets
+    ``websocket_connection_limit_reached`` and the connection closes) or both (the client
+    replaces its too-old connection before the request).
+    """
+
+    def __init__(self, script: ScriptedModel, before: int, clocks: list[Clock]) -> None:
+        self.script = script
+        self.before = before
+        self.clocks = clocks
+        self.asked = 0
+
+    def reply(self, request: ModelRequest) -> Reply | HttpStatus:
+        self.asked += 1
+        if self.asked == self.before:
+            for clock in self.clocks:
+                clock.now += 61 * 60
+        return self.script.reply(request)
+
+
+@pytest.mark.parametrize("who", ["server", "client-and-server"])
+@pytest.mark.parametrize("response", [1, 2, 3])
+async def test_connection_age_limit_before_a_response(
+    emulator: Emulator, client: Client, references: dict[str, Run], who: str, response: int
+) -> None:
+    server_clock, client_clock = Clock(), Clock()
+    clocks = [server_clock] if who == "server" else [server_clock, client_clock]
+    script = ScriptedModel(BASE_SCRIPT)
+    emulator.model = AgingModel(script, response, clocks)
+    emulator.state.clock, emulator.state.connection_max_age = server_clock, 3600.0
+    log = ToolLog()
+    try:
+        async with conversation(client, "websocket", log, clock=client_clock) as convo:
+            connections = len(emulator.connections)
+            run = await run_turns(convo)
+    finally:
+        emulator.state.clock, emulator.state.connection_max_age = time.monotonic, None
+    assert script.remaining == 0 and log.calls == ["x"]
+    assert run.history == references["websocket"].history
+    assert run.texts == references["websocket"].texts
+    assert run.protocol_errors == [] and run.retry_events == 0
+    assert len(emulator.connections) - connections == 2, "one new connection after the limit"
+    creates = [
+        frame
+        for record in emulator.connections[connections:]
+        for frame in record.frames
+        if isinstance(frame, dict) and frame.get("type") == "response.create"
+    ]
+    # The server refuses one response.create at its limit; a client that knows its
+    # connection is too old replaces it first, and nothing is refused.
+    assert len(creates) == (5 if who == "server" else 4)
+    MATRIX_RUNS[f"fault matrix websocket age-limit ({who})"] += 1
