@@ -5,7 +5,9 @@ event k, a malformed frame arrives before event k, or an ``error`` event
 ``previous_response_not_found`` replaces event k. Every run must complete all turns (a
 malformed frame fails its turn with ``ProtocolError``; the turn is then run again on the
 history as it is), run the tool once, and end with the history of the fault-free run, item
-for item (server-made ids aside).
+for item (server-made ids aside). Over WebSocket also: the connection age limit is reached
+before each response after the first (the server refuses the ``response.create``, or the
+client replaces its too-old connection first).
 """
 
 from __future__ import annotations
