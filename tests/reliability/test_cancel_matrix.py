@@ -19,6 +19,8 @@ import anyio
 import pytest
 
 from responses_client import Client, Conversation
+from responses_client._retry import zero_delays
+from responses_client._transports.websocket import WebSocketTransport
 from responses_client.emulator import (
     Emulator,
     HttpStatus,
@@ -36,7 +38,8 @@ from ._support import (
     RESPONSE_TURN,
     TURNS,
     ToolLog,
-    sse_conversation,
+    conversation,
+    sse_transport,
     stripped,
 )
 from .conftest import MATRIX_RUNS
@@ -66,9 +69,13 @@ REFERENCE_HISTORY = [
 ]
 
 
+TRANSPORTS = ("sse", "websocket")
+
+
 def cases() -> list[Any]:
     return [
-        pytest.param(method, response, k, id=f"{method}-r{response}-k{k}")
+        pytest.param(transport, method, response, k, id=f"{transport}-{method}-r{response}-k{k}")
+        for transport in TRANSPORTS
         for response, count in enumerate(EVENT_COUNTS)
         for k in range(count)
         for method in METHODS
@@ -114,7 +121,8 @@ async def next_turn(emulator: Emulator, convo: Conversation) -> Turn:
         types=[e.type for e in seen],
         deltas="".join(getattr(e, "delta", "") for e in seen if "text.delta" in e.type),
         text=events.result.text,
-        sent=stripped(emulator.http_requests[-1].body["input"]),
+        # The server's whole view (over WebSocket a delta resolves through the cache).
+        sent=stripped(emulator.responses[-1].resolved_input),
     )
 
 
@@ -167,13 +175,13 @@ async def cancel_at(convo: Conversation, response: int, k: int, method: str) -> 
     return seen
 
 
-@pytest.mark.parametrize(("method", "response", "k"), cases())
-async def test_cancel_matrix_sse(
-    emulator: Emulator, client: Client, method: str, response: int, k: int
+@pytest.mark.parametrize(("transport", "method", "response", "k"), cases())
+async def test_cancel_matrix(
+    emulator: Emulator, client: Client, transport: str, method: str, response: int, k: int
 ) -> None:
     emulator.model = ScriptedModel(script_for(response, k, method))
     log = ToolLog()
-    async with sse_conversation(client, log) as convo:
+    async with conversation(client, transport, log) as convo:
         await cancel_at(convo, response, k, method)
         snapshot = list(convo.items)
         after = await next_turn(emulator, convo)
@@ -185,25 +193,38 @@ async def test_cancel_matrix_sse(
     pairs = zip(stripped(snapshot), expected, strict=True)
     assert [have if want is not None else None for have, want in pairs] == expected
     assert log.calls == ([] if response <= 1 else ["x"]), "no tool of a cancelled response ran"
-    async with sse_conversation(client, ToolLog(), items=snapshot) as fresh:
+    async with conversation(client, transport, ToolLog(), items=snapshot) as fresh:
         expected_turn = await next_turn(emulator, fresh)
     assert after == expected_turn
     assert after.text == "After."
-    MATRIX_RUNS[f"cancel matrix sse {method}"] += 1
+    MATRIX_RUNS[f"cancel matrix {transport} {method}"] += 1
 
 
-async def test_closing_before_iterating_sends_nothing(emulator: Emulator, client: Client) -> None:
-    emulator.model = ScriptedModel(["After."])
-    before = len(emulator.http_requests)
-    async with sse_conversation(client, ToolLog()) as convo:
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_closing_before_iterating_sends_nothing_and_waits_for_no_drain(
+    emulator: Emulator, client: Client, transport: str
+) -> None:
+    emulator.model = ScriptedModel(["First.", "After."])
+    async with conversation(client, transport, ToolLog()) as convo:
+        await convo.send("first")
+        requests, connections = len(emulator.http_requests), len(emulator.connections)
+        responses = len(emulator.responses)
         stream = convo.stream("never sent")
         await stream.aclose()
         async with convo.stream("never sent either"):
             pass
-        assert len(emulator.http_requests) == before
-        assert convo.items == ()
-        with anyio.fail_after(5):
+        assert len(emulator.responses) == responses
+        assert len(convo.items) == 2
+        # Nothing was sent, so nothing is drained: well under the 5 s drain timeout.
+        with anyio.fail_after(1):
             assert (await convo.send("Hi")).text == "After."
+    assert len(emulator.responses) == responses + 1
+    if transport == "sse":
+        assert len(emulator.http_requests) == requests + 1
+    else:
+        assert len(emulator.connections) == connections
+        frames = [frame["type"] for frame in emulator.connections[-1].frames]
+        assert frames == ["response.create", "response.create"], "no response.cancel"
 
 
 class Announcing:
@@ -218,14 +239,21 @@ class Announcing:
         return self.script.reply(request)
 
 
+@pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize("method", ["interrupt", "task", "task-async-with"])
 async def test_cancel_before_response_created(
-    emulator: Emulator, client: Client, method: str
+    emulator: Emulator, client: Client, method: str, transport: str
 ) -> None:
     # The server holds back every event: the request is out, nothing came back yet.
     model = Announcing([Reply(text="never", faults=[Pause(at=0, seconds=60)]), "After."])
     emulator.model = model
-    async with sse_conversation(client, ToolLog()) as convo:
+    if transport == "sse":
+        chosen: Any = sse_transport(client)
+    else:
+        # The response's id is unknown, so it cannot be cancelled; the next turn drains it
+        # until this (short) drain timeout, then replaces the connection.
+        chosen = WebSocketTransport(client._config, reconnect_delays=zero_delays, drain_timeout=0.2)
+    async with client.conversation(transport=chosen) as convo:
         stream = convo.stream("Hi")
         seen: list[str] = []
         with anyio.fail_after(10):
@@ -256,13 +284,14 @@ async def test_cancel_before_response_created(
             assert (await convo.send(None)).text == "After."
 
 
+@pytest.mark.parametrize("transport", TRANSPORTS)
 async def test_interrupt_on_a_tool_result_sends_no_next_round(
-    emulator: Emulator, client: Client
+    emulator: Emulator, client: Client, transport: str
 ) -> None:
     emulator.model = ScriptedModel([BASE_SCRIPT[1], "After."])
     log = ToolLog()
-    async with sse_conversation(client, log) as convo:
-        before = len(emulator.http_requests)
+    async with conversation(client, transport, log) as convo:
+        before = len(emulator.responses)
         async with convo.stream(TURNS[1]) as events:
             types = []
             async for event in events:
@@ -271,7 +300,7 @@ async def test_interrupt_on_a_tool_result_sends_no_next_round(
                     await convo.interrupt()
         assert types[-1] == "client.tool.result"
         assert events.result.status == "interrupted"
-        assert len(emulator.http_requests) - before == 1, "the next round was not sent"
+        assert len(emulator.responses) - before == 1, "the next round was not sent"
         # The finished round (call and output) stays; the next turn carries it.
         assert [item.type for item in convo.items] == [
             "message",
