@@ -24,7 +24,7 @@ from responses_client.emulator import (
     ToolCall,
 )
 
-from ._support import sse_transport
+from ._support import sse_transport, ws_transport
 
 pytestmark = pytest.mark.anyio
 
@@ -110,13 +110,17 @@ PATHS: dict[str, list[Reply | HttpStatus | str]] = {
 }
 
 
+@pytest.mark.parametrize("transport", ["sse", "websocket"])
 @pytest.mark.parametrize("path", list(PATHS))
-async def test_no_secret_on_any_path(emulator: Emulator, logs: Capture, path: str) -> None:
+async def test_no_secret_on_any_path(
+    emulator: Emulator, logs: Capture, path: str, transport: str
+) -> None:
     emulator.model = ScriptedModel(PATHS[path])
     held: list[Any] = []
     async with Client(base_url=emulator.base_url, api_key=SECRET) as client:
         held += [client, client._config]
-        convo = client.conversation(tools=[lookup], transport=sse_transport(client))
+        chosen = sse_transport(client) if transport == "sse" else ws_transport(client)
+        convo = client.conversation(tools=[lookup], transport=chosen)
         held += [convo, convo._transport, convo._settings, convo.tools]
         try:
             async with convo.stream("Hi") as events:
@@ -131,10 +135,13 @@ async def test_no_secret_on_any_path(emulator: Emulator, logs: Capture, path: st
     assert_clean_objects(*held)
 
 
-async def test_401_over_sse_names_no_key(emulator: Emulator, logs: Capture) -> None:
+@pytest.mark.parametrize("transport", ["sse", "websocket"])
+async def test_401_names_no_key(emulator: Emulator, logs: Capture, transport: str) -> None:
+    """Over SSE an HTTP 401; over WebSocket a refused handshake."""
     emulator.model = ScriptedModel(["never"])
     async with Client(base_url=emulator.base_url, api_key=WRONG) as client:
-        convo = client.conversation()
+        chosen = sse_transport(client) if transport == "sse" else ws_transport(client)
+        convo = client.conversation(transport=chosen)
         with pytest.raises(ResponsesError) as caught:
             await convo.send("Hi")
         assert caught.value.__class__.__name__ == "AuthenticationError"
