@@ -20,7 +20,7 @@ import pytest
 from responses_client import Client, _conversation
 from responses_client.emulator import Drop, Emulator, Reply, ScriptedModel, ToolCall
 
-from ._support import KEY, ToolLog, client_sockets, sse_conversation
+from ._support import KEY, ToolLog, client_sockets, conversation
 from .conftest import MATRIX_RUNS
 
 pytestmark = pytest.mark.anyio
@@ -74,7 +74,10 @@ def sdk_memory(snapshot: tracemalloc.Snapshot) -> tracemalloc.Snapshot:
     )
 
 
-async def test_a_thousand_turns_with_cancels_and_drops_leak_nothing(emulator: Emulator) -> None:
+@pytest.mark.parametrize("transport", ["sse", "websocket"])
+async def test_a_thousand_turns_with_cancels_and_drops_leak_nothing(
+    emulator: Emulator, transport: str
+) -> None:
     tasks_before = sdk_tasks()
     script = ScriptedModel([])
     for turn in range(TURNS):
@@ -85,7 +88,7 @@ async def test_a_thousand_turns_with_cancels_and_drops_leak_nothing(emulator: Em
     growth = 0
     try:
         async with Client(base_url=emulator.base_url, api_key=KEY) as client:
-            convo = sse_conversation(client, log)
+            convo = conversation(client, transport, log)
             for turn in range(TURNS):
                 if turn == MEMORY_FROM:
                     gc.collect()
@@ -97,6 +100,8 @@ async def test_a_thousand_turns_with_cancels_and_drops_leak_nothing(emulator: Em
                 # allocated): forget them, so that only the SDK's memory is measured.
                 emulator.state.http_requests.clear()
                 emulator.state.responses.clear()
+                for record in emulator.state.connections:
+                    record.frames.clear()
                 async with convo.stream(f"turn {turn}") as events:
                     async for event in events:
                         if kind == "cancel" and event.type == "response.output_text.delta":
@@ -108,7 +113,8 @@ async def test_a_thousand_turns_with_cancels_and_drops_leak_nothing(emulator: Em
             gc.collect()
             end = sdk_memory(tracemalloc.take_snapshot())
             growth = sum(stat.size_diff for stat in end.compare_to(start, "filename"))
-            assert client_sockets(emulator.port) <= 1  # one pooled keep-alive connection
+            # SSE: one pooled keep-alive connection; WebSocket: the conversation's own.
+            assert client_sockets(emulator.port) <= 1
             await convo.aclose()
         assert client_sockets(emulator.port) == 0
     finally:
@@ -124,14 +130,17 @@ async def test_a_thousand_turns_with_cancels_and_drops_leak_nothing(emulator: Em
     assert len(log.calls) == 100
     assert sdk_tasks() == tasks_before
     assert growth < MEMORY_BOUND, f"responses_client memory grew by {growth} bytes"
-    MATRIX_RUNS["resource turns"] += TURNS
+    MATRIX_RUNS[f"resource turns {transport}"] += TURNS
 
 
-async def test_closing_the_client_closes_every_connection(emulator: Emulator) -> None:
+@pytest.mark.parametrize("transport", ["sse", "websocket"])
+async def test_closing_the_client_closes_every_connection(
+    emulator: Emulator, transport: str
+) -> None:
     emulator.model = ScriptedModel([Reply(text=f"parked {i} here") for i in range(3)])
     streams = []
     async with Client(base_url=emulator.base_url, api_key=KEY) as client:
-        convos = [sse_conversation(client, ToolLog()) for _ in range(3)]
+        convos = [conversation(client, transport, ToolLog()) for _ in range(3)]
         for convo in convos:
             stream = convo.stream("Hi")
             async for event in stream:
@@ -143,10 +152,13 @@ async def test_closing_the_client_closes_every_connection(emulator: Emulator) ->
     assert all(stream.finished for stream in streams)
 
 
-async def test_a_dropped_conversation_warns_and_is_cleaned_up(emulator: Emulator) -> None:
+@pytest.mark.parametrize("transport", ["sse", "websocket"])
+async def test_a_dropped_conversation_warns_and_is_cleaned_up(
+    emulator: Emulator, transport: str
+) -> None:
     emulator.model = ScriptedModel([Reply(text="parked here and there"), "idle"])
     async with Client(base_url=emulator.base_url, api_key=KEY) as client:
-        convo = sse_conversation(client, ToolLog())
+        convo = conversation(client, transport, ToolLog())
         stream = convo.stream("Hi")
         async for event in stream:
             if event.type == "response.output_text.delta":
@@ -165,9 +177,19 @@ async def test_a_dropped_conversation_warns_and_is_cleaned_up(emulator: Emulator
         assert not _conversation._cleanups
         assert client_sockets(emulator.port) == 0
 
-        idle = sse_conversation(client, ToolLog())
+        idle = conversation(client, transport, ToolLog())
         await idle.send("Hi")
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            del idle  # holds no connection: nothing to warn about
-            gc.collect()
+        if transport == "sse":
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                del idle  # over SSE nothing stays open between turns: nothing to warn about
+                gc.collect()
+        else:
+            assert client_sockets(emulator.port) == 1  # its WebSocket stays open
+            tasks_before = asyncio.all_tasks()
+            with pytest.warns(ResourceWarning, match="unclosed conversation"):
+                del idle
+                gc.collect()
+            with anyio.fail_after(5):
+                await asyncio.gather(*(asyncio.all_tasks() - tasks_before))
+            assert client_sockets(emulator.port) == 0
