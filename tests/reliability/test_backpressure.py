@@ -18,9 +18,10 @@ import httpx
 import pytest
 
 from responses_client import Client
+from responses_client._transports.websocket import WebSocketTransport
 from responses_client.emulator import Emulator, Reply, ScriptedModel
 
-from ._support import KEY, FaultyHTTP, sse_transport
+from ._support import KEY, FaultyHTTP, sse_transport, ws_transport
 
 pytestmark = pytest.mark.anyio
 
@@ -125,4 +126,72 @@ async def test_a_fast_sse_stream_lets_other_tasks_run(emulator: Emulator, client
             group.cancel_scope.cancel()
     assert count > events_total
     assert ticks > count // 64
+    assert longest <= 64, f"{longest} events in a row without letting another task run"
+
+
+async def test_a_slow_websocket_consumer_pauses_reading_at_max_queue(emulator: Emulator) -> None:
+    """websockets stops reading the socket once ``max_queue`` frames wait unread.
+
+    The server then cannot finish sending a response far larger than the socket buffers:
+    the client holds at most ``max_queue`` frames plus one socket read (the rest waits in
+    the kernel and, beyond that, in the server).
+    """
+    deltas = 30_000
+    emulator.model = ScriptedModel([Reply(text=["x" * 40] * deltas)])
+    async with Client(base_url=emulator.base_url, api_key=KEY) as client:
+        transport = WebSocketTransport(client._config, max_queue=16)
+        async with client.conversation(transport=transport) as convo:
+            async with convo.stream("Hi") as events:
+                async for _ in events:
+                    break
+                ws = transport._ws
+                assert ws is not None
+                assembler = ws.recv_messages
+                # Let the loop run I/O (no sleep): reading must pause, not buffer it all.
+                for _ in range(20_000):
+                    if assembler.paused:
+                        break
+                    await anyio.lowlevel.checkpoint()
+                assert assembler.paused, "websockets kept reading for a consumer that does not"
+                queued = len(assembler.frames.queue)
+                # One socket read (at most 256 KiB) may overshoot the high-water mark.
+                assert 16 <= queued <= 16 + 256 * 1024 // 100
+                assert emulator.responses[-1].status == "in_progress"
+            # Leaving sent response.cancel; closing does not wait behind the paused reader
+            # (the close is shielded from cancellation, so time it rather than bound it).
+            started = anyio.current_time()
+            await convo.aclose()
+            assert anyio.current_time() - started < 1.0
+        assert not transport.connected
+
+
+async def test_a_fast_websocket_stream_lets_other_tasks_run(emulator: Emulator) -> None:
+    events_total = 5000
+    emulator.model = ScriptedModel(["warm"])
+    ticks = 0
+    longest = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await anyio.lowlevel.checkpoint()
+
+    async with Client(base_url=emulator.base_url, api_key=KEY) as client:
+        async with client.conversation(transport=ws_transport(client)) as convo:
+            await convo.send("warm up")  # connect first: only the stream is measured
+            emulator.model = ScriptedModel([Reply(text=["x"] * events_total)])
+            async with anyio.create_task_group() as group:
+                group.start_soon(ticker)
+                run, last_ticks, count = 0, ticks, 0
+                async with convo.stream("Hi") as events:
+                    async for _ in events:
+                        count += 1
+                        if ticks == last_ticks:
+                            run += 1
+                            longest = max(longest, run)
+                        else:
+                            run, last_ticks = 0, ticks
+                group.cancel_scope.cancel()
+    assert count > events_total
     assert longest <= 64, f"{longest} events in a row without letting another task run"
