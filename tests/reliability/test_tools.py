@@ -18,7 +18,7 @@ from responses_client import Client, tool
 from responses_client.emulator import Emulator, Reply, ScriptedModel, ToolCall
 from responses_client.events import ToolResultEvent
 
-from ._support import KEY, sse_transport
+from ._support import KEY, sse_transport, ws_transport
 from .conftest import MATRIX_RUNS
 
 pytestmark = pytest.mark.anyio
@@ -91,14 +91,16 @@ def assert_every_call_answered_once(items: list[dict[str, object]]) -> None:
     assert calls == outputs and set(calls.values()) <= {1}
 
 
+@pytest.mark.parametrize("transport", ["sse", "websocket"])
 @pytest.mark.parametrize("case", list(CASES))
 async def test_a_failing_call_reaches_the_model_as_its_output(
-    emulator: Emulator, client: Client, case: str
+    emulator: Emulator, client: Client, case: str, transport: str
 ) -> None:
     call, needle = CASES[case]
     call = ToolCall(call.name, call.arguments, call_id=f"call_{case}")
     emulator.model = ScriptedModel([Reply(tool_calls=[call]), "Noted the failure."])
-    async with client.conversation(tools=TOOLS, transport=sse_transport(client)) as convo:
+    chosen = sse_transport(client) if transport == "sse" else ws_transport(client)
+    async with client.conversation(tools=TOOLS, transport=chosen) as convo:
         async with convo.stream("Go") as events:
             results = [e async for e in events if isinstance(e, ToolResultEvent)]
     assert events.result.status == "completed" and events.result.text == "Noted the failure."
@@ -108,7 +110,7 @@ async def test_a_failing_call_reaches_the_model_as_its_output(
     sent = emulator.responses[-1].request["input"]
     assert outputs_by_call(sent) == {call.call_id: [result.output]}
     assert_every_call_answered_once(emulator.responses[-1].resolved_input)
-    MATRIX_RUNS["tool failures"] += 1
+    MATRIX_RUNS[f"tool failures {transport}"] += 1
 
 
 async def test_all_failures_in_one_response_each_get_exactly_one_output(
