@@ -192,6 +192,11 @@ class Conversation:
 
     Make one with ``Client.conversation(...)``. Only one turn runs at a time; many
     conversations can run concurrently in one process.
+
+    Close it with ``aclose()`` (or ``async with``), or close its ``Client``. One that is
+    garbage-collected while it still holds a connection (a parked stream, an open
+    WebSocket) warns ``ResourceWarning``, like an unclosed file, and closes its transport
+    on the running loop.
     """
 
     def __init__(
