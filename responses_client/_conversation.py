@@ -146,7 +146,16 @@ class TurnStream:
             self._pulling = False
 
     async def aclose(self) -> None:
-        """Stop the turn now; a response in flight is cancelled on the server."""
+        """Stop the turn now; a response in flight is cancelled on the server.
+
+        Safe from any task: when another task is inside the stream, the turn is interrupted
+        and this waits until that task has unwound it.
+        """
+        if self._pulling:
+            if self._conversation._current is self:
+                await self._conversation.interrupt()
+            await self._finished.wait()
+            return
         await self._generator.aclose()
         self._finish()
 
@@ -685,12 +694,7 @@ class Conversation:
         self._closed = True
         current = self._current
         if current is not None and not current.finished:
-            if current._pulling:
-                # Another task is inside the stream: stop it, then let it unwind itself.
-                await self.interrupt()
-                await current._finished.wait()
-            else:
-                await current.aclose()
+            await current.aclose()
         await self._transport.aclose()
         if self._client is not None:
             self._client._forget(self)
