@@ -18,10 +18,12 @@ History rules (see docs/concepts/turns.md):
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
 import time
+import warnings
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field, replace
@@ -58,6 +60,10 @@ InputLike = str | Item | Mapping[str, Any] | Sequence[str | Item | Mapping[str, 
 Responses-style dict, or a list of those. ``None`` runs a turn on the history as it is."""
 
 _JSON_VERSION = 1
+
+# Transport closes started by ``Conversation.__del__``, kept until done (a task nobody
+# references may be collected before it runs).
+_cleanups: set[asyncio.Task[None]] = set()
 
 
 def coerce_items(value: InputLike) -> list[Item]:
@@ -143,7 +149,16 @@ class TurnStream:
         return self._generator.ag_running
 
     async def aclose(self) -> None:
-        """Stop the turn now; a response in flight is cancelled on the server."""
+        """Stop the turn now; a response in flight is cancelled on the server.
+
+        Safe from any task: when another task is inside the stream, the turn is interrupted
+        and this waits until that task has unwound it.
+        """
+        if self._pulling:
+            if self._conversation._current is self:
+                await self._conversation.interrupt()
+            await self._finished.wait()
+            return
         await self._generator.aclose()
         self._finish()
 
@@ -174,6 +189,10 @@ class TurnStream:
             raise ResponsesError("the turn has no result: it has not completed")
         return self._result
 
+    def _stopping(self) -> bool:
+        # A call, not the attribute: type checkers would keep a narrowed value across awaits.
+        return self._interrupted
+
     def _finish(self, result: TurnResult | None = None) -> None:
         if result is not None:
             self._result = result
@@ -185,6 +204,11 @@ class Conversation:
 
     Make one with ``Client.conversation(...)``. Only one turn runs at a time; many
     conversations can run concurrently in one process.
+
+    Close it with ``aclose()`` (or ``async with``), or close its ``Client``. One that is
+    garbage-collected while it still holds a connection (a parked stream, an open
+    WebSocket) warns ``ResourceWarning``, like an unclosed file, and closes its transport
+    on the running loop.
     """
 
     def __init__(
@@ -218,6 +242,30 @@ class Conversation:
         self._closed = False
         self._context_key = self._settings_digest()
         self._append(list(items))
+
+    def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
+        # Like an unclosed file: a conversation dropped while it still holds a connection
+        # (a parked stream, an open WebSocket) warns, and its transport is closed on the
+        # running loop. One that holds nothing needs no closing and stays silent.
+        if self.__dict__.get("_closed", True) or not self._holds_connection():
+            return
+        _warn(f"unclosed conversation {self!r}", ResourceWarning, stacklevel=2, source=self)
+        self._closed = True
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop to close it on: the process is ending
+        task = loop.create_task(self._transport.aclose())
+        _cleanups.add(task)
+        task.add_done_callback(_cleanups.discard)
+
+    def _holds_connection(self) -> bool:
+        """Whether closing this conversation would close something (a stream, a socket)."""
+        if self._current is not None and not self._current.finished:
+            return True
+        # The WebSocket transport says whether its connection is open; SSE holds nothing
+        # between turns (the pool is the client's).
+        return bool(getattr(self._transport, "connected", False))
 
     def __repr__(self) -> str:
         return (
@@ -457,6 +505,9 @@ class Conversation:
         yielded = False
         full_context = False
         while True:
+            if stream._stopping():
+                # interrupt() came before this request was sent: send nothing.
+                return
             round_.plan, body = self._body(counters, full_context=full_context)
             sent_before = self._transport.bytes_sent
             fold = round_.fold = ResponseFold()
@@ -646,12 +697,7 @@ class Conversation:
         self._closed = True
         current = self._current
         if current is not None and not current.finished:
-            if current._pulling:
-                # Another task is inside the stream: stop it, then let it unwind itself.
-                await self.interrupt()
-                await current._finished.wait()
-            else:
-                await current.aclose()
+            await current.aclose()
         await self._transport.aclose()
         if self._client is not None:
             self._client._forget(self)

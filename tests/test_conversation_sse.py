@@ -358,3 +358,27 @@ async def test_closing_the_conversation_while_another_task_streams_ends_that_tur
             await convo.aclose()
     assert statuses == ["interrupted"]
     assert len(convo.items) == 1
+
+
+async def test_stream_aclose_from_another_task_interrupts_the_turn(
+    client: Client, script: ScriptedModel
+) -> None:
+    from responses_client.emulator import Pause
+
+    script.extend([Reply(text=["a", "b"], faults=[Pause(at=5, seconds=30)]), "next"])
+    convo = client.conversation()
+    stream = convo.stream("hi")
+    first_delta = anyio.Event()
+
+    async def consume() -> None:
+        async for event in stream:
+            if event.type == "response.output_text.delta":
+                first_delta.set()
+
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(consume)
+            await first_delta.wait()
+            await stream.aclose()  # while the other task waits inside the stream
+    assert stream.finished and stream.result.status == "interrupted"
+    assert (await convo.send("again")).text == "next"

@@ -3,6 +3,11 @@
 A thin pump: bytes from httpx go into the pure ``SSEDecoder``; each message's data goes to
 ``parse_event``; the events go to the caller. What it decides itself is only what HTTP
 decides: status codes, retries before the first event, and closing the stream.
+
+Buffering is bounded by pulling: the socket is read only when the caller asks for the next
+event, so a slow consumer holds at most one read chunk and one partial message, and the
+server is held back by TCP. The stream yields to the event loop every ``_YIELD_EVERY``
+events so a fast server cannot starve other tasks.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, 
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import httpx
 
 from .._config import Config
@@ -32,6 +38,9 @@ __all__ = ["SSETransport"]
 logger = logging.getLogger("responses_client.sse")
 
 _DONE = "[DONE]"
+
+_YIELD_EVERY = 64
+"""Events after which the stream lets other tasks run, even when more bytes are buffered."""
 
 
 class SSETransport:
@@ -82,6 +91,11 @@ class SSETransport:
         payload = json.dumps({**body, "stream": True}, separators=(",", ":")).encode()
         self._cancelled = False
         response = await self._open(payload)
+        if self._cancel_requested():
+            # cancel() ran while the request was in flight, before there was a read to
+            # stop: close now instead of waiting for events nobody wants.
+            await response.aclose()
+            return
         self._response = response
         chunks = response.aiter_bytes()
         decoder = SSEDecoder()
@@ -93,6 +107,7 @@ class SSETransport:
                     f"HTTP {response.status_code} with content type {content_type or 'none'!r}",
                     data=await response.aread(),
                 )
+            unyielded = 0
             while True:
                 chunk = await self._read(chunks)
                 if self._cancelled:
@@ -104,6 +119,12 @@ class SSETransport:
                     yield event
                     if event.type in TERMINAL_TYPES or event.type == "error":
                         return
+                    unyielded += 1
+                    if unyielded == _YIELD_EVERY:
+                        # Reads of buffered bytes do not suspend: without this, a fast
+                        # server could keep every other task waiting for a whole read.
+                        unyielded = 0
+                        await anyio.lowlevel.checkpoint()
                 if chunk is None:
                     raise RemoteProtocolError(
                         "the event stream ended before the response did "
@@ -178,6 +199,10 @@ class SSETransport:
             attempt += 1
             logger.info("retrying in %.2f s after %s (attempt %d)", delay, error, attempt)
             await self._sleep(delay)
+
+    def _cancel_requested(self) -> bool:
+        # A call, not the attribute: type checkers would keep a narrowed value across awaits.
+        return self._cancelled
 
     async def cancel(self) -> None:
         """Stop the response in flight: over HTTP, closing the stream is the cancel.

@@ -486,7 +486,18 @@ class WebSocketTransport:
 
     async def _discard(self, ws: ClientConnection) -> None:
         """Close ``ws`` ourselves, without waiting longer than ``send_timeout``."""
+        busy = self._ws is ws and self._state.in_flight
         self._lost(ws)
+        if busy:
+            # The server is still sending a response nobody will read; its answer to a
+            # close frame would queue behind it, and behind a paused reader (max_queue
+            # frames unread) it never arrives. Cut the connection instead.
+            ws.transport.abort()
+            # The socket closes in a callback of the next loop iteration: wait for it, so
+            # the connection is gone when this returns.
+            with anyio.CancelScope(shield=True), anyio.move_on_after(self._send_timeout):
+                await ws.wait_closed()
+            return
         with anyio.CancelScope(shield=True), anyio.move_on_after(self._send_timeout) as limit:
             await ws.close()
         if limit.cancelled_caught:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import threading
 import time
@@ -43,6 +44,27 @@ def _with_abort(app: Any) -> Callable[[Scope, Receive, Send], Coroutine[Any, Any
         await app(scope, receive, send)
 
     return wrapped
+
+
+class _RedactBearer(logging.Filter):
+    """Hide bearer tokens in uvicorn's DEBUG logs of WebSocket handshake headers.
+
+    The ``websockets`` server under uvicorn logs every request header at DEBUG, the
+    ``Authorization`` header included, on the ``uvicorn.error`` logger.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(
+            isinstance(arg, str) and arg.startswith("Bearer ") for arg in record.args
+        ):
+            record.args = tuple(
+                "Bearer ***" if isinstance(arg, str) and arg.startswith("Bearer ") else arg
+                for arg in record.args
+            )
+        return True
+
+
+_REDACT_BEARER = _RedactBearer()
 
 
 class Emulator:
@@ -163,7 +185,10 @@ class Emulator:
         """Bind, and return once the server accepts connections."""
         if self._server is not None:
             raise RuntimeError("the emulator is already running")
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY only on accepted sockets whose
+        # proto says TCP. With proto 0, Nagle's algorithm meets the client's delayed ACK and
+        # the second small frame of every response waits ~40 ms.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self._host, self._port))
         sock.listen(128)
@@ -179,6 +204,10 @@ class Emulator:
             timeout_graceful_shutdown=1,
         )
         config.load()
+        # Added after load(): uvicorn's logging setup replaces the loggers' configuration.
+        uvicorn_error = logging.getLogger("uvicorn.error")
+        if _REDACT_BEARER not in uvicorn_error.filters:
+            uvicorn_error.addFilter(_REDACT_BEARER)
         server = uvicorn.Server(config)
         server.lifespan = config.lifespan_class(config)
         # With a socket already bound and listening, the port is known now, and

@@ -1,0 +1,189 @@
+"""Shared pieces of the reliability tests: the 3-turn script, its event counts, comparisons."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from responses_client import Client, Conversation, tool
+from responses_client._items import Item
+from responses_client._retry import RetryPolicy, zero_delays
+from responses_client._transports.sse import SSETransport
+from responses_client._transports.websocket import WebSocketTransport
+from responses_client.emulator import Reply, ToolCall
+from responses_client.emulator._engine import EVENT, Ids, plan_response
+
+KEY = "sk-reliability-0123456789SECRETKEY"
+
+TURNS = ("Hello?", "Look up x, please.", "Thanks.")
+"""The user input of each turn of the scripted conversation."""
+
+BASE_SCRIPT: tuple[Reply, ...] = (
+    Reply(text="Hello there, friend."),
+    Reply(tool_calls=[ToolCall("lookup", {"q": "x"}, call_id="call_lookup_1")]),
+    Reply(text="The answer is 42."),
+    Reply(text="You are welcome."),
+)
+"""One reply per response: turn 1 is response 0, turn 2 is responses 1 (a tool call) and 2,
+turn 3 is response 3."""
+
+RESPONSE_TURN = (0, 1, 1, 2)
+"""The turn each response of ``BASE_SCRIPT`` belongs to."""
+
+
+def event_counts(script: Sequence[Reply] = BASE_SCRIPT) -> list[int]:
+    """How many events the emulator plans for each reply (computed by its pure engine)."""
+    counts = []
+    for reply in script:
+        plan = plan_response(
+            body={"model": "gpt-4.1", "input": []},
+            reply=reply,
+            resolved_input=[],
+            cached_tokens=0,
+            ids=Ids(0),
+            now=0.0,
+        )
+        counts.append(sum(1 for kind, _ in plan.steps if kind == EVENT))
+    return counts
+
+
+EVENT_COUNTS = event_counts()
+
+
+class ToolLog:
+    """The ``lookup`` tool, counting its calls."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+        @tool
+        def lookup(q: str) -> str:
+            """Look something up."""
+            self.calls.append(q)
+            return f"found {q}"
+
+        self.tool = lookup
+
+
+def stripped(items: Sequence[Item] | Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Wire dicts without server-made ``id`` fields, which differ between runs."""
+    out = []
+    for item in items:
+        wire = item if isinstance(item, dict) else item.to_wire()
+        out.append({k: v for k, v in wire.items() if k != "id"})
+    return out
+
+
+def sse_transport(client: Client, sleeps: list[float] | None = None) -> SSETransport:
+    """An SSE transport on the client's pool that never really sleeps between retries."""
+
+    async def sleep(seconds: float) -> None:
+        if sleeps is not None:
+            sleeps.append(seconds)
+
+    return SSETransport(
+        client._http,
+        client._config,
+        retry=RetryPolicy(max_retries=2, delays=zero_delays),
+        sleep=sleep,
+    )
+
+
+def sse_conversation(client: Client, log: ToolLog, **options: Any) -> Conversation:
+    """A conversation over SSE with the ``lookup`` tool and zero retry delays."""
+    return client.conversation(
+        model="gpt-4.1", tools=[log.tool], transport=sse_transport(client), **options
+    )
+
+
+class FaultyHTTP(httpx.AsyncBaseTransport):
+    """An httpx transport that answers the next requests with planned faults, then passes.
+
+    Faults: ``"reset"`` (the connection fails before any answer), an ``httpx.Response``
+    (answered as is). Everything else goes to the real network transport.
+    """
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.faults: list[str | httpx.Response] = []
+        self.requests = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests += 1
+        if self.faults:
+            fault = self.faults.pop(0)
+            if fault == "reset":
+                raise httpx.ConnectError("connection reset by peer", request=request)
+            assert isinstance(fault, httpx.Response)
+            return fault
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def client_sockets(port: int) -> int:
+    """Open sockets of this process connected *to* ``port`` (the client side only).
+
+    The emulator runs in this process too; its own sockets have ``port`` as their local
+    port, so they are not counted.
+    """
+    import os
+
+    inodes = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    count = 0
+    for table in ("/proc/self/net/tcp", "/proc/self/net/tcp6"):
+        try:
+            with open(table) as lines:
+                next(lines)
+                for line in lines:
+                    fields = line.split()
+                    remote_port = int(fields[2].rsplit(":", 1)[1], 16)
+                    state = fields[3]
+                    # 0A is LISTEN; a closed socket is gone from the fd table anyway.
+                    if remote_port == port and state != "0A" and fields[9] in inodes:
+                        count += 1
+        except FileNotFoundError:
+            continue
+    return count
+
+
+class Clock:
+    """A monotonic clock a test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def ws_transport(client: Client, clock: Clock | None = None) -> WebSocketTransport:
+    """A WebSocket transport that reconnects without waiting."""
+    return WebSocketTransport(
+        client._config,
+        reconnect_delays=zero_delays,
+        clock=clock or Clock(),
+        sleep=_no_sleep,
+    )
+
+
+async def _no_sleep(seconds: float) -> None:
+    return None
+
+
+def conversation(
+    client: Client, transport: str, log: ToolLog, clock: Clock | None = None, **options: Any
+) -> Conversation:
+    """A conversation over ``transport`` ("sse" or "websocket") with the ``lookup`` tool."""
+    chosen = sse_transport(client) if transport == "sse" else ws_transport(client, clock)
+    return client.conversation(model="gpt-4.1", tools=[log.tool], transport=chosen, **options)
