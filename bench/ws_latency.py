@@ -43,7 +43,7 @@ from websockets.asyncio.client import ClientConnection
 
 from bench._common import QUICK, Goal, emit, wire_server
 
-ROUNDS = 2 if QUICK else 3
+ROUNDS = 2 if QUICK else 5
 CREATE = json.dumps({"type": "response.create", "model": "gpt-4.1", "input": "hi"})
 TERMINAL = ("response.completed", "response.failed", "response.incomplete", "error")
 DELTA = "response.output_text.delta"

@@ -18,10 +18,10 @@ History rules (see docs/concepts/turns.md):
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
+import sys
 import time
 import warnings
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
@@ -49,6 +49,8 @@ from ._turn import Ending, ResponseFold, TurnResult, TurnStats, add_usage
 from .events import Event, RetryEvent, ToolResultEvent, Usage
 
 if TYPE_CHECKING:
+    import asyncio
+
     from ._client import Client
 
 __all__ = ["Conversation", "TurnStream"]
@@ -251,9 +253,14 @@ class Conversation:
             return
         _warn(f"unclosed conversation {self!r}", ResourceWarning, stacklevel=2, source=self)
         self._closed = True
+        # asyncio is not imported at import time (it costs about 25 ms); a running loop
+        # implies it was imported by someone.
+        running = sys.modules.get("asyncio")
         try:
-            loop = asyncio.get_running_loop()
+            loop = running.get_running_loop() if running is not None else None
         except RuntimeError:
+            loop = None
+        if loop is None:
             return  # no loop to close it on: the process is ending
         task = loop.create_task(self._transport.aclose())
         _cleanups.add(task)
