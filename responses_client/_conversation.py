@@ -557,6 +557,7 @@ class Conversation:
                         f"{reason} after output had reached the caller; retry_after_output is off"
                     ) from failure
                 yield RetryEvent(type="client.retry", attempt=attempt, reason=reason)
+                yielded = False  # a later retry voids only what this attempt yields
 
     def _body(self, counters: _TurnCounters, *, full_context: bool) -> tuple[Plan, dict[str, Any]]:
         items = self._items

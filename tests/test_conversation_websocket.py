@@ -471,3 +471,27 @@ async def test_the_key_never_reaches_a_log(
     text = "\n".join(record.getMessage() for record in records)
     assert "Authorization: ***" in text
     assert KEY not in text
+
+
+async def test_client_retry_comes_once_per_attempt_that_showed_output(
+    convo: Conversation, script: ScriptedModel
+) -> None:
+    from responses_client.emulator import Drop, ErrorEvent
+
+    script.extend(
+        [
+            Reply(text="partial answer", faults=[Drop(after=5)]),
+            Reply(text="never", faults=[ErrorEvent(at=0, code="previous_response_not_found")]),
+            Reply(text="final answer"),
+        ]
+    )
+    types: list[str] = []
+    async with convo.stream("hi") as events:
+        async for event in events:
+            types.append(event.type)
+    # The first attempt showed output, so one client.retry voids it; the second attempt
+    # failed before showing anything, so the third needs no second client.retry.
+    assert types.count("client.retry") == 1
+    assert events.result.text == "final answer"
+    assert events.result.stats.retries == 2
+    assert [i.text for i in convo.items if isinstance(i, Message)] == ["hi", "final answer"]
