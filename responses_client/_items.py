@@ -61,10 +61,32 @@ __all__ = [
 ]
 
 
+# Field-name sets shared by items and parts (see _WireModel.model_post_init). Bounded:
+# extra fields are server-controlled names, so the combinations are not.
+_SHARED_FIELDS_SETS: dict[frozenset[str], set[str]] = {}
+_SHARED_FIELDS_SETS_MAX = 512
+
+
 class _WireModel(BaseModel):
     """Immutable model that keeps unknown fields, so new server fields survive."""
 
     model_config = ConfigDict(frozen=True, extra="allow")
+
+    def model_post_init(self, _context: Any, /) -> None:
+        """Share the set of explicitly set field names with equal instances.
+
+        pydantic gives every instance a set of its own (216 bytes, 728 once it holds five
+        names), the largest part of an idle conversation's history. Frozen instances never
+        change theirs (``model_copy`` copies it before updating), so one set per distinct
+        combination is enough.
+        """
+        names = self.__pydantic_fields_set__
+        shared = _SHARED_FIELDS_SETS.get(frozenset(names))
+        if shared is None:
+            if len(_SHARED_FIELDS_SETS) >= _SHARED_FIELDS_SETS_MAX:
+                return  # unusual extra fields: keep the instance's own set
+            shared = _SHARED_FIELDS_SETS[frozenset(names)] = names
+        object.__setattr__(self, "__pydantic_fields_set__", shared)
 
     def _wire(self) -> dict[str, Any]:
         # by_alias is not needed (field names are the wire names); mode="json" turns
