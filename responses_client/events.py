@@ -137,7 +137,10 @@ __all__ = [
 class _Model(BaseModel):
     """Immutable, and keeps the fields it does not declare."""
 
-    model_config = ConfigDict(frozen=True, extra="allow")
+    # defer_build: the server-event adapter below compiles every event's validator into
+    # its own at import; a class builds its own validator and serializer only when used
+    # directly (constructed by hand, model_dump), so import does not compile each twice.
+    model_config = ConfigDict(frozen=True, extra="allow", defer_build=True)
 
 
 # =====================================================================================
