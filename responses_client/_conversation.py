@@ -199,6 +199,10 @@ class TurnStream:
         if result is not None:
             self._result = result
         self._finished.set()
+        # A finished turn counts as no turn everywhere; letting go of it frees its
+        # generator, event and result while the conversation idles.
+        if self._conversation._current is self:
+            self._conversation._current = None
 
 
 class Conversation:

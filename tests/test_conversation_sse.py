@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
+import weakref
 from collections.abc import AsyncIterator
 
 import anyio
@@ -382,3 +384,20 @@ async def test_stream_aclose_from_another_task_interrupts_the_turn(
             await stream.aclose()  # while the other task waits inside the stream
     assert stream.finished and stream.result.status == "interrupted"
     assert (await convo.send("again")).text == "next"
+
+
+async def test_an_idle_conversation_lets_go_of_its_finished_turn(
+    client: Client, script: ScriptedModel
+) -> None:
+    script.add(Reply(text=["Hi."]))
+    convo = client.conversation(model="gpt-4.1")
+    stream = convo.stream("hello")
+    async for _ in stream:
+        pass
+    assert stream.result.text == "Hi."
+    finished = weakref.ref(stream)
+    del stream
+    gc.collect()
+    # The finished turn (its generator, event and result) is not kept by the conversation.
+    assert finished() is None
+    assert [item.to_wire()["role"] for item in convo.items] == ["user", "assistant"]
