@@ -61,7 +61,7 @@ CONNECTION_LIMIT = "websocket_connection_limit_reached"
 """The ``error`` code of a connection that reached the server's 60-minute limit."""
 
 _CAN_UNCANCEL = hasattr(asyncio.Task, "uncancel")
-"""Python 3.11+: a task can take back a cancellation it asked for (see ``_receive``)."""
+"""Python 3.11+: a task can take back a cancellation it asked for (see ``_interrupt``)."""
 
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 
@@ -233,15 +233,41 @@ class WebSocketTransport:
             if ws is None or scope.cancelled_caught or self._stop:
                 return
             count = 0
+            yield_every = self._yield_every
             loop = asyncio.get_running_loop()
+            recv = ws.recv
+            current_task = asyncio.current_task
             while True:
-                raw = await self._receive(ws, loop)
-                if raw is None:
-                    return
+                # The wait for the next frame, inlined (see ``_interrupt``): this runs once
+                # per event. ``_stop`` was checked before the loop and after each yield.
+                # With the loop given, current_task() skips get_running_loop().
+                task = current_task(loop) if _CAN_UNCANCEL else None
+                if task is None:
+                    raw = await self._receive_in_scope(ws)
+                    if raw is None:
+                        return
+                else:
+                    self._waiter = task
+                    try:
+                        raw = await recv()
+                    except asyncio.CancelledError:
+                        if not self._interrupting:
+                            raise
+                        self._interrupting = False
+                        if task.uncancel() > 0:  # type: ignore[attr-defined,unused-ignore]
+                            raise  # cancelled from elsewhere as well
+                        return
+                    except websockets.ConnectionClosed as exc:
+                        self._lost(ws)
+                        raise _closed_error(exc) from None
+                    finally:
+                        self._waiter = None
                 event = parse_event(raw)
                 event_type = event.type
                 ended = event_type in TERMINAL_TYPES or event_type == "error"
                 if (ended or event_type == "response.created") and await self._track(event, ws):
+                    if self._stopping():  # cancel() may have come while _track awaited
+                        return
                     continue
                 yield event
                 if ended or self._stop:
@@ -249,7 +275,7 @@ class WebSocketTransport:
                 if self._streams != mine:
                     raise LocalProtocolError("a newer stream() took over this connection")
                 count += 1
-                if count == self._yield_every:
+                if count == yield_every:
                     count = 0
                     await anyio.lowlevel.checkpoint()
         finally:
@@ -278,42 +304,12 @@ class WebSocketTransport:
         state.observe(event.type, getattr(response, "id", None), getattr(response, "status", None))
         return False
 
-    async def _receive(
-        self, ws: ClientConnection, loop: asyncio.AbstractEventLoop
-    ) -> str | bytes | None:
-        """The next frame, or ``None`` when ``cancel()`` stopped the wait.
-
-        ``cancel()`` must end a wait that could last as long as the server is silent. An
-        anyio cancel scope around each ``recv()`` does that, but entering one costs about
-        6 µs, a third of the cost of an event. On Python 3.11+ the wait is interrupted the
-        way the scope does it, without building one per frame: ``cancel()`` cancels the
-        waiting task, and the task takes that one cancellation back (``Task.uncancel``);
-        any other cancellation still propagates. ``recv()`` loses no frame when cancelled.
-        """
-        if self._stop:
-            return None
-        # With the loop given, current_task() skips get_running_loop(), which costs more.
-        task = asyncio.current_task(loop) if _CAN_UNCANCEL else None
-        if task is None:
-            return await self._receive_in_scope(ws)
-        self._waiter = task
-        try:
-            return await ws.recv()
-        except asyncio.CancelledError:
-            if not self._interrupting:
-                raise
-            self._interrupting = False
-            if task.uncancel() > 0:  # type: ignore[attr-defined,unused-ignore]
-                raise  # cancelled from elsewhere as well
-            return None
-        except websockets.ConnectionClosed as exc:
-            self._lost(ws)
-            raise _closed_error(exc) from None
-        finally:
-            self._waiter = None
-
     async def _receive_in_scope(self, ws: ClientConnection) -> str | bytes | None:
-        """``_receive`` on Python 3.10, where a task cannot take back a cancellation."""
+        """The next frame, or ``None`` when ``cancel()`` stopped the wait (Python 3.10).
+
+        On 3.10 a task cannot take back a cancellation, so each wait gets its own cancel
+        scope, which ``_interrupt`` cancels.
+        """
         raw: str | bytes | None = None
         with anyio.CancelScope() as scope:
             self._scope = scope
@@ -327,8 +323,20 @@ class WebSocketTransport:
         self._scope = None
         return raw
 
+    def _stopping(self) -> bool:
+        # A method, not the attribute: mypy keeps ``_stop`` narrowed across awaits.
+        return self._stop
+
     def _interrupt(self) -> None:
-        """Make a ``_receive`` waiting in another task return ``None`` now."""
+        """Make a ``stream()`` waiting for a frame in another task stop now.
+
+        ``cancel()`` must end a wait that could last as long as the server is silent. An
+        anyio cancel scope around each ``recv()`` does that, but entering one costs about
+        6 µs, a third of the cost of an event. On Python 3.11+ the wait is interrupted the
+        way the scope does it, without building one per frame: this cancels the waiting
+        task, and the task takes that one cancellation back (``Task.uncancel``); any other
+        cancellation still propagates. ``recv()`` loses no frame when cancelled.
+        """
         if self._scope is not None:
             self._scope.cancel()
         waiter = self._waiter
