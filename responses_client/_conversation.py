@@ -439,6 +439,7 @@ class Conversation:
     ) -> AsyncGenerator[Event, None]:
         await self._begin(stream)
         counters = _TurnCounters(started=self._clock())
+        error_ending = Ending.ERROR  # a local: read once per event
         try:
             self._append(new_items)
             tool_rounds = 0
@@ -462,12 +463,15 @@ class Conversation:
                     failure: Exception
                     try:
                         async with aclosing(self._transport.stream(body)) as events:
+                            apply = fold.apply
+                            timed = counters.first_output is not None
                             async for event in events:
-                                fold.apply(event)
-                                if fold.ending is Ending.ERROR:
+                                apply(event)
+                                if fold.ending is error_ending:
                                     break
-                                if fold.first_output and counters.first_output is None:
+                                if not timed and fold.first_output:
                                     counters.first_output = self._clock()
+                                    timed = True
                                 yielded = True
                                 yield event
                                 if stream._interrupted:
