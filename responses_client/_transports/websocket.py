@@ -52,6 +52,7 @@ from .._exceptions import (
 )
 from .._retry import backoff, is_retryable_status
 from ..events import TERMINAL_TYPES, ServerEvent, UnknownEvent, parse_event
+from ..events import _validate_json as validate_event_json
 
 __all__ = ["WebSocketTransport"]
 
@@ -60,6 +61,8 @@ logger = logging.getLogger("responses_client.websocket")
 CONNECTION_LIMIT = "websocket_connection_limit_reached"
 """The ``error`` code of a connection that reached the server's 60-minute limit."""
 
+_TRACKED_TYPES = TERMINAL_TYPES | {"error", "response.created"}
+"""The events ``_track`` follows: those that end a response, and ``response.created``."""
 _CAN_UNCANCEL = hasattr(asyncio.Task, "uncancel")
 """Python 3.11+: a task can take back a cancellation it asked for (see ``_interrupt``)."""
 
@@ -237,11 +240,14 @@ class WebSocketTransport:
             loop = asyncio.get_running_loop()
             recv = ws.recv
             current_task = asyncio.current_task
+            can_uncancel = _CAN_UNCANCEL
+            validate = validate_event_json
+            tracked = _TRACKED_TYPES
             while True:
                 # The wait for the next frame, inlined (see ``_interrupt``): this runs once
                 # per event. ``_stop`` was checked before the loop and after each yield.
                 # With the loop given, current_task() skips get_running_loop().
-                task = current_task(loop) if _CAN_UNCANCEL else None
+                task = current_task(loop) if can_uncancel else None
                 if task is None:
                     raw = await self._receive_in_scope(ws)
                     if raw is None:
@@ -262,13 +268,23 @@ class WebSocketTransport:
                         raise _closed_error(exc) from None
                     finally:
                         self._waiter = None
-                event = parse_event(raw)
+                # parse_event, minus a call: it validates the same way, and explains a
+                # failure (outside this except, so that no pydantic error is chained).
+                event: ServerEvent | UnknownEvent | None
+                try:
+                    event = validate(raw)
+                except ValueError:
+                    event = None
+                if event is None:
+                    event = parse_event(raw)
+                ended = False
                 event_type = event.type
-                ended = event_type in TERMINAL_TYPES or event_type == "error"
-                if (ended or event_type == "response.created") and await self._track(event, ws):
-                    if self._stopping():  # cancel() may have come while _track awaited
-                        return
-                    continue
+                if event_type in tracked:  # one set lookup for the many events that are not
+                    ended = event_type != "response.created"
+                    if await self._track(event, ws):
+                        if self._stopping():  # cancel() may have come while _track awaited
+                            return
+                        continue
                 yield event
                 if ended or self._stop:
                     return
