@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import anyio.lowlevel
 import websockets
+from pydantic_core import CoreConfig, SchemaValidator
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.protocol import State
 
@@ -51,7 +52,13 @@ from .._exceptions import (
     status_error,
 )
 from .._retry import backoff, is_retryable_status
-from ..events import TERMINAL_TYPES, ServerEvent, UnknownEvent, parse_event
+from ..events import (
+    TERMINAL_TYPES,
+    OutputTextDeltaEvent,
+    ServerEvent,
+    UnknownEvent,
+    parse_event,
+)
 from ..events import _validate_json as validate_event_json
 
 __all__ = ["WebSocketTransport"]
@@ -63,6 +70,14 @@ CONNECTION_LIMIT = "websocket_connection_limit_reached"
 
 _TRACKED_TYPES = TERMINAL_TYPES | {"error", "response.created"}
 """The events ``_track`` follows: those that end a response, and ``response.created``."""
+_DELTA_PREFIX = b'{"type":"response.output_text.delta"'
+"""How a text delta's frame begins (the API writes ``type`` first); others take the union."""
+# A text delta's own validator, the model the union would pick by the tag, found directly.
+# Built like the union's adapter with ``cache_strings="keys"``: the model's own validator
+# would cache every delta's text in pydantic-core's process-wide string cache.
+_validate_delta_json = SchemaValidator(
+    OutputTextDeltaEvent.__pydantic_core_schema__, CoreConfig(cache_strings="keys")
+).validate_json
 _CAN_UNCANCEL = hasattr(asyncio.Task, "uncancel")
 """Python 3.11+: a task can take back a cancellation it asked for (see ``_interrupt``)."""
 
@@ -242,6 +257,7 @@ class WebSocketTransport:
             current_task = asyncio.current_task
             can_uncancel = _CAN_UNCANCEL
             validate = validate_event_json
+            validate_delta = _validate_delta_json
             tracked = _TRACKED_TYPES
             while True:
                 # The wait for the next frame, inlined (see ``_interrupt``): this runs once
@@ -255,7 +271,7 @@ class WebSocketTransport:
                 else:
                     self._waiter = task
                     try:
-                        raw = await recv()
+                        raw = await recv(decode=False)
                     except asyncio.CancelledError:
                         if not self._interrupting:
                             raise
@@ -272,7 +288,10 @@ class WebSocketTransport:
                 # failure (outside this except, so that no pydantic error is chained).
                 event: ServerEvent | UnknownEvent | None
                 try:
-                    event = validate(raw)
+                    if raw.startswith(_DELTA_PREFIX):  # most events: skip the union's dispatch
+                        event = validate_delta(raw)
+                    else:
+                        event = validate(raw)
                 except ValueError:
                     event = None
                 if event is None:
@@ -320,19 +339,19 @@ class WebSocketTransport:
         state.observe(event.type, getattr(response, "id", None), getattr(response, "status", None))
         return False
 
-    async def _receive_in_scope(self, ws: ClientConnection) -> str | bytes | None:
+    async def _receive_in_scope(self, ws: ClientConnection) -> bytes | None:
         """The next frame, or ``None`` when ``cancel()`` stopped the wait (Python 3.10).
 
         On 3.10 a task cannot take back a cancellation, so each wait gets its own cancel
         scope, which ``_interrupt`` cancels.
         """
-        raw: str | bytes | None = None
+        raw: bytes | None = None
         with anyio.CancelScope() as scope:
             self._scope = scope
             if self._stop:
                 scope.cancel()
             try:
-                raw = await ws.recv()
+                raw = await ws.recv(decode=False)
             except websockets.ConnectionClosed as exc:
                 self._lost(ws)
                 raise _closed_error(exc) from None
@@ -479,7 +498,7 @@ class WebSocketTransport:
         with anyio.move_on_after(self._drain_timeout):
             try:
                 while state.in_flight and self._ws is ws:
-                    frame = peek(await ws.recv())
+                    frame = peek(await ws.recv(decode=False))
                     dropped += 1
                     if frame.type == "error" and state.stale_reply(frame.code, frame.param):
                         continue
