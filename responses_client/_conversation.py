@@ -443,27 +443,88 @@ class Conversation:
     ) -> AsyncGenerator[Event, None]:
         await self._begin(stream)
         counters = _TurnCounters(started=self._clock())
+        error_ending = Ending.ERROR  # a local: read once per event
         try:
             self._append(new_items)
             tool_rounds = 0
             while True:
                 round_ = _Round()
                 counters.rounds += 1
-                async for event in self._respond(stream, round_, counters):
-                    yield event
+                # One round: send, yield the events, retry with full context where that is
+                # safe. Inline, not a generator of its own: that would be one more layer
+                # every event passes through. Afterwards ``round_.fold`` holds the last
+                # attempt's fold; its ending is ``None`` when the stream was interrupted.
+                attempt = 1
+                yielded = False
+                full_context = False
+                while True:
+                    if stream._stopping():
+                        # interrupt() came before this request was sent: send nothing.
+                        break
+                    round_.plan, body = self._body(counters, full_context=full_context)
+                    sent_before = self._transport.bytes_sent
+                    fold = round_.fold = ResponseFold()
+                    failure: Exception
+                    try:
+                        async with aclosing(self._transport.stream(body)) as events:
+                            apply = fold.apply
+                            timed = counters.first_output is not None
+                            async for event in events:
+                                apply(event)
+                                if fold.ending is error_ending:
+                                    break
+                                if not timed and fold.first_output:
+                                    counters.first_output = self._clock()
+                                    timed = True
+                                yielded = True
+                                yield event
+                                if stream._interrupted:
+                                    break
+                    except (APIConnectionError, ConnectionClosed) as exc:
+                        if stream._interrupted:
+                            break
+                        reason, failure = "connection_dropped", exc
+                    else:
+                        # Also the way out after an interrupt: what reached the caller was not an
+                        # ``error`` (that ends the loop before the yield), so there is no reason.
+                        reason_code = fold.retry_reason()
+                        if reason_code is None:
+                            break
+                        reason, failure = reason_code, fold.failure()
+                    finally:
+                        counters.bytes_sent += self._transport.bytes_sent - sent_before
+                    self._planner.forget(
+                        "server forgot"
+                        if reason == "previous_response_not_found"
+                        else "connection changed"
+                    )
+                    full_context = True
+                    if attempt > self._max_retries:
+                        raise failure
+                    attempt += 1
+                    counters.retries += 1
+                    logger.info("retrying with full context after %s (attempt %d)", reason, attempt)
+                    if yielded:
+                        if not self._retry_after_output:
+                            raise RetryAfterOutputError(
+                                f"{reason} after output had reached the caller; "
+                                "retry_after_output is off"
+                            ) from failure
+                        yield RetryEvent(type="client.retry", attempt=attempt, reason=reason)
+                        yielded = False  # a later retry voids only what this attempt yields
                 fold = round_.fold
                 if fold.ending is None or stream._interrupted:
                     stream._finish(self._result("interrupted", fold, counters))
                     return
                 if fold.ending is Ending.INCOMPLETE:
                     self._planner.forget("response not kept")
-                    reason = fold.response.incomplete_details if fold.response else None
+                    details = fold.response.incomplete_details if fold.response else None
                     stream._finish(
                         self._result(
                             "incomplete",
                             fold,
                             counters,
-                            incomplete_reason=getattr(reason, "reason", None),
+                            incomplete_reason=getattr(details, "reason", None),
                         )
                     )
                     return
@@ -503,65 +564,6 @@ class Conversation:
                 self._keep_round(round_, [*output, *outputs], counters)
         finally:
             stream._finish()
-
-    async def _respond(
-        self, stream: TurnStream, round_: _Round, counters: _TurnCounters
-    ) -> AsyncGenerator[Event, None]:
-        """One round: send, yield the events, retry with full context where that is safe.
-
-        On return ``round_.fold`` holds the last attempt's fold; its ending is ``None`` when
-        the stream was interrupted.
-        """
-        attempt = 1
-        yielded = False
-        full_context = False
-        while True:
-            if stream._stopping():
-                # interrupt() came before this request was sent: send nothing.
-                return
-            round_.plan, body = self._body(counters, full_context=full_context)
-            sent_before = self._transport.bytes_sent
-            fold = round_.fold = ResponseFold()
-            failure: Exception
-            try:
-                async with aclosing(self._transport.stream(body)) as events:
-                    async for event in events:
-                        fold.apply(event)
-                        if fold.ending is Ending.ERROR:
-                            break
-                        if fold.first_output and counters.first_output is None:
-                            counters.first_output = self._clock()
-                        yielded = True
-                        yield event
-                        if stream._interrupted:
-                            return
-            except (APIConnectionError, ConnectionClosed) as exc:
-                if stream._interrupted:
-                    return
-                reason, failure = "connection_dropped", exc
-            else:
-                reason_code = fold.retry_reason()
-                if reason_code is None:
-                    return
-                reason, failure = reason_code, fold.failure()
-            finally:
-                counters.bytes_sent += self._transport.bytes_sent - sent_before
-            self._planner.forget(
-                "server forgot" if reason == "previous_response_not_found" else "connection changed"
-            )
-            full_context = True
-            if attempt > self._max_retries:
-                raise failure
-            attempt += 1
-            counters.retries += 1
-            logger.info("retrying with full context after %s (attempt %d)", reason, attempt)
-            if yielded:
-                if not self._retry_after_output:
-                    raise RetryAfterOutputError(
-                        f"{reason} after output had reached the caller; retry_after_output is off"
-                    ) from failure
-                yield RetryEvent(type="client.retry", attempt=attempt, reason=reason)
-                yielded = False  # a later retry voids only what this attempt yields
 
     def _body(self, counters: _TurnCounters, *, full_context: bool) -> tuple[Plan, dict[str, Any]]:
         items = self._items

@@ -86,6 +86,11 @@ class ResponseFold:
 
     def apply(self, event: ServerEvent | UnknownEvent) -> None:
         """Fold one event in. Events after the ending change nothing."""
+        if type(event) is OutputTextDeltaEvent:  # most events: skip the match below
+            if self.ending is None:
+                self._text.append(event.delta)
+                self.first_output = True
+            return
         if self.ending is not None:
             return
         match event:

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import anyio.lowlevel
 import websockets
+from pydantic_core import CoreConfig, SchemaValidator
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.protocol import State
 
@@ -51,7 +52,14 @@ from .._exceptions import (
     status_error,
 )
 from .._retry import backoff, is_retryable_status
-from ..events import TERMINAL_TYPES, ServerEvent, UnknownEvent, parse_event
+from ..events import (
+    TERMINAL_TYPES,
+    OutputTextDeltaEvent,
+    ServerEvent,
+    UnknownEvent,
+    parse_event,
+)
+from ..events import _validate_json as validate_event_json
 
 __all__ = ["WebSocketTransport"]
 
@@ -60,8 +68,18 @@ logger = logging.getLogger("responses_client.websocket")
 CONNECTION_LIMIT = "websocket_connection_limit_reached"
 """The ``error`` code of a connection that reached the server's 60-minute limit."""
 
+_TRACKED_TYPES = TERMINAL_TYPES | {"error", "response.created"}
+"""The events ``_track`` follows: those that end a response, and ``response.created``."""
+_DELTA_PREFIX = b'{"type":"response.output_text.delta"'
+"""How a text delta's frame begins (the API writes ``type`` first); others take the union."""
+# A text delta's own validator, the model the union would pick by the tag, found directly.
+# Built like the union's adapter with ``cache_strings="keys"``: the model's own validator
+# would cache every delta's text in pydantic-core's process-wide string cache.
+_validate_delta_json = SchemaValidator(
+    OutputTextDeltaEvent.__pydantic_core_schema__, CoreConfig(cache_strings="keys")
+).validate_json
 _CAN_UNCANCEL = hasattr(asyncio.Task, "uncancel")
-"""Python 3.11+: a task can take back a cancellation it asked for (see ``_receive``)."""
+"""Python 3.11+: a task can take back a cancellation it asked for (see ``_interrupt``)."""
 
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 
@@ -233,23 +251,66 @@ class WebSocketTransport:
             if ws is None or scope.cancelled_caught or self._stop:
                 return
             count = 0
+            yield_every = self._yield_every
             loop = asyncio.get_running_loop()
+            recv = ws.recv
+            current_task = asyncio.current_task
+            can_uncancel = _CAN_UNCANCEL
+            validate = validate_event_json
+            validate_delta = _validate_delta_json
+            tracked = _TRACKED_TYPES
             while True:
-                raw = await self._receive(ws, loop)
-                if raw is None:
-                    return
-                event = parse_event(raw)
+                # The wait for the next frame, inlined (see ``_interrupt``): this runs once
+                # per event. ``_stop`` was checked before the loop and after each yield.
+                # With the loop given, current_task() skips get_running_loop().
+                task = current_task(loop) if can_uncancel else None
+                if task is None:
+                    raw = await self._receive_in_scope(ws)
+                    if raw is None:
+                        return
+                else:
+                    self._waiter = task
+                    try:
+                        raw = await recv(decode=False)
+                    except asyncio.CancelledError:
+                        if not self._interrupting:
+                            raise
+                        self._interrupting = False
+                        if task.uncancel() > 0:  # type: ignore[attr-defined,unused-ignore]
+                            raise  # cancelled from elsewhere as well
+                        return
+                    except websockets.ConnectionClosed as exc:
+                        self._lost(ws)
+                        raise _closed_error(exc) from None
+                    finally:
+                        self._waiter = None
+                # parse_event, minus a call: it validates the same way, and explains a
+                # failure (outside this except, so that no pydantic error is chained).
+                event: ServerEvent | UnknownEvent | None
+                try:
+                    if raw.startswith(_DELTA_PREFIX):  # most events: skip the union's dispatch
+                        event = validate_delta(raw)
+                    else:
+                        event = validate(raw)
+                except ValueError:
+                    event = None
+                if event is None:
+                    event = parse_event(raw)
+                ended = False
                 event_type = event.type
-                ended = event_type in TERMINAL_TYPES or event_type == "error"
-                if (ended or event_type == "response.created") and await self._track(event, ws):
-                    continue
+                if event_type in tracked:  # one set lookup for the many events that are not
+                    ended = event_type != "response.created"
+                    if await self._track(event, ws):
+                        if self._stopping():  # cancel() may have come while _track awaited
+                            return
+                        continue
                 yield event
                 if ended or self._stop:
                     return
                 if self._streams != mine:
                     raise LocalProtocolError("a newer stream() took over this connection")
                 count += 1
-                if count == self._yield_every:
+                if count == yield_every:
                     count = 0
                     await anyio.lowlevel.checkpoint()
         finally:
@@ -278,57 +339,39 @@ class WebSocketTransport:
         state.observe(event.type, getattr(response, "id", None), getattr(response, "status", None))
         return False
 
-    async def _receive(
-        self, ws: ClientConnection, loop: asyncio.AbstractEventLoop
-    ) -> str | bytes | None:
-        """The next frame, or ``None`` when ``cancel()`` stopped the wait.
+    async def _receive_in_scope(self, ws: ClientConnection) -> bytes | None:
+        """The next frame, or ``None`` when ``cancel()`` stopped the wait (Python 3.10).
 
-        ``cancel()`` must end a wait that could last as long as the server is silent. An
-        anyio cancel scope around each ``recv()`` does that, but entering one costs about
-        6 µs, a third of the cost of an event. On Python 3.11+ the wait is interrupted the
-        way the scope does it, without building one per frame: ``cancel()`` cancels the
-        waiting task, and the task takes that one cancellation back (``Task.uncancel``);
-        any other cancellation still propagates. ``recv()`` loses no frame when cancelled.
+        On 3.10 a task cannot take back a cancellation, so each wait gets its own cancel
+        scope, which ``_interrupt`` cancels.
         """
-        if self._stop:
-            return None
-        # With the loop given, current_task() skips get_running_loop(), which costs more.
-        task = asyncio.current_task(loop) if _CAN_UNCANCEL else None
-        if task is None:
-            return await self._receive_in_scope(ws)
-        self._waiter = task
-        try:
-            return await ws.recv()
-        except asyncio.CancelledError:
-            if not self._interrupting:
-                raise
-            self._interrupting = False
-            if task.uncancel() > 0:  # type: ignore[attr-defined,unused-ignore]
-                raise  # cancelled from elsewhere as well
-            return None
-        except websockets.ConnectionClosed as exc:
-            self._lost(ws)
-            raise _closed_error(exc) from None
-        finally:
-            self._waiter = None
-
-    async def _receive_in_scope(self, ws: ClientConnection) -> str | bytes | None:
-        """``_receive`` on Python 3.10, where a task cannot take back a cancellation."""
-        raw: str | bytes | None = None
+        raw: bytes | None = None
         with anyio.CancelScope() as scope:
             self._scope = scope
             if self._stop:
                 scope.cancel()
             try:
-                raw = await ws.recv()
+                raw = await ws.recv(decode=False)
             except websockets.ConnectionClosed as exc:
                 self._lost(ws)
                 raise _closed_error(exc) from None
         self._scope = None
         return raw
 
+    def _stopping(self) -> bool:
+        # A method, not the attribute: mypy keeps ``_stop`` narrowed across awaits.
+        return self._stop
+
     def _interrupt(self) -> None:
-        """Make a ``_receive`` waiting in another task return ``None`` now."""
+        """Make a ``stream()`` waiting for a frame in another task stop now.
+
+        ``cancel()`` must end a wait that could last as long as the server is silent. An
+        anyio cancel scope around each ``recv()`` does that, but entering one costs about
+        6 µs, a third of the cost of an event. On Python 3.11+ the wait is interrupted the
+        way the scope does it, without building one per frame: this cancels the waiting
+        task, and the task takes that one cancellation back (``Task.uncancel``); any other
+        cancellation still propagates. ``recv()`` loses no frame when cancelled.
+        """
         if self._scope is not None:
             self._scope.cancel()
         waiter = self._waiter
@@ -455,7 +498,7 @@ class WebSocketTransport:
         with anyio.move_on_after(self._drain_timeout):
             try:
                 while state.in_flight and self._ws is ws:
-                    frame = peek(await ws.recv())
+                    frame = peek(await ws.recv(decode=False))
                     dropped += 1
                     if frame.type == "error" and state.stale_reply(frame.code, frame.param):
                         continue
