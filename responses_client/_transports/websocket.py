@@ -75,6 +75,8 @@ _DELTA_PREFIX = b'{"type":"response.output_text.delta"'
 # A text delta's own validator, the model the union would pick by the tag, found directly.
 # Built like the union's adapter with ``cache_strings="keys"``: the model's own validator
 # would cache every delta's text in pydantic-core's process-wide string cache.
+# The event models defer building their own schemas (events.py), so build this one now.
+OutputTextDeltaEvent.model_rebuild()
 _validate_delta_json = SchemaValidator(
     OutputTextDeltaEvent.__pydantic_core_schema__, CoreConfig(cache_strings="keys")
 ).validate_json
