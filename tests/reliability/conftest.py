@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import AsyncIterator
 
 import pytest
+
+from responses_client.emulator import Emulator, ScriptedModel
+
+from ._support import KEY, FaultyHTTP
 
 MATRIX_RUNS: Counter[str] = Counter()
 """Runs that passed, per matrix; tests add to it, the terminal summary reports it."""
@@ -14,6 +19,19 @@ MATRIX_RUNS: Counter[str] = Counter()
 def anyio_backend() -> str:
     # Module scope lets the emulator and client fixtures live for a whole module.
     return "asyncio"
+
+
+@pytest.fixture(scope="module")
+async def emulator() -> AsyncIterator[Emulator]:
+    """One emulator per module, accepting ``KEY``; tests set ``emulator.model`` as they go."""
+    async with Emulator(ScriptedModel([]), api_keys=[KEY]) as emu:
+        yield emu
+
+
+@pytest.fixture(scope="module")
+async def faulty() -> FaultyHTTP:
+    """An httpx transport that can inject connection faults (see ``_support``)."""
+    return FaultyHTTP()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

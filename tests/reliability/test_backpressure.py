@@ -17,24 +17,13 @@ import anyio.lowlevel
 import httpx
 import pytest
 
-from responses_client import Client
+from responses_client import Client, Conversation
 from responses_client._transports.websocket import WebSocketTransport
 from responses_client.emulator import Emulator, Reply, ScriptedModel
 
 from ._support import KEY, FaultyHTTP, sse_transport, ws_transport
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(scope="module")
-async def emulator() -> AsyncIterator[Emulator]:
-    async with Emulator(ScriptedModel([]), api_keys=[KEY]) as emu:
-        yield emu
-
-
-@pytest.fixture(scope="module")
-async def faulty() -> FaultyHTTP:
-    return FaultyHTTP()
 
 
 @pytest.fixture(scope="module")
@@ -99,11 +88,13 @@ async def test_a_slow_consumer_makes_the_transport_read_only_what_it_pulls(
     assert body.pulled <= 501
 
 
-async def test_a_fast_sse_stream_lets_other_tasks_run(emulator: Emulator, client: Client) -> None:
-    events_total = 5000
-    emulator.model = ScriptedModel([Reply(text=["x"] * events_total)])
+async def consume_beside_a_ticker(convo: Conversation) -> tuple[int, int, int]:
+    """Run a turn while another task counts its own turns on the loop.
+
+    Returns the events consumed, the other task's ticks, and the longest run of events the
+    consumer got in a row without the other task running in between.
+    """
     ticks = 0
-    longest = 0
 
     async def ticker() -> None:
         nonlocal ticks
@@ -111,19 +102,27 @@ async def test_a_fast_sse_stream_lets_other_tasks_run(emulator: Emulator, client
             ticks += 1
             await anyio.lowlevel.checkpoint()
 
+    longest = 0
+    async with anyio.create_task_group() as group:
+        group.start_soon(ticker)
+        run, last_ticks, count = 0, ticks, 0
+        async with convo.stream("Hi") as events:
+            async for _ in events:
+                count += 1
+                if ticks == last_ticks:
+                    run += 1
+                    longest = max(longest, run)
+                else:
+                    run, last_ticks = 0, ticks
+        group.cancel_scope.cancel()
+    return count, ticks, longest
+
+
+async def test_a_fast_sse_stream_lets_other_tasks_run(emulator: Emulator, client: Client) -> None:
+    events_total = 5000
+    emulator.model = ScriptedModel([Reply(text=["x"] * events_total)])
     async with client.conversation(transport=sse_transport(client)) as convo:
-        async with anyio.create_task_group() as group:
-            group.start_soon(ticker)
-            run, last_ticks, count = 0, ticks, 0
-            async with convo.stream("Hi") as events:
-                async for _ in events:
-                    count += 1
-                    if ticks == last_ticks:
-                        run += 1
-                        longest = max(longest, run)
-                    else:
-                        run, last_ticks = 0, ticks
-            group.cancel_scope.cancel()
+        count, ticks, longest = await consume_beside_a_ticker(convo)
     assert count > events_total
     assert ticks > count // 64
     assert longest <= 64, f"{longest} events in a row without letting another task run"
@@ -168,30 +167,10 @@ async def test_a_slow_websocket_consumer_pauses_reading_at_max_queue(emulator: E
 async def test_a_fast_websocket_stream_lets_other_tasks_run(emulator: Emulator) -> None:
     events_total = 5000
     emulator.model = ScriptedModel(["warm"])
-    ticks = 0
-    longest = 0
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            ticks += 1
-            await anyio.lowlevel.checkpoint()
-
     async with Client(base_url=emulator.base_url, api_key=KEY) as client:
         async with client.conversation(transport=ws_transport(client)) as convo:
             await convo.send("warm up")  # connect first: only the stream is measured
             emulator.model = ScriptedModel([Reply(text=["x"] * events_total)])
-            async with anyio.create_task_group() as group:
-                group.start_soon(ticker)
-                run, last_ticks, count = 0, ticks, 0
-                async with convo.stream("Hi") as events:
-                    async for _ in events:
-                        count += 1
-                        if ticks == last_ticks:
-                            run += 1
-                            longest = max(longest, run)
-                        else:
-                            run, last_ticks = 0, ticks
-                group.cancel_scope.cancel()
+            count, _, longest = await consume_beside_a_ticker(convo)
     assert count > events_total
     assert longest <= 64, f"{longest} events in a row without letting another task run"

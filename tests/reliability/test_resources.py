@@ -12,7 +12,6 @@ import asyncio
 import gc
 import tracemalloc
 import warnings
-from collections.abc import AsyncIterator
 
 import anyio
 import pytest
@@ -28,12 +27,6 @@ pytestmark = pytest.mark.anyio
 TURNS = 1000
 MEMORY_FROM = 200
 MEMORY_BOUND = 16 * 1024
-
-
-@pytest.fixture(scope="module")
-async def emulator() -> AsyncIterator[Emulator]:
-    async with Emulator(ScriptedModel([]), api_keys=[KEY]) as emu:
-        yield emu
 
 
 def plan(turn: int) -> tuple[str, list[Reply]]:

@@ -22,17 +22,6 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture(scope="module")
-async def emulator() -> AsyncIterator[Emulator]:
-    async with Emulator(ScriptedModel([]), api_keys=[KEY]) as emu:
-        yield emu
-
-
-@pytest.fixture(scope="module")
-async def faulty() -> FaultyHTTP:
-    return FaultyHTTP()
-
-
-@pytest.fixture(scope="module")
 async def client(emulator: Emulator, faulty: FaultyHTTP) -> AsyncIterator[Client]:
     async with httpx.AsyncClient(transport=faulty) as http:
         async with Client(base_url=emulator.base_url, api_key=KEY, http_client=http) as client:

@@ -64,12 +64,6 @@ CASES = {
 
 
 @pytest.fixture(scope="module")
-async def emulator() -> AsyncIterator[Emulator]:
-    async with Emulator(ScriptedModel([]), api_keys=[KEY]) as emu:
-        yield emu
-
-
-@pytest.fixture(scope="module")
 async def client(emulator: Emulator) -> AsyncIterator[Client]:
     async with Client(base_url=emulator.base_url, api_key=KEY) as client:
         yield client
