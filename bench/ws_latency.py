@@ -20,12 +20,14 @@ Two figures, because on a shared machine the end-to-end tail is mostly scheduler
   loop's wake-up, which are the same for every client; "added" is the SDK's percentile minus
   the raw receiver's (per run, median over alternating runs). Its p50 is meaningful; its
   p99 difference mostly compares two samples of noise.
-- **in process** (the goal): for every frame, the time from ``websockets``' ``recv()``
-  returning it (both SDKs read through ``websockets``; the bench wraps
-  ``ClientConnection.recv`` to note the time) to the event reaching the caller. That is
-  exactly what the SDK adds on top of a raw receiver, measured per event, so its p99 is the
-  p99 of the added latency itself. The wrapper's own return sits inside the window, so the
-  figure errs high, never low.
+- **in process** (the goal): for every frame, the time from the point where a raw receiver
+  would hold it to the event reaching the caller. openai-python reads with ``recv()``: the
+  window starts when ``ClientConnection.recv`` returns. responses_client queues parsed
+  frames itself (its connection subclass) and its stream takes them with ``take()``: the
+  window starts when ``take()`` returns, in the reader task after its wake-up, as for
+  ``recv()``. That is what the SDK adds on top of a raw receiver, measured per event, so
+  its p99 is the p99 of the added latency itself. The wrappers' own work sits inside the
+  windows, so the figures err high.
 """
 
 from __future__ import annotations
@@ -56,20 +58,29 @@ def _latencies(arrivals: list[tuple[int, str]]) -> list[int]:
 
 
 _received: list[int] = []
-"""``monotonic_ns()`` when ``ClientConnection.recv`` returned each frame, in order."""
+"""``monotonic_ns()`` when each SDK's receiver handed over each frame, in order."""
 
 
 def _note_receive_times() -> None:
-    """Wrap ``websockets``' ``recv`` (in this process) to note when each frame came out."""
-    original = ClientConnection.recv
+    """Wrap both SDKs' receivers (in this process) to note when each frame comes out."""
+    from responses_client._transports.websocket import _Connection
+
+    original_recv = ClientConnection.recv
+    original_take = _Connection.take
     clock = time.monotonic_ns
 
     async def recv(self: ClientConnection, *args: Any, **kwargs: Any) -> Any:
-        frame = await original(self, *args, **kwargs)
+        frame = await original_recv(self, *args, **kwargs)
         _received.append(clock())
         return frame
 
+    def take(self: _Connection) -> bytes:
+        message = original_take(self)
+        _received.append(clock())
+        return message
+
     ClientConnection.recv = recv  # type: ignore[method-assign]
+    _Connection.take = take  # type: ignore[method-assign]
 
 
 def _in_process(kept: list[tuple[int, Any]]) -> list[int]:

@@ -1,7 +1,7 @@
 """The Responses API over one persistent WebSocket: ``wss://…/v1/responses``.
 
-A thin pump around ``websockets``: it writes ``response.create`` frames, reads text frames,
-and hands each to ``parse_event``. What it decides itself is connection life:
+A thin pump around ``websockets``: it writes ``response.create`` frames, reads text
+messages, and validates each into its event model. What it decides itself is connection life:
 
 - **One connection per transport** (one transport per conversation), opened on the first
   ``stream()`` and reused across turns, so the server's connection-local cache of earlier
@@ -16,10 +16,11 @@ and hands each to ``parse_event``. What it decides itself is connection life:
   ``response.created`` arrives otherwise — and the next ``stream()`` reads and drops the old
   response's events up to its terminal event before it writes ``response.create``. A drain
   that takes longer than ``drain_timeout`` closes the connection instead.
-- **Bounded buffering.** ``websockets`` stops reading the socket while ``max_queue`` frames
+- **Bounded buffering.** The connection (``websockets``' own, with a message queue of its
+  own for speed: see ``_Connection``) stops reading the socket while ``max_queue`` messages
   wait unread (so a slow consumer pushes back on the server through TCP instead of growing
-  memory), and refuses a frame larger than ``max_size`` bytes. The loop yields to other
-  tasks at least every ``yield_every`` events, so a fast server cannot starve them.
+  memory); ``websockets`` refuses a message larger than ``max_size`` bytes. The loop yields
+  to other tasks at least every ``yield_every`` events, so a fast server cannot starve them.
 
 The API key goes into the handshake's ``Authorization`` header and nowhere else:
 ``websockets`` logs handshake headers at DEBUG, so it is given a logger that redacts them.
@@ -31,6 +32,7 @@ import asyncio
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +41,8 @@ import anyio.lowlevel
 import websockets
 from pydantic_core import CoreConfig, SchemaValidator
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.protocol import State
+from websockets.frames import Frame, Opcode
+from websockets.protocol import Event, State
 
 from .._cancel import CancelState, peek
 from .._config import Config
@@ -80,8 +83,6 @@ OutputTextDeltaEvent.model_rebuild()
 _validate_delta_json = SchemaValidator(
     OutputTextDeltaEvent.__pydantic_core_schema__, CoreConfig(cache_strings="keys")
 ).validate_json
-_CAN_UNCANCEL = hasattr(asyncio.Task, "uncancel")
-"""Python 3.11+: a task can take back a cancellation it asked for (see ``_interrupt``)."""
 
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 
@@ -121,6 +122,99 @@ class _RedactingLogger(_Adapter):
         for secret in self._secrets:
             text = text.replace(secret, "***")
         return text
+
+
+class _Connection(ClientConnection):
+    """``websockets``' client connection with a message queue of its own.
+
+    ``recv()`` costs about 2 µs a message beyond parsing the frame: every message goes
+    through an assembler and a future-based queue built for any number of concurrent
+    readers. A transport has one reader, so data frames skip all of that: ``process_event``
+    appends each message's bytes to a deque and wakes the reader if it waits. Handshake,
+    control frames (ping, pong, close), keepalive, limits and the closing handshake stay
+    with ``websockets``. ``max_queue`` still bounds what waits unread: reading the socket
+    pauses while that many messages are queued, and resumes when a quarter remain.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.messages: deque[bytes] = deque()
+        """Whole data messages, oldest first, not yet taken by ``take`` or ``receive``."""
+        self.high_water = 64
+        """Queued messages at which reading the socket pauses (the transport's ``max_queue``)."""
+        self._parts: list[bytes] | None = None
+        self.reading_paused = False
+        """Whether reading the socket is paused because ``high_water`` messages wait."""
+        self._reader: asyncio.Future[bool] | None = None
+
+    def process_event(self, event: Event) -> None:
+        if isinstance(event, Frame):
+            opcode = event.opcode
+            if opcode is Opcode.TEXT or opcode is Opcode.BINARY:
+                if event.fin:
+                    self._deliver(_as_bytes(event.data))
+                else:
+                    self._parts = [_as_bytes(event.data)]
+                return
+            if opcode is Opcode.CONT and self._parts is not None:
+                self._parts.append(_as_bytes(event.data))
+                if event.fin:
+                    self._deliver(b"".join(self._parts))
+                    self._parts = None
+                return
+        super().process_event(event)  # the handshake response and control frames
+
+    def _deliver(self, message: bytes) -> None:
+        messages = self.messages
+        messages.append(message)
+        if len(messages) >= self.high_water and not self.reading_paused:
+            self.reading_paused = True
+            self.transport.pause_reading()
+        self._wake(False)
+
+    def _wake(self, interrupted: bool) -> None:
+        reader = self._reader
+        if reader is not None and not reader.done():
+            reader.set_result(interrupted)
+
+    def take(self) -> bytes:
+        """The oldest queued message; the caller checked that ``messages`` is not empty."""
+        message = self.messages.popleft()
+        if self.reading_paused and len(self.messages) <= self.high_water // 4:
+            self.reading_paused = False
+            self.transport.resume_reading()
+        return message
+
+    async def receive(self) -> bytes | None:
+        """The next message, waiting for it; ``None`` if ``interrupt()`` ended the wait.
+
+        Raises:
+            websockets.ConnectionClosed: The connection closed and every message was taken.
+        """
+        while not self.messages:
+            if self.protocol.state is State.CLOSED:
+                raise self.protocol.close_exc
+            reader = self.loop.create_future()
+            self._reader = reader
+            try:
+                if await reader:
+                    return None
+            finally:
+                self._reader = None
+        return self.take()
+
+    def interrupt(self) -> None:
+        """End a ``receive()`` waiting now (from another task); queued messages stay."""
+        self._wake(True)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        self._wake(False)  # the reader sees the state and raises
+
+
+def _as_bytes(data: Any) -> bytes:
+    # ``Frame.data`` is bytes in websockets 13 and may be a bytearray or memoryview later.
+    return data if type(data) is bytes else bytes(data)
 
 
 class WebSocketTransport:
@@ -168,8 +262,9 @@ class WebSocketTransport:
             send_timeout: Seconds a ``response.cancel`` or close may take during cleanup.
             max_connection_age: Seconds after which the connection is replaced before the
                 next request (the server ends connections at 60 minutes).
-            max_queue: Frames ``websockets`` buffers unread before it stops reading the
-                socket; with ``max_size`` this bounds the receive buffer.
+            max_queue: Messages the connection buffers unread before it stops reading the
+                socket (it resumes at a quarter); with ``max_size`` this bounds the
+                receive buffer.
             max_size: Largest frame accepted, in bytes (a larger one closes the connection
                 with 1009, which surfaces as ``ConnectionClosed``).
             ping_interval: Seconds between keepalive pings; ``None`` turns them off.
@@ -196,7 +291,7 @@ class WebSocketTransport:
         secrets = tuple(s for s in (config.api_key,) if s)
         self._wire_logger = _RedactingLogger(logging.getLogger("responses_client.wire"), secrets)
 
-        self._ws: ClientConnection | None = None
+        self._ws: _Connection | None = None
         self._connected_at = 0.0
         self._epoch = 0
         self._state = CancelState()
@@ -204,9 +299,6 @@ class WebSocketTransport:
         """Streams started; a stream older than the last one may not read any more."""
         self._stop = False
         self._scope: anyio.CancelScope | None = None
-        self._waiter: asyncio.Task[Any] | None = None
-        """The task waiting in ``recv()``, for ``cancel()`` to interrupt (Python 3.11+)."""
-        self._interrupting = False
         self._closed = False
         self.bytes_sent = 0
         """Bytes of every frame written (``response.create`` and ``response.cancel``)."""
@@ -243,7 +335,7 @@ class WebSocketTransport:
         self._streams += 1
         mine = self._streams
         self._stop = False
-        ws: ClientConnection | None = None
+        ws: _Connection | None = None
         try:
             with anyio.CancelScope() as scope:
                 self._scope = scope
@@ -254,38 +346,25 @@ class WebSocketTransport:
                 return
             count = 0
             yield_every = self._yield_every
-            loop = asyncio.get_running_loop()
-            recv = ws.recv
-            current_task = asyncio.current_task
-            can_uncancel = _CAN_UNCANCEL
+            messages = ws.messages
+            take = ws.take
             validate = validate_event_json
             validate_delta = _validate_delta_json
             tracked = _TRACKED_TYPES
             while True:
-                # The wait for the next frame, inlined (see ``_interrupt``): this runs once
-                # per event. ``_stop`` was checked before the loop and after each yield.
-                # With the loop given, current_task() skips get_running_loop().
-                task = current_task(loop) if can_uncancel else None
-                if task is None:
-                    raw = await self._receive_in_scope(ws)
-                    if raw is None:
-                        return
+                # This runs once per event. Queued messages are taken without awaiting;
+                # only an empty queue waits, and ``cancel()`` ends that wait.
+                if messages:
+                    raw = take()
                 else:
-                    self._waiter = task
                     try:
-                        raw = await recv(decode=False)
-                    except asyncio.CancelledError:
-                        if not self._interrupting:
-                            raise
-                        self._interrupting = False
-                        if task.uncancel() > 0:  # type: ignore[attr-defined,unused-ignore]
-                            raise  # cancelled from elsewhere as well
-                        return
+                        received = await ws.receive()
                     except websockets.ConnectionClosed as exc:
                         self._lost(ws)
                         raise _closed_error(exc) from None
-                    finally:
-                        self._waiter = None
+                    if received is None or self._stopping():
+                        return
+                    raw = received
                 # parse_event, minus a call: it validates the same way, and explains a
                 # failure (outside this except, so that no pydantic error is chained).
                 event: ServerEvent | UnknownEvent | None
@@ -315,6 +394,8 @@ class WebSocketTransport:
                 if count == yield_every:
                     count = 0
                     await anyio.lowlevel.checkpoint()
+                    if self._stopping():
+                        return
         finally:
             self._scope = None
             if ws is not None and self._streams == mine and self._state.in_flight:
@@ -324,7 +405,7 @@ class WebSocketTransport:
                 if response_id is not None:
                     await self._send_cancel(ws, response_id)
 
-    async def _track(self, event: ServerEvent | UnknownEvent, ws: ClientConnection) -> bool:
+    async def _track(self, event: ServerEvent | UnknownEvent, ws: _Connection) -> bool:
         """Follow the response's phase on ``response.created``, a terminal event or ``error``.
 
         Returns True for an ``error`` that answers an earlier cancel and must be dropped.
@@ -341,45 +422,21 @@ class WebSocketTransport:
         state.observe(event.type, getattr(response, "id", None), getattr(response, "status", None))
         return False
 
-    async def _receive_in_scope(self, ws: ClientConnection) -> bytes | None:
-        """The next frame, or ``None`` when ``cancel()`` stopped the wait (Python 3.10).
-
-        On 3.10 a task cannot take back a cancellation, so each wait gets its own cancel
-        scope, which ``_interrupt`` cancels.
-        """
-        raw: bytes | None = None
-        with anyio.CancelScope() as scope:
-            self._scope = scope
-            if self._stop:
-                scope.cancel()
-            try:
-                raw = await ws.recv(decode=False)
-            except websockets.ConnectionClosed as exc:
-                self._lost(ws)
-                raise _closed_error(exc) from None
-        self._scope = None
-        return raw
-
     def _stopping(self) -> bool:
         # A method, not the attribute: mypy keeps ``_stop`` narrowed across awaits.
         return self._stop
 
     def _interrupt(self) -> None:
-        """Make a ``stream()`` waiting for a frame in another task stop now.
+        """Make a ``stream()`` waiting in another task stop now.
 
-        ``cancel()`` must end a wait that could last as long as the server is silent. An
-        anyio cancel scope around each ``recv()`` does that, but entering one costs about
-        6 µs, a third of the cost of an event. On Python 3.11+ the wait is interrupted the
-        way the scope does it, without building one per frame: this cancels the waiting
-        task, and the task takes that one cancellation back (``Task.uncancel``); any other
-        cancellation still propagates. ``recv()`` loses no frame when cancelled.
+        ``cancel()`` must end a wait that could last as long as the server is silent: the
+        connection's ``receive()`` returns ``None`` when interrupted, and a connect, send or
+        drain in progress runs in a cancel scope that is cancelled.
         """
         if self._scope is not None:
             self._scope.cancel()
-        waiter = self._waiter
-        if waiter is not None and not self._interrupting:
-            self._interrupting = True
-            waiter.cancel()
+        if self._ws is not None:
+            self._ws.interrupt()
 
     async def cancel(self) -> None:
         """Stop the stream in flight and cancel its response; safe from any task."""
@@ -392,14 +449,14 @@ class WebSocketTransport:
 
     # -- connection life ----------------------------------------------------------------
 
-    def _usable(self, ws: ClientConnection | None) -> bool:
+    def _usable(self, ws: _Connection | None) -> bool:
         return (
             ws is not None
             and ws.state is State.OPEN
             and self._clock() - self._connected_at < self._max_age
         )
 
-    async def _ready(self, *, keep_old: bool) -> ClientConnection:
+    async def _ready(self, *, keep_old: bool) -> _Connection:
         """A connection with nothing in flight: the current one, drained, or a new one.
 
         An old connection is kept when the request refers to a response (it was planned
@@ -419,7 +476,7 @@ class WebSocketTransport:
             ws = await self._connect()
         return ws
 
-    async def _connect(self) -> ClientConnection:
+    async def _connect(self) -> _Connection:
         url = self._config.websocket_url
         delays = self._reconnect_delays()
         attempt = 0
@@ -427,7 +484,7 @@ class WebSocketTransport:
             attempt += 1
             error: ResponsesError
             try:
-                ws = await connect(
+                opened = await connect(
                     url,
                     additional_headers=self._config.headers(),
                     open_timeout=self._open_timeout,
@@ -437,6 +494,7 @@ class WebSocketTransport:
                     max_size=self._max_size,
                     compression=None,
                     logger=self._wire_logger,
+                    create_connection=_Connection,
                 )
             except websockets.InvalidStatus as exc:
                 response = exc.response
@@ -452,6 +510,9 @@ class WebSocketTransport:
             except (OSError, websockets.InvalidHandshake, websockets.InvalidURI) as exc:
                 error = APIConnectionError(f"could not connect to {url}: {exc}")
             else:
+                assert isinstance(opened, _Connection)  # made by create_connection
+                ws = opened
+                ws.high_water = self._max_queue
                 self._ws = ws
                 self._epoch += 1
                 self.connects += 1
@@ -465,7 +526,7 @@ class WebSocketTransport:
             logger.info("connect attempt %d failed (%s); next in %.2f s", attempt, error, delay)
             await self._sleep(delay)
 
-    async def _send_create(self, ws: ClientConnection, payload: bytes) -> None:
+    async def _send_create(self, ws: _Connection, payload: bytes) -> None:
         # Shielded: a frame cut in half by a cancel would break the connection.
         self._state.begin()
         with anyio.CancelScope(shield=True):
@@ -476,7 +537,7 @@ class WebSocketTransport:
                 raise _closed_error(exc) from None
         self.bytes_sent += len(payload)
 
-    async def _send_cancel(self, ws: ClientConnection, response_id: str) -> None:
+    async def _send_cancel(self, ws: _Connection, response_id: str) -> None:
         payload = json.dumps(
             {"type": "response.cancel", "response_id": response_id}, separators=(",", ":")
         ).encode()
@@ -490,7 +551,7 @@ class WebSocketTransport:
         if limit.cancelled_caught:
             await self._discard(ws)
 
-    async def _drain(self, ws: ClientConnection) -> ClientConnection | None:
+    async def _drain(self, ws: _Connection) -> _Connection | None:
         """Read and drop the abandoned response's events; ``None`` if the connection went."""
         state = self._state
         response_id = state.cancel()
@@ -500,7 +561,10 @@ class WebSocketTransport:
         with anyio.move_on_after(self._drain_timeout):
             try:
                 while state.in_flight and self._ws is ws:
-                    frame = peek(await ws.recv(decode=False))
+                    raw = await ws.receive()
+                    if raw is None:  # interrupted: the cancelled scope ends the drain
+                        continue
+                    frame = peek(raw)
                     dropped += 1
                     if frame.type == "error" and state.stale_reply(frame.code, frame.param):
                         continue
@@ -523,13 +587,13 @@ class WebSocketTransport:
         logger.debug("drained %d events of a cancelled response", dropped)
         return ws
 
-    def _lost(self, ws: ClientConnection) -> None:
+    def _lost(self, ws: _Connection) -> None:
         """The peer closed or dropped ``ws``: forget it (its responses are gone too)."""
         if self._ws is ws:
             self._ws = None
             self._state.forget_connection()
 
-    async def _discard(self, ws: ClientConnection) -> None:
+    async def _discard(self, ws: _Connection) -> None:
         """Close ``ws`` ourselves, without waiting longer than ``send_timeout``."""
         busy = self._ws is ws and self._state.in_flight
         self._lost(ws)
@@ -559,12 +623,15 @@ class WebSocketTransport:
 
 
 def _closed_error(exc: websockets.ConnectionClosed) -> ConnectionClosed:
-    close = exc.rcvd
+    # The peer's close frame when one came; ours when we closed first (a message above
+    # max_size, a protocol violation by the server) and no answer arrived.
+    close = exc.rcvd if exc.rcvd is not None else exc.sent
     if close is None:
         return ConnectionClosed("the WebSocket connection dropped without a close frame")
     detail = f"{close.code} {close.reason}".strip()
+    who = "" if close is exc.rcvd else " by the client"
     return ConnectionClosed(
-        f"the WebSocket connection closed ({detail})", code=close.code, reason=close.reason
+        f"the WebSocket connection was closed{who} ({detail})", code=close.code, reason=close.reason
     )
 
 

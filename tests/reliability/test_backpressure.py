@@ -16,6 +16,7 @@ import anyio
 import anyio.lowlevel
 import httpx
 import pytest
+from websockets.protocol import State
 
 from responses_client import Client, Conversation
 from responses_client._transports.websocket import WebSocketTransport
@@ -129,7 +130,7 @@ async def test_a_fast_sse_stream_lets_other_tasks_run(emulator: Emulator, client
 
 
 async def test_a_slow_websocket_consumer_pauses_reading_at_max_queue(emulator: Emulator) -> None:
-    """websockets stops reading the socket once ``max_queue`` frames wait unread.
+    """The connection stops reading the socket once ``max_queue`` messages wait unread.
 
     The server then cannot finish sending a response far larger than the socket buffers:
     the client holds at most ``max_queue`` frames plus one socket read (the rest waits in
@@ -145,14 +146,13 @@ async def test_a_slow_websocket_consumer_pauses_reading_at_max_queue(emulator: E
                     break
                 ws = transport._ws
                 assert ws is not None
-                assembler = ws.recv_messages
                 # Let the loop run I/O (no sleep): reading must pause, not buffer it all.
                 for _ in range(20_000):
-                    if assembler.paused:
+                    if ws.reading_paused:
                         break
                     await anyio.lowlevel.checkpoint()
-                assert assembler.paused, "websockets kept reading for a consumer that does not"
-                queued = len(assembler.frames.queue)
+                assert ws.reading_paused, "the connection kept reading for a consumer that does not"
+                queued = len(ws.messages)
                 # One socket read (at most 256 KiB) may overshoot the high-water mark.
                 assert 16 <= queued <= 16 + 256 * 1024 // 100
                 assert emulator.responses[-1].status == "in_progress"
@@ -162,6 +162,34 @@ async def test_a_slow_websocket_consumer_pauses_reading_at_max_queue(emulator: E
             await convo.aclose()
             assert anyio.current_time() - started < 1.0
         assert not transport.connected
+
+
+async def test_a_paused_websocket_reader_resumes_as_the_consumer_catches_up(
+    emulator: Emulator,
+) -> None:
+    """Reading pauses at ``max_queue`` and resumes once the queue drains: nothing is lost."""
+    deltas = 5_000
+    emulator.model = ScriptedModel([Reply(text=["y" * 40] * deltas)])
+    async with Client(base_url=emulator.base_url, api_key=KEY) as client:
+        transport = WebSocketTransport(client._config, max_queue=16)
+        async with client.conversation(transport=transport) as convo:
+            pauses = 0
+            text_deltas = 0
+            async with convo.stream("Hi") as events:
+                async for event in events:
+                    ws = transport._ws
+                    assert ws is not None
+                    # Let the loop run I/O until reading pauses (or the response is all in).
+                    for _ in range(200):
+                        if ws.reading_paused or ws.protocol.state is not State.OPEN:
+                            break
+                        await anyio.lowlevel.checkpoint()
+                    pauses += ws.reading_paused
+                    assert len(ws.messages) <= 16 + 256 * 1024 // 100
+                    text_deltas += event.type == "response.output_text.delta"
+            assert event.type == "response.completed"
+            assert text_deltas == deltas
+            assert pauses > 0
 
 
 async def test_a_fast_websocket_stream_lets_other_tasks_run(emulator: Emulator) -> None:
