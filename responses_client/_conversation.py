@@ -409,8 +409,9 @@ class Conversation:
             ToolError: the tool loop ran more than ``max_tool_rounds`` rounds.
         """
         async with self.stream(input) as events:
-            async for _ in events:
-                pass
+            async for event in events:
+                del event  # held while the next one is awaited, a response object could
+                # keep ~10 KB alive per waiting conversation
         return events.result
 
     async def interrupt(self) -> None:
@@ -465,6 +466,7 @@ class Conversation:
                     sent_before = self._transport.bytes_sent
                     fold = round_.fold = ResponseFold()
                     failure: Exception
+                    event: Event | None = None
                     try:
                         async with aclosing(self._transport.stream(body)) as events:
                             apply = fold.apply
@@ -478,6 +480,7 @@ class Conversation:
                                     timed = True
                                 yielded = True
                                 yield event
+                                event = None  # not kept alive while the next is awaited
                                 if stream._interrupted:
                                     break
                     except (APIConnectionError, ConnectionClosed) as exc:
@@ -493,6 +496,10 @@ class Conversation:
                         reason, failure = reason_code, fold.failure()
                     finally:
                         counters.bytes_sent += self._transport.bytes_sent - sent_before
+                        # The last event (often ``response.completed``, whose response
+                        # object is ~10 KB) must not live on while tools run and the next
+                        # response is awaited: with many conversations that is the peak.
+                        event = None
                     self._planner.forget(
                         "server forgot"
                         if reason == "previous_response_not_found"
@@ -518,7 +525,7 @@ class Conversation:
                     return
                 if fold.ending is Ending.INCOMPLETE:
                     self._planner.forget("response not kept")
-                    details = fold.response.incomplete_details if fold.response else None
+                    details = fold.incomplete_details
                     stream._finish(
                         self._result(
                             "incomplete",

@@ -27,11 +27,13 @@ from ._exceptions import ResponseFailedError
 from ._items import FunctionCall, Item, Message
 from .events import (
     ErrorEvent,
+    IncompleteDetails,
     OutputItemDoneEvent,
     OutputTextDeltaEvent,
     Response,
     ResponseCompletedEvent,
     ResponseCreatedEvent,
+    ResponseError,
     ResponseFailedEvent,
     ResponseIncompleteEvent,
     ServerEvent,
@@ -75,14 +77,19 @@ class ResponseFold:
     """Set by ``response.created``."""
     ending: Ending | None = None
     """Set by the terminal event; ``None`` while the response runs."""
-    response: Response | None = None
-    """The response object of the terminal event, when it carried one."""
+    usage: Usage | None = None
+    """Token usage from the terminal event's response object, when sent."""
+    response_error: ResponseError | None = None
+    """The error the terminal response object carried (``response.failed``)."""
+    incomplete_details: IncompleteDetails | None = None
+    """Why the response was cut short (``response.incomplete``)."""
     error: ErrorEvent | None = None
     """The ``error`` event, when that is how the response ended."""
     first_output: bool = False
     """Whether any output (text delta or finished item) has arrived yet."""
     _done_items: dict[int, Item] = field(default_factory=dict)
     _text: list[str] = field(default_factory=list)
+    _output: list[Item] | None = None
 
     def apply(self, event: ServerEvent | UnknownEvent) -> None:
         """Fold one event in. Events after the ending change nothing."""
@@ -116,26 +123,28 @@ class ResponseFold:
                 pass
 
     def _end(self, ending: Ending, response: Response) -> None:
+        # Keep what the turn reads, not the response object: it echoes the request (tools
+        # with their schemas, instructions, settings) and weighs ~10 KB, which would stay
+        # alive while tools run; with many conversations that is the memory peak.
         self.ending = ending
-        self.response = response
         self.response_id = response.id or self.response_id
+        self.usage = response.usage
+        self.response_error = response.error
+        self.incomplete_details = response.incomplete_details
+        if response.output:
+            self._output = list(response.output)
 
     @property
     def output(self) -> list[Item]:
         """The response's output items (see the module docstring for the fallback)."""
-        if self.response is not None and self.response.output:
-            return list(self.response.output)
+        if self._output is not None:
+            return list(self._output)
         return [self._done_items[index] for index in sorted(self._done_items)]
 
     @property
     def streamed_text(self) -> str:
         """The text deltas received so far, joined (partial output of a cut response)."""
         return "".join(self._text)
-
-    @property
-    def usage(self) -> Usage | None:
-        """Token usage from the terminal response object, when sent."""
-        return self.response.usage if self.response is not None else None
 
     def function_calls(self) -> list[FunctionCall]:
         """The function calls of a completed response, in output order."""
@@ -158,7 +167,7 @@ class ResponseFold:
                 status=self.error.status,
                 param=self.error.param,
             )
-        detail = self.response.error if self.response is not None else None
+        detail = self.response_error
         code = detail.code if detail is not None else None
         message = detail.message if detail is not None else "no error detail"
         return ResponseFailedError(

@@ -351,12 +351,16 @@ class WebSocketTransport:
             validate = validate_event_json
             validate_delta = _validate_delta_json
             tracked = _TRACKED_TYPES
+            event: ServerEvent | UnknownEvent | None = None
             while True:
                 # This runs once per event. Queued messages are taken without awaiting;
                 # only an empty queue waits, and ``cancel()`` ends that wait.
                 if messages:
                     raw = take()
                 else:
+                    # Nothing queued: drop the last event before waiting (a response
+                    # object is ~10 KB; many connections may be waiting at once).
+                    event = None
                     try:
                         received = await ws.receive()
                     except websockets.ConnectionClosed as exc:
@@ -367,7 +371,6 @@ class WebSocketTransport:
                     raw = received
                 # parse_event, minus a call: it validates the same way, and explains a
                 # failure (outside this except, so that no pydantic error is chained).
-                event: ServerEvent | UnknownEvent | None
                 try:
                     if raw.startswith(_DELTA_PREFIX):  # most events: skip the union's dispatch
                         event = validate_delta(raw)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from typing import Any
 
@@ -165,11 +166,27 @@ def test_failed_response_names_its_error() -> None:
     assert state.streamed_text == "par"
 
 
+def test_the_fold_keeps_the_output_but_not_the_response_object() -> None:
+    """The response object echoes the whole request; a fold holding it would keep ~10 KB
+    alive per conversation while its tools run."""
+    tools = [{"type": "function", "name": f"tool_{i}", "parameters": {}} for i in range(20)]
+    body = response("completed", [MESSAGE], usage=USAGE, tools=tools)
+    event = parse_event(json.dumps({"type": "response.completed", "response": body}))
+    response_object = event.response  # type: ignore[union-attr]
+    state = ResponseFold()
+    state.apply(event)
+    assert state.output == list(response_object.output)
+    assert state.usage is response_object.usage
+    holders = gc.get_referrers(response_object)
+    assert not any(holder is state or holder is vars(state) for holder in holders)
+
+
 def test_incomplete_response_ends_without_failure() -> None:
     incomplete = response("incomplete", [], incomplete_details={"reason": "max_output_tokens"})
     state = fold(CREATED, {"type": "response.incomplete", "response": incomplete})
     assert state.ending is Ending.INCOMPLETE
-    assert state.response is not None and state.response.incomplete_details is not None
+    assert state.incomplete_details is not None
+    assert state.incomplete_details.reason == "max_output_tokens"
 
 
 def test_unknown_events_are_ignored_by_the_fold() -> None:
