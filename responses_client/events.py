@@ -44,7 +44,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import from_json
+from pydantic_core import CoreConfig, SchemaValidator, from_json
 
 from ._exceptions import RemoteProtocolError
 from ._items import ALL_TAGS as _ITEM_AND_PART_TAGS
@@ -1049,6 +1049,18 @@ _SERVER_ADAPTER: TypeAdapter[ServerEvent] = TypeAdapter(
 # frame and argument handling that cost about a quarter of parsing a text delta.
 _validate_json = _SERVER_ADAPTER.validator.validate_json
 
+_DELTA_PREFIX = b'{"type":"response.output_text.delta"'
+"""How a text delta's JSON begins (the API writes ``type`` first); others take the union."""
+_DELTA_SIZE = len(_DELTA_PREFIX)
+# A text delta's own validator, the model the union would pick by the tag, found directly.
+# Built like the union's adapter with ``cache_strings="keys"``: the model's own validator
+# would cache every delta's text in pydantic-core's process-wide string cache.
+# The event models defer building their own schemas (see ``_Model``), so build this one now.
+OutputTextDeltaEvent.model_rebuild()
+_validate_delta_json = SchemaValidator(
+    OutputTextDeltaEvent.__pydantic_core_schema__, CoreConfig(cache_strings="keys")
+).validate_json
+
 
 def _wire_types() -> dict[str, type[BaseEvent]]:
     members = get_args(get_args(ServerEvent)[0])
@@ -1082,6 +1094,14 @@ def parse_event(data: str | bytes) -> ServerEvent | UnknownEvent:
             or is a known type with a missing or invalid field. The message names the
             type and the field; no other exception escapes.
     """
+    # Most events are text deltas: their model, found by the prefix, skips the union's
+    # dispatch. (A ``str`` slice never equals bytes: text takes the union.)
+    if data[:_DELTA_SIZE] == _DELTA_PREFIX:
+        try:
+            delta: OutputTextDeltaEvent = _validate_delta_json(data)
+            return delta
+        except ValueError:
+            pass  # the union decides and explains (a later "type" key may name another event)
     try:
         event: ServerEvent = _validate_json(data)
         return event

@@ -1,7 +1,7 @@
 """Server-sent events over HTTP: ``POST {base_url}/responses`` with ``"stream": true``.
 
-A thin pump: bytes from httpx go into the pure ``SSEDecoder``; each message's data goes to
-``parse_event``; the events go to the caller. What it decides itself is only what HTTP
+A thin pump: bytes from httpx go into the pure ``SSEDecoder``; each message's data goes, as
+bytes, to ``parse_event``; the events go to the caller. What it decides itself is only what HTTP
 decides: status codes, retries before the first event, and closing the stream.
 
 Buffering is bounded by pulling: the socket is read only when the caller asks for the next
@@ -37,7 +37,14 @@ __all__ = ["SSETransport"]
 
 logger = logging.getLogger("responses_client.sse")
 
-_DONE = "[DONE]"
+_DONE = b"[DONE]"
+"""The data some OpenAI-compatible servers send after the last event."""
+
+_COMMON_EVENT = "response.output_text.delta"
+"""The event most messages carry; the decoder cuts runs of them out in one pass."""
+
+_LAST_TYPES = TERMINAL_TYPES | {"error"}
+"""After an event of these types the response sends nothing more."""
 
 _YIELD_EVERY = 64
 """Events after which the stream lets other tasks run, even when more bytes are buffered."""
@@ -98,7 +105,7 @@ class SSETransport:
             return
         self._response = response
         chunks = response.aiter_bytes()
-        decoder = SSEDecoder()
+        decoder = SSEDecoder(common_event=_COMMON_EVENT)
         try:
             content_type = response.headers.get("content-type", "")
             if not content_type.startswith("text/event-stream"):
@@ -108,16 +115,20 @@ class SSETransport:
                     data=await response.aread(),
                 )
             unyielded = 0
+            feed = decoder.feed_data
             while True:
                 chunk = await self._read(chunks)
                 if self._cancelled:
                     return
-                for message in decoder.feed(chunk) if chunk is not None else decoder.flush():
-                    if message.data == _DONE:
-                        return
-                    event = parse_event(message.data)
+                for data in feed(chunk) if chunk is not None else decoder.flush_data():
+                    try:
+                        event = parse_event(data)
+                    except RemoteProtocolError:
+                        if data == _DONE:  # not JSON: rare enough for the failure path
+                            return
+                        raise
                     yield event
-                    if event.type in TERMINAL_TYPES or event.type == "error":
+                    if event.type in _LAST_TYPES:
                         return
                     unyielded += 1
                     if unyielded == _YIELD_EVERY:

@@ -39,7 +39,6 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import anyio.lowlevel
 import websockets
-from pydantic_core import CoreConfig, SchemaValidator
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.frames import Frame, Opcode
 from websockets.protocol import Event, State
@@ -56,10 +55,11 @@ from .._exceptions import (
 )
 from .._retry import backoff, is_retryable_status
 from ..events import (
+    _DELTA_PREFIX,
     TERMINAL_TYPES,
-    OutputTextDeltaEvent,
     ServerEvent,
     UnknownEvent,
+    _validate_delta_json,
     parse_event,
 )
 from ..events import _validate_json as validate_event_json
@@ -73,16 +73,6 @@ CONNECTION_LIMIT = "websocket_connection_limit_reached"
 
 _TRACKED_TYPES = TERMINAL_TYPES | {"error", "response.created"}
 """The events ``_track`` follows: those that end a response, and ``response.created``."""
-_DELTA_PREFIX = b'{"type":"response.output_text.delta"'
-"""How a text delta's frame begins (the API writes ``type`` first); others take the union."""
-# A text delta's own validator, the model the union would pick by the tag, found directly.
-# Built like the union's adapter with ``cache_strings="keys"``: the model's own validator
-# would cache every delta's text in pydantic-core's process-wide string cache.
-# The event models defer building their own schemas (events.py), so build this one now.
-OutputTextDeltaEvent.model_rebuild()
-_validate_delta_json = SchemaValidator(
-    OutputTextDeltaEvent.__pydantic_core_schema__, CoreConfig(cache_strings="keys")
-).validate_json
 
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 

@@ -780,6 +780,17 @@ MALFORMED: list[tuple[str | bytes, str]] = [
         b'"output_index": "first"}',
         "field 'output_index'",
     ),
+    # Compact, as the API writes them: text deltas take their own model's validator.
+    (
+        b'{"type":"response.output_text.delta","item_id":"m"}',
+        "invalid 'response.output_text.delta' event: field 'delta': Field required",
+    ),
+    (
+        b'{"type":"response.output_text.delta","item_id":"m","delta":7}',
+        "field 'delta': Input should be a valid string",
+    ),
+    (b'{"type":"response.output_text.delta","item_id":"m",', "not valid JSON"),
+    (b'{"type":"response.output_text.delta"}\xff', "not valid JSON"),
     (b'{"type": "response.function_call_arguments.done", "item_id": "fc"}', "field 'arguments'"),
     (b'{"type": "response.completed"}', "invalid 'response.completed' event: field 'response'"),
     (b'{"type": "response.completed", "response": {}}', "field 'response.id'"),
@@ -817,6 +828,31 @@ def test_malformed_frames_raise_remote_protocol_error(frame: str | bytes, needle
     assert info.value.__cause__ is None
     assert info.value.__context__ is None or info.value.__suppress_context__
     assert len(info.value.data) <= 200
+
+
+@pytest.mark.parametrize(
+    ("frame", "kind"),
+    [
+        (
+            '{"type":"response.output_text.delta","item_id":"m","delta":"x"}',
+            ev.OutputTextDeltaEvent,
+        ),
+        (
+            '{"type":"response.output_text.delta","item_id":"m","delta":"é","extra":[1]}',
+            ev.OutputTextDeltaEvent,
+        ),
+        # The last "type" key counts, for the union: the prefix alone decides nothing.
+        (
+            '{"type":"response.output_text.delta","item_id":"m","type":"response.output_text.done",'
+            '"text":"x"}',
+            ev.OutputTextDoneEvent,
+        ),
+    ],
+)
+def test_compact_bytes_and_text_give_the_same_event(frame: str, kind: type[ev.BaseEvent]) -> None:
+    from_bytes = ev.parse_event(frame.encode())
+    assert from_bytes == ev.parse_event(frame.replace(",", ", "))
+    assert type(from_bytes) is kind
 
 
 def test_error_excerpt_is_bounded() -> None:

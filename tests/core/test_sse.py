@@ -388,3 +388,112 @@ def test_arbitrary_bytes_raise_nothing_but_remote_protocol_error(
     except RemoteProtocolError:
         return
     assert all(isinstance(message, SSEMessage) for message in messages)
+
+
+# -- data only (feed_data) ----------------------------------------------------------------
+
+
+def data_all(
+    *chunks: bytes, common_event: str = "d", max_message_size: int = 1 << 20
+) -> list[bytes]:
+    decoder = SSEDecoder(common_event=common_event, max_message_size=max_message_size)
+    out: list[bytes] = []
+    for chunk in chunks:
+        out += decoder.feed_data(chunk)
+    out += decoder.flush_data()
+    return out
+
+
+def test_feed_data_gives_each_message_data_as_utf8() -> None:
+    stream = "event: d\ndata: é\n\ndata: a\ndata: b\n\nevent: x\ndata: c\n\nid: 1\ndata: 😀\n\n"
+    assert data_all(stream.encode()) == [b"\xc3\xa9", b"a\nb", b"c", "😀".encode()]
+
+
+def test_a_run_of_the_common_event_is_cut_out_whole() -> None:
+    run = b"".join(b"event: d\ndata: %d\n\n" % i for i in range(50))
+    assert data_all(b"data: first\n\n" + run + b"event: d\ndata: last") == [
+        b"first",
+        *(b"%d" % i for i in range(50)),
+        b"last",
+    ]
+
+
+@pytest.mark.parametrize(
+    "stream",
+    [
+        # A second data line inside the run: the LF count differs, block by block instead.
+        b"event: d\ndata: 1\n\nevent: d\ndata: 2\ndata: 3\n\nevent: d\ndata: 4\n\n",
+        # Another field inside the run.
+        b"event: d\ndata: 1\n\nevent: d\ndata: 2\nid: 7\n\nevent: d\ndata: 4\n\n",
+        # The run continues a message begun before it (its event line is then the
+        # message's event, not a new block).
+        b"data: 0\nevent: d\ndata: 1\n\nevent: d\ndata: 2\n\nevent: d\ndata: 3\n\n",
+        # Blank lines around the run, and CRLF line ends.
+        b"\n\n\nevent: d\r\ndata: 1\r\n\r\nevent: d\r\ndata: 2\r\n\r\n\r\nevent: d\ndata: 3\n\n\n",
+    ],
+    ids=["two-data-lines", "other-field", "continued", "blank-lines-crlf"],
+)
+def test_feed_data_agrees_with_feed_on_run_breakers(stream: bytes) -> None:
+    expected = [message.data.encode() for message in decode_all(stream)]
+    assert data_all(stream) == expected
+    assert data_all(*(stream[i : i + 1] for i in range(len(stream)))) == expected
+
+
+def test_a_run_opening_a_chunk_can_continue_the_message_of_the_chunk_before() -> None:
+    decoder = SSEDecoder(common_event="d")
+    assert decoder.feed_data(b"data: 0\n") == []
+    run = b"event: d\ndata: 1\n\nevent: d\ndata: 2\n\nevent: d\ndata: 3\n\n"
+    assert decoder.feed_data(run) == [b"0\n1", b"2", b"3"]
+
+
+def test_pending_message_is_dispatched_by_a_chunk_of_one_blank_line() -> None:
+    decoder = SSEDecoder(common_event="d")
+    assert decoder.feed_data(b"event: d\ndata: a\n") == []
+    assert decoder.feed_data(b"\nevent: d\ndata: b\n\nevent: d\ndata: c\n\n") == [b"a", b"b", b"c"]
+
+
+def test_feed_data_rejects_invalid_utf8() -> None:
+    with pytest.raises(RemoteProtocolError, match="not valid UTF-8"):
+        SSEDecoder(common_event="d").feed_data(b"event: d\ndata: \xff\n\nevent: d\ndata: 1\n\n")
+
+
+def test_feed_data_keeps_the_limit() -> None:
+    with pytest.raises(RemoteProtocolError, match="max_message_size=8"):
+        data_all(b"event: d\ndata: 0123456789\n\nevent: d\ndata: 1\n\n", max_message_size=8)
+
+
+def test_feed_data_keeps_id_and_retry() -> None:
+    decoder = SSEDecoder(common_event="d")
+    assert decoder.feed_data(b"retry: 5\nid: 3\ndata: a\n\nevent: d\ndata: b\n\n") == [b"a", b"b"]
+    assert decoder.retry == 5
+    assert decoder.feed(b"data: c\n\n") == [SSEMessage("message", "c", "3")]
+
+
+def test_common_event_must_be_one_line() -> None:
+    with pytest.raises(InputError, match="common_event"):
+        SSEDecoder(common_event="a\nb")
+
+
+common_lines = st.one_of(
+    lines,
+    st.builds(lambda d: f"event: d\ndata: {d}\n", field_values),
+    st.builds(lambda d: f"event: d\ndata: {d}", field_values),
+)
+
+
+@st.composite
+def common_streams(draw: st.DrawFn) -> bytes:
+    body = draw(
+        st.lists(st.tuples(common_lines, st.sampled_from(["\n", "\r", "\r\n"])), max_size=30)
+    )
+    return "".join(line + eol for line, eol in body).encode()
+
+
+@settings(max_examples=500)
+@given(st.data())
+def test_feed_data_gives_the_data_feed_gives(data: st.DataObject) -> None:
+    stream = data.draw(common_streams())
+    chunks = data.draw(chunkings(stream))
+    expected = [message.data.encode() for message in decode_all(stream)]
+    assert data_all(*chunks) == expected
+    assert data_all(stream) == expected
