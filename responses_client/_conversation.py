@@ -24,7 +24,15 @@ import logging
 import sys
 import time
 import warnings
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from types import AsyncGeneratorType, TracebackType
@@ -138,11 +146,12 @@ class TurnStream:
         self._interrupted = False
         self._tool_scope: anyio.CancelScope | None = None
 
-    def __aiter__(self) -> TurnStream:
-        return self
+    def __aiter__(self) -> AsyncIterator[Event]:
+        # ``async for`` then steps the generator itself, without a Python call per event.
+        return self._generator
 
     def __anext__(self) -> Awaitable[Event]:
-        # The generator's own awaitable, not a coroutine around it: this runs once per event.
+        # For ``anext(stream)``: the generator's own awaitable, not a coroutine around it.
         return self._generator.__anext__()
 
     @property

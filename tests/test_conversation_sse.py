@@ -82,6 +82,18 @@ async def test_streams_text_and_keeps_history(
     assert result.stats.bytes_sent > 0 and result.stats.time_to_first_token is not None
 
 
+async def test_anext_and_async_for_share_one_stream(client: Client, script: ScriptedModel) -> None:
+    script.add(Reply(text=["a", "b", "c"]))
+    convo = client.conversation(model="gpt-4.1")
+    async with convo.stream("Hi") as events:
+        first = await anext(events)
+        rest = [event async for event in events]
+    assert first.type == "response.created"
+    assert [e.delta for e in rest if e.type == "response.output_text.delta"] == ["a", "b", "c"]
+    assert rest[-1].type == "response.completed"
+    assert events.finished and events.result.text == "abc"
+
+
 async def test_send_resends_the_full_history_over_sse(
     client: Client, script: ScriptedModel, emulator: Emulator
 ) -> None:
