@@ -11,6 +11,12 @@ another process over a real loopback socket; every client reads the identical by
 - **openai-python**: ``AsyncOpenAI().responses.create(stream=True)`` and ``async for``;
 - **httpx + json**: raw httpx streaming, lines split by hand, ``json.loads`` on each
   ``data:`` line (what a careful hand-written client does, without types);
+- **typed ceiling**: the least a client can do and still hand the caller one validated
+  event per message: raw httpx streaming, blocks cut with ``bytes.split(b"\n\n")``, each
+  text delta's data validated into an ``OutputTextDeltaEvent`` by the SDK's own compiled
+  validator (other events by ``parse_event``), through one async generator to an
+  ``async for``. No SSE field rules, no errors explained, no turn state: a bound, not a
+  client;
 - **httpx bytes**: raw httpx streaming, counting bytes only: the floor, no per-event work.
 
 The clock runs from sending the request to the last event; the clients take turns
@@ -23,7 +29,7 @@ import asyncio
 import gc
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -64,45 +70,79 @@ async def run_openai(base_url: str) -> tuple[int, float]:
         await client.close()
 
 
-async def run_httpx_json(base_url: str) -> tuple[int, float]:
+async def _raw(
+    base_url: str, read: Callable[[httpx.Response], Awaitable[int]]
+) -> tuple[int, float]:
+    """Time one raw httpx streaming request whose body ``read`` consumes (returns a count)."""
     payload = json.dumps(BODY).encode()
     headers = {"content-type": "application/json", "authorization": "Bearer sk-bench"}
     async with httpx.AsyncClient() as http:
-        count = 0
         start = time.perf_counter()
         async with http.stream(
             "POST", base_url + "/responses", content=payload, headers=headers
         ) as response:
-            rest = b""
-            loads = json.loads
-            async for chunk in response.aiter_bytes():
-                lines = (rest + chunk).split(b"\n")
-                rest = lines.pop()
-                for line in lines:
-                    if line.startswith(b"data: "):
-                        loads(line[6:])
-                        count += 1
+            count = await read(response)
         return count, time.perf_counter() - start
 
 
+async def _read_json(response: httpx.Response) -> int:
+    count = 0
+    rest = b""
+    loads = json.loads
+    async for chunk in response.aiter_bytes():
+        lines = (rest + chunk).split(b"\n")
+        rest = lines.pop()
+        for line in lines:
+            if line.startswith(b"data: "):
+                loads(line[6:])
+                count += 1
+    return count
+
+
+async def _ceiling_events(response: httpx.Response) -> AsyncIterator[Any]:
+    from responses_client.events import _DELTA_PREFIX, _validate_delta_json, parse_event
+
+    validate_delta = _validate_delta_json  # the SDK's compiled OutputTextDeltaEvent validator
+    rest = b""
+    async for chunk in response.aiter_bytes():
+        blocks = (rest + chunk).split(b"\n\n")
+        rest = blocks.pop()
+        for block in blocks:
+            data = block[block.find(b"\ndata: ") + 7 :]
+            yield validate_delta(data) if data.startswith(_DELTA_PREFIX) else parse_event(data)
+
+
+async def _read_typed(response: httpx.Response) -> int:
+    count = 0
+    async for _event in _ceiling_events(response):
+        count += 1
+    return count
+
+
+async def _read_bytes(response: httpx.Response) -> int:
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+    return size
+
+
+async def run_httpx_json(base_url: str) -> tuple[int, float]:
+    return await _raw(base_url, _read_json)
+
+
+async def run_ceiling(base_url: str) -> tuple[int, float]:
+    return await _raw(base_url, _read_typed)
+
+
 async def run_httpx_bytes(base_url: str) -> tuple[int, float]:
-    payload = json.dumps(BODY).encode()
-    headers = {"content-type": "application/json", "authorization": "Bearer sk-bench"}
-    async with httpx.AsyncClient() as http:
-        size = 0
-        start = time.perf_counter()
-        async with http.stream(
-            "POST", base_url + "/responses", content=payload, headers=headers
-        ) as response:
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-        return size, time.perf_counter() - start
+    return await _raw(base_url, _read_bytes)
 
 
 CLIENTS: dict[str, Runner] = {
     "responses_client": run_ours,
     "openai-python": run_openai,
     "httpx + json": run_httpx_json,
+    "typed ceiling": run_ceiling,
     "httpx bytes (floor)": run_httpx_bytes,
 }
 
@@ -132,6 +172,7 @@ def results() -> dict[str, Any]:
     vs_openai = ours / spreads["openai-python"].median
     vs_floor = ours / spreads["httpx bytes (floor)"].median
     vs_json = ours / spreads["httpx + json"].median
+    ceiling = spreads["typed ceiling"].median
     return {
         "benchmark": "sse_throughput",
         "unit": "events/s",
@@ -147,7 +188,11 @@ def results() -> dict[str, Any]:
                 unit="%",
             ),
         ],
-        "notes": {"responses_client / httpx + json": vs_json},
+        "notes": {
+            "responses_client / httpx + json": vs_json,
+            "typed ceiling / httpx bytes floor": ceiling / spreads["httpx bytes (floor)"].median,
+            "responses_client / typed ceiling": ours / ceiling,
+        },
     }
 
 
