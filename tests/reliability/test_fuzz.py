@@ -8,6 +8,7 @@ chat-dict import, and the planner with real items.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from hypothesis import given, settings
@@ -25,7 +26,7 @@ from responses_client._items import (
 from responses_client._planner import DigestChain, Planner
 from responses_client._sse import SSEDecoder
 from responses_client._turn import ResponseFold
-from responses_client.events import parse_event
+from responses_client.events import ServerEvent, UnknownEvent, parse_event
 
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8)
 json_values = st.recursive(
@@ -60,7 +61,16 @@ def event_frames() -> st.SearchStrategy[bytes]:
         },
     ).map(lambda value: json.dumps(value))
     data = payload | st.text(max_size=30)
-    message = data.map(lambda text: f"event: x\ndata: {text}\n\n".encode())
+    # Runs of the transport's common event (compact JSON, as the API writes it) as well.
+    delta = st.fixed_dictionaries(
+        {"type": st.just("response.output_text.delta")},
+        optional={"item_id": json_values, "delta": json_values},
+    ).map(lambda value: json.dumps(value, separators=(",", ":")))
+    message = st.builds(
+        lambda name, text: f"event: {name}\ndata: {text}\n\n".encode(),
+        st.sampled_from(["x", "response.output_text.delta"]),
+        data | delta,
+    )
     return st.lists(message | st.binary(max_size=20), max_size=6).map(b"".join)
 
 
@@ -79,6 +89,33 @@ def test_the_inbound_pipeline_raises_only_remote_protocol_error(body: bytes, ste
         fold.output  # noqa: B018 - building the output must not raise either
     except RemoteProtocolError:
         return
+
+
+@settings(max_examples=300, deadline=None)
+@given(event_frames(), st.integers(1, 512))
+def test_the_bytes_pipeline_gives_what_the_text_pipeline_gives(body: bytes, step: int) -> None:
+    """``feed_data`` and ``parse_event(bytes)`` (the SSE transport's path) against ``feed``."""
+
+    def outcome(parse: Callable[[], list[ServerEvent | UnknownEvent]]) -> object:
+        try:
+            return parse()
+        except RemoteProtocolError as exc:
+            return type(exc)
+
+    def text() -> list[ServerEvent | UnknownEvent]:
+        decoder = SSEDecoder(max_message_size=4096)
+        messages = decoder.feed(body) + decoder.flush()
+        return [parse_event(message.data) for message in messages]
+
+    def data() -> list[ServerEvent | UnknownEvent]:
+        decoder = SSEDecoder(max_message_size=4096, common_event="response.output_text.delta")
+        frames = []
+        for start in range(0, len(body), step):
+            frames += decoder.feed_data(body[start : start + step])
+        frames += decoder.flush_data()
+        return [parse_event(frame) for frame in frames]
+
+    assert outcome(data) == outcome(text)
 
 
 chat_like = st.fixed_dictionaries(
