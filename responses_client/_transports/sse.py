@@ -116,6 +116,9 @@ class SSETransport:
                 )
             unyielded = 0
             feed = decoder.feed_data
+            chunk: bytes | None = None
+            data: bytes | None = None
+            event: ServerEvent | UnknownEvent | None = None
             while True:
                 chunk = await self._read(chunks)
                 if self._cancelled:
@@ -141,6 +144,10 @@ class SSETransport:
                         "the event stream ended before the response did "
                         "(no response.completed, response.failed, response.incomplete or error)"
                     )
+                # Nothing of this chunk lives on while the next read waits: a conversation
+                # waiting on the server would keep it (a chunk is up to 64 KiB, and the
+                # last event may be a response.created holding the whole response).
+                chunk = data = event = None
         finally:
             self._response = None
             close_chunks = getattr(chunks, "aclose", None)  # an async generator in httpx
