@@ -239,7 +239,10 @@ class _Item(_WireModel):
 
         Equal items have equal digests; any change to a wire field changes it.
         """
-        return hashlib.sha256(canonical_json(self.to_wire())).digest()
+        # Not through ``to_wire()``: that would cache the wire dict of every item, and most
+        # items (the model's output, over WebSocket) are digested but never sent again.
+        wire = self.__dict__.get("_wire_cache")
+        return hashlib.sha256(canonical_json(self._wire() if wire is None else wire)).digest()
 
 
 class Message(_Item):

@@ -553,6 +553,18 @@ def test_to_wire_is_computed_once() -> None:
     assert item.digest is item.digest
 
 
+def test_a_digest_alone_does_not_keep_the_wire_dict() -> None:
+    """Most items are digested but never sent again (the model's output over WebSocket)."""
+    import hashlib
+
+    item = FunctionCall(call_id="c", name="f", arguments="{}")
+    digest = item.digest
+    assert "_wire_cache" not in vars(item)
+    wire = item.to_wire()
+    assert "_wire_cache" in vars(item)
+    assert digest == hashlib.sha256(canonical_json(wire)).digest()
+
+
 def test_digest_is_sha256_of_canonical_wire_json() -> None:
     import hashlib
 
