@@ -142,7 +142,9 @@ class TurnStream:
             "AsyncGeneratorType[Event, None]", conversation._run_turn(self, coerce_items(input))
         )
         self._result: TurnResult | None = None
-        self._finished = anyio.Event()
+        self._done = False
+        self._finished: anyio.Event | None = None
+        """Made only when a task waits for the turn to end (rare: most turns end first)."""
         self._interrupted = False
         self._tool_scope: anyio.CancelScope | None = None
 
@@ -168,7 +170,7 @@ class TurnStream:
         if self._pulling:
             if self._conversation._current is self:
                 await self._conversation.interrupt()
-            await self._finished.wait()
+            await self._wait_finished()
             return
         await self._generator.aclose()
         self._finish()
@@ -187,7 +189,14 @@ class TurnStream:
     @property
     def finished(self) -> bool:
         """Whether the turn has ended (completed, failed, interrupted or closed)."""
-        return self._finished.is_set()
+        return self._done
+
+    async def _wait_finished(self) -> None:
+        if self._done:
+            return
+        if self._finished is None:
+            self._finished = anyio.Event()
+        await self._finished.wait()
 
     @property
     def result(self) -> TurnResult:
@@ -207,7 +216,9 @@ class TurnStream:
     def _finish(self, result: TurnResult | None = None) -> None:
         if result is not None:
             self._result = result
-        self._finished.set()
+        self._done = True
+        if self._finished is not None:
+            self._finished.set()
         # A finished turn counts as no turn everywhere; letting go of it frees its
         # generator, event and result while the conversation idles.
         if self._conversation._current is self:
@@ -442,7 +453,7 @@ class Conversation:
         while self._current is not None and not self._current.finished:
             previous = self._current
             if previous._pulling:
-                await previous._finished.wait()
+                await previous._wait_finished()
             else:
                 logger.debug("closing an abandoned turn before starting a new one")
                 await previous.aclose()
@@ -477,7 +488,9 @@ class Conversation:
                     failure: Exception
                     event: Event | None = None
                     try:
-                        async with aclosing(self._transport.stream(body)) as events:
+                        responding = self._transport.stream(body)
+                        del body  # not kept alive while the server answers
+                        async with aclosing(responding) as events:
                             apply = fold.apply
                             timed = counters.first_output is not None
                             async for event in events:

@@ -325,6 +325,9 @@ class WebSocketTransport:
         frame.pop("stream", None)
         payload = json.dumps(frame, separators=(",", ":")).encode()
         refers_back = body.get("previous_response_id") is not None
+        # This generator lives as long as the response: keep neither the request nor its
+        # encoding (a few KB each) alive while waiting for the server.
+        del frame, body
         self._streams += 1
         mine = self._streams
         self._stop = False
@@ -334,6 +337,7 @@ class WebSocketTransport:
                 self._scope = scope
                 ws = await self._ready(keep_old=refers_back)
                 await self._send_create(ws, payload)
+            del payload
             self._scope = None
             if ws is None or scope.cancelled_caught or self._stop:
                 return
