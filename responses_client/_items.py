@@ -25,8 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from functools import cached_property
-from typing import Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -201,11 +200,25 @@ Part = Annotated[
 # -- items -----------------------------------------------------------------------
 
 
-_ItemT = TypeVar("_ItemT", bound="_Item")
-
-
 class _Item(_WireModel):
-    """Wire form and digest, shared by every item; both are computed once."""
+    """Wire form and digest, shared by every item; each is computed once, when first asked."""
+
+    # Slots, not cached properties: those would add two keys to every item's instance dict
+    # and make most of them grow (about 100 bytes each). pydantic copies, compares and
+    # pickles fields only, so a copy or an unpickled item computes its own again.
+    __slots__ = ("_wire_slot", "_digest_slot")
+    if TYPE_CHECKING:  # for the type checker only: pydantic would make them private fields
+        _wire_slot: dict[str, Any] | None
+        _digest_slot: bytes | None
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Share the fields-set (see ``_WireModel``) and start with nothing computed."""
+        super().model_post_init(context)
+        # Set, not left unset: reading an unset slot falls through to pydantic's
+        # ``__getattr__``, which costs microseconds. (A copy or an unpickled item skips
+        # this and takes that path once per slot: still correct.)
+        object.__setattr__(self, "_wire_slot", None)
+        object.__setattr__(self, "_digest_slot", None)
 
     def to_wire(self) -> dict[str, Any]:
         """Return the item exactly as the API's ``input`` expects it.
@@ -213,36 +226,26 @@ class _Item(_WireModel):
         ``None`` fields are left out; unknown fields are kept. The dict is built once
         and shared: treat it as read-only (copy it before changing anything).
         """
-        return self._wire_cache
+        wire: dict[str, Any] | None = getattr(self, "_wire_slot", None)
+        if wire is None:
+            wire = self._wire()
+            object.__setattr__(self, "_wire_slot", wire)
+        return wire
 
-    @cached_property
-    def _wire_cache(self) -> dict[str, Any]:
-        return self._wire()
-
-    def model_copy(
-        self: _ItemT, *, update: Mapping[str, Any] | None = None, deep: bool = False
-    ) -> _ItemT:
-        """Copy the item; with ``update``, the copy computes its wire form and digest anew.
-
-        Like pydantic's ``model_copy``, ``update`` is not validated: prefer building a new
-        item (``parse_item({**item.to_wire(), ...})``) when the values come from outside.
-        """
-        copied = super().model_copy(update=update, deep=deep)
-        if update:
-            copied.__dict__.pop("_wire_cache", None)
-            copied.__dict__.pop("digest", None)
-        return copied
-
-    @cached_property
+    @property
     def digest(self) -> bytes:
         """Sha256 of the item's canonical wire JSON (sorted keys, compact separators).
 
         Equal items have equal digests; any change to a wire field changes it.
         """
-        # Not through ``to_wire()``: that would cache the wire dict of every item, and most
-        # items (the model's output, over WebSocket) are digested but never sent again.
-        wire = self.__dict__.get("_wire_cache")
-        return hashlib.sha256(canonical_json(self._wire() if wire is None else wire)).digest()
+        digest: bytes | None = getattr(self, "_digest_slot", None)
+        if digest is None:
+            # Not through ``to_wire()``: that would keep the wire dict of every item, and
+            # most items (the model's output, over WebSocket) are digested but never sent.
+            wire = getattr(self, "_wire_slot", None)
+            digest = hashlib.sha256(canonical_json(self._wire() if wire is None else wire)).digest()
+            object.__setattr__(self, "_digest_slot", digest)
+        return digest
 
 
 class Message(_Item):

@@ -559,9 +559,9 @@ def test_a_digest_alone_does_not_keep_the_wire_dict() -> None:
 
     item = FunctionCall(call_id="c", name="f", arguments="{}")
     digest = item.digest
-    assert "_wire_cache" not in vars(item)
+    assert getattr(item, "_wire_slot", None) is None
     wire = item.to_wire()
-    assert "_wire_cache" in vars(item)
+    assert item.to_wire() is wire
     assert digest == hashlib.sha256(canonical_json(wire)).digest()
 
 
@@ -626,6 +626,18 @@ def test_model_copy_with_update_recomputes_wire_and_digest() -> None:
     assert changed.to_wire()["content"] == "bye"
     assert changed.digest != old_digest
     assert item.to_wire()["content"] == "hi"
+
+
+def test_copies_and_unpickled_items_keep_equality_and_digest() -> None:
+    import copy
+    import pickle
+
+    item = FunctionCall(call_id="c", name="f", arguments="{}")
+    digest, wire = item.digest, item.to_wire()
+    for twin in (item.model_copy(), copy.deepcopy(item), pickle.loads(pickle.dumps(item))):
+        assert twin == item
+        assert twin.digest == digest
+        assert twin.to_wire() == wire
 
 
 def test_unknown_item_round_trip_keeps_every_field() -> None:
