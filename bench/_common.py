@@ -8,7 +8,7 @@ import os
 import statistics
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -83,6 +83,21 @@ def gc_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def print_goals(data: dict[str, Any]) -> None:
+    """Print each goal's line, indented, under a benchmark's figures."""
+    for goal in data["goals"]:
+        print("  " + goal.line())
+
+
+def run_benchmark(
+    results: Callable[[], dict[str, Any]], report: Callable[[dict[str, Any]], None]
+) -> None:
+    """A benchmark script's ``main``: measure, print, and write ``--json PATH`` if given."""
+    data = results()
+    report(data)
+    emit(data)
 
 
 def emit(data: dict[str, Any]) -> None:

@@ -18,7 +18,7 @@ import sys
 import time
 from typing import Any
 
-from bench._common import QUICK, Goal, Spread, emit
+from bench._common import QUICK, Goal, Spread, print_goals, run_benchmark
 
 SAMPLES = 3 if QUICK else 7
 STATEMENTS = {
@@ -105,14 +105,11 @@ def report(data: dict[str, Any]) -> None:
         print(f"  ({name}: {value:.1f}%)")
     heavy = data["heavy_modules"]
     print(f"  modules not needed at import but loaded: {', '.join(heavy) if heavy else 'none'}")
-    for goal in data["goals"]:
-        print("  " + goal.line())
+    print_goals(data)
 
 
 def main() -> None:
-    data = results()
-    report(data)
-    emit(data)
+    run_benchmark(results, report)
 
 
 if __name__ == "__main__":

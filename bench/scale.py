@@ -24,7 +24,7 @@ from typing import Any
 
 import anyio
 
-from bench._common import QUICK, ROOT, Goal, emit
+from bench._common import QUICK, ROOT, Goal, emit, print_goals
 from responses_client import Client, tool
 
 CONVERSATIONS = 200 if QUICK else 1_000
@@ -177,8 +177,7 @@ def report(data: dict[str, Any]) -> None:
     )
     for example in data["failure_examples"]:
         print(f"  failure: {example}")
-    for goal in data["goals"]:
-        print("  " + goal.line())
+    print_goals(data)
 
 
 def main() -> None:

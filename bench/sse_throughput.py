@@ -34,7 +34,7 @@ from typing import Any
 
 import httpx
 
-from bench._common import QUICK, Goal, Spread, emit, wire_server
+from bench._common import QUICK, Goal, Spread, print_goals, run_benchmark, wire_server
 
 ROUNDS = 2 if QUICK else 5
 BODY = {"model": "gpt-4.1", "input": "Tell me a long story.", "stream": True}
@@ -202,14 +202,11 @@ def report(data: dict[str, Any]) -> None:
         print(f"  {name:22s} {spread.text()}")
     for name, value in data["notes"].items():
         print(f"  ({name} = {value:.2f}x)")
-    for goal in data["goals"]:
-        print("  " + goal.line())
+    print_goals(data)
 
 
 def main() -> None:
-    data = results()
-    report(data)
-    emit(data)
+    run_benchmark(results, report)
 
 
 if __name__ == "__main__":

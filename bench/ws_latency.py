@@ -43,7 +43,7 @@ from typing import Any
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-from bench._common import QUICK, Goal, emit, wire_server
+from bench._common import QUICK, Goal, print_goals, run_benchmark, wire_server
 
 ROUNDS = 2 if QUICK else 5
 CREATE = json.dumps({"type": "response.create", "model": "gpt-4.1", "input": "hi"})
@@ -231,14 +231,11 @@ def report(data: dict[str, Any]) -> None:
             line += f" (vs raw {a['p50']:+.0f} / {a['p99']:+.0f});"
             line += f" in process p50 {s['in_p50']:.1f} p99 {s['in_p99']:.1f} max {s['in_max']:.0f}"
         print(line)
-    for goal in data["goals"]:
-        print("  " + goal.line())
+    print_goals(data)
 
 
 def main() -> None:
-    data = results()
-    report(data)
-    emit(data)
+    run_benchmark(results, report)
 
 
 if __name__ == "__main__":
