@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 
+from responses_client import Client
 from responses_client.emulator import Emulator, ScriptedModel
 
 from ._support import KEY, FaultyHTTP
@@ -32,6 +34,17 @@ async def emulator() -> AsyncIterator[Emulator]:
 async def faulty() -> FaultyHTTP:
     """An httpx transport that can inject connection faults (see ``_support``)."""
     return FaultyHTTP()
+
+
+@pytest.fixture(scope="module")
+async def client(emulator: Emulator, faulty: FaultyHTTP) -> AsyncIterator[Client]:
+    """A client of the module's emulator whose HTTP goes through ``faulty``.
+
+    Modules that need other client settings define their own ``client``.
+    """
+    async with httpx.AsyncClient(transport=faulty) as http:
+        async with Client(base_url=emulator.base_url, api_key=KEY, http_client=http) as client:
+            yield client
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

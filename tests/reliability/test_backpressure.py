@@ -27,13 +27,6 @@ from ._support import KEY, FaultyHTTP, sse_transport, ws_transport
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture(scope="module")
-async def client(emulator: Emulator, faulty: FaultyHTTP) -> AsyncIterator[Client]:
-    async with httpx.AsyncClient(transport=faulty) as http:
-        async with Client(base_url=emulator.base_url, api_key=KEY, http_client=http) as client:
-            yield client
-
-
 class CountingBody(httpx.AsyncByteStream):
     """An endless SSE body made on demand, one message per chunk, counting what was pulled."""
 

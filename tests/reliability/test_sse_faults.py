@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
 
@@ -19,13 +17,6 @@ from responses_client.emulator import Drop, Emulator, HttpStatus, Reply, Scripte
 from ._support import KEY, FaultyHTTP, sse_transport, stripped
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(scope="module")
-async def client(emulator: Emulator, faulty: FaultyHTTP) -> AsyncIterator[Client]:
-    async with httpx.AsyncClient(transport=faulty) as http:
-        async with Client(base_url=emulator.base_url, api_key=KEY, http_client=http) as client:
-            yield client
 
 
 @pytest.fixture(autouse=True)
