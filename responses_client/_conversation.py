@@ -430,8 +430,7 @@ class Conversation:
         """
         async with self.stream(input) as events:
             async for event in events:
-                del event  # held while the next one is awaited, a response object could
-                # keep ~10 KB alive per waiting conversation
+                del event  # not held while the next one is awaited (see _run_turn)
         return events.result
 
     async def interrupt(self) -> None:
@@ -502,7 +501,9 @@ class Conversation:
                                     timed = True
                                 yielded = True
                                 yield event
-                                event = None  # not kept alive while the next is awaited
+                                # Not kept alive while the next is awaited: a response
+                                # object is ~10 KB, and many conversations may be waiting.
+                                event = None
                                 if stream._interrupted:
                                     break
                     except (APIConnectionError, ConnectionClosed) as exc:
@@ -518,10 +519,6 @@ class Conversation:
                         reason, failure = reason_code, fold.failure()
                     finally:
                         counters.bytes_sent += self._transport.bytes_sent - sent_before
-                        # The last event (often ``response.completed``, whose response
-                        # object is ~10 KB) must not live on while tools run and the next
-                        # response is awaited: with many conversations that is the peak.
-                        event = None
                     self._planner.forget(
                         "server forgot"
                         if reason == "previous_response_not_found"
