@@ -53,8 +53,8 @@ from ._planner import DigestChain, Plan, Planner
 from ._request import RequestSettings, build_body, redact_body
 from ._tools import Tool, Toolset, run_tool_calls
 from ._transports.base import Transport
-from ._turn import Ending, ResponseFold, TurnResult, TurnStats, add_usage
-from .events import Event, RetryEvent, ToolResultEvent, Usage
+from ._turn import Ending, ResponseFold, Tokens, TurnResult, TurnStats
+from .events import Event, RetryEvent, ToolResultEvent
 
 if TYPE_CHECKING:
     import asyncio
@@ -118,8 +118,11 @@ class _TurnCounters:
     bytes_sent: int = 0
     retries: int = 0
     rounds: int = 0
-    usage: Usage | None = None
+    tokens: Tokens | None = None
     appended: list[Item] = field(default_factory=list)
+
+    def add_tokens(self, more: Tokens | None) -> None:
+        self.tokens = more if self.tokens is None else self.tokens.plus(more)
 
 
 @dataclass
@@ -626,7 +629,7 @@ class Conversation:
             self._planner.forget("no previous response")
         self._append(items)
         counters.appended.extend(items)
-        counters.usage = add_usage(counters.usage, fold.usage)
+        counters.add_tokens(fold.tokens)
 
     def _result(
         self,
@@ -637,7 +640,7 @@ class Conversation:
         incomplete_reason: str | None = None,
     ) -> TurnResult:
         if status != "completed":
-            counters.usage = add_usage(counters.usage, fold.usage)
+            counters.add_tokens(fold.tokens)
         now = self._clock()
         text = _text_of(fold.output) if status == "completed" else fold.streamed_text
         return TurnResult(
@@ -645,7 +648,7 @@ class Conversation:
             text=text,
             output=tuple(counters.appended),
             response_id=fold.response_id,
-            usage=counters.usage,
+            usage=None if counters.tokens is None else counters.tokens.usage(),
             incomplete_reason=incomplete_reason,
             stats=TurnStats(
                 time_to_first_token=(

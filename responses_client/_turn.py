@@ -22,14 +22,17 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ._exceptions import ResponseFailedError
 from ._items import FunctionCall, Item, Message
 from .events import (
     ErrorEvent,
     IncompleteDetails,
+    InputTokensDetails,
     OutputItemDoneEvent,
     OutputTextDeltaEvent,
+    OutputTokensDetails,
     Response,
     ResponseCompletedEvent,
     ResponseCreatedEvent,
@@ -46,14 +49,57 @@ __all__ = [
     "Ending",
     "ResponseFold",
     "TurnResult",
+    "Tokens",
     "TurnStats",
-    "add_usage",
 ]
 
 RETRYABLE_ERROR_CODES = frozenset(
     {"previous_response_not_found", "websocket_connection_limit_reached"}
 )
 """``error`` codes after which the same request is retried with full context."""
+
+
+class Tokens(NamedTuple):
+    """Token counts as five ints, summed over rounds and turned into a ``Usage`` at the end.
+
+    A ``Usage`` is three pydantic models (~1.8 KB); a fold holds its counts while tools
+    run, and with many conversations in their tool rounds that is part of the memory peak.
+    """
+
+    input: int
+    output: int
+    total: int
+    cached: int
+    reasoning: int
+
+    @classmethod
+    def of(cls, usage: Usage | None) -> Tokens | None:
+        """The counts of a ``Usage`` (``None`` for none)."""
+        if usage is None:
+            return None
+        return cls(
+            usage.input_tokens,
+            usage.output_tokens,
+            usage.total_tokens,
+            usage.cached_tokens,
+            usage.reasoning_tokens,
+        )
+
+    def plus(self, more: Tokens | None) -> Tokens:
+        """The sum of both counts, field by field."""
+        if more is None:
+            return self
+        return Tokens(*(mine + theirs for mine, theirs in zip(self, more, strict=True)))
+
+    def usage(self) -> Usage:
+        """The counts as the public ``Usage`` model."""
+        return Usage(
+            input_tokens=self.input,
+            output_tokens=self.output,
+            total_tokens=self.total,
+            input_tokens_details=InputTokensDetails(cached_tokens=self.cached),
+            output_tokens_details=OutputTokensDetails(reasoning_tokens=self.reasoning),
+        )
 
 
 class Ending(enum.Enum):
@@ -77,8 +123,8 @@ class ResponseFold:
     """Set by ``response.created``."""
     ending: Ending | None = None
     """Set by the terminal event; ``None`` while the response runs."""
-    usage: Usage | None = None
-    """Token usage from the terminal event's response object, when sent."""
+    tokens: Tokens | None = None
+    """Token counts from the terminal event's response object, when sent."""
     response_error: ResponseError | None = None
     """The error the terminal response object carried (``response.failed``)."""
     incomplete_details: IncompleteDetails | None = None
@@ -128,11 +174,17 @@ class ResponseFold:
         # alive while tools run; with many conversations that is the memory peak.
         self.ending = ending
         self.response_id = response.id or self.response_id
-        self.usage = response.usage
+        self.tokens = Tokens.of(response.usage)
         self.response_error = response.error
         self.incomplete_details = response.incomplete_details
         if response.output:
             self._output = list(response.output)
+            self._done_items.clear()  # the same items, parsed a second time
+
+    @property
+    def usage(self) -> Usage | None:
+        """Token usage from the terminal event's response object, when sent."""
+        return None if self.tokens is None else self.tokens.usage()
 
     @property
     def output(self) -> list[Item]:
@@ -175,25 +227,6 @@ class ResponseFold:
             code=code,
             response_id=self.response_id,
         )
-
-
-def add_usage(total: Usage | None, more: Usage | None) -> Usage | None:
-    """Sum two usages (either may be ``None``); used to total the rounds of a turn."""
-    if more is None:
-        return total
-    if total is None:
-        return more
-    return Usage.model_validate(
-        {
-            "input_tokens": total.input_tokens + more.input_tokens,
-            "output_tokens": total.output_tokens + more.output_tokens,
-            "total_tokens": total.total_tokens + more.total_tokens,
-            "input_tokens_details": {"cached_tokens": total.cached_tokens + more.cached_tokens},
-            "output_tokens_details": {
-                "reasoning_tokens": total.reasoning_tokens + more.reasoning_tokens
-            },
-        }
-    )
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,9 @@ import anyio
 import anyio.lowlevel
 import websockets
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.datastructures import Headers
 from websockets.frames import Frame, Opcode
+from websockets.http11 import Response
 from websockets.protocol import Event, State
 
 from .._cancel import CancelState, peek
@@ -139,6 +141,19 @@ class _Connection(ClientConnection):
         self.reading_paused = False
         """Whether reading the socket is paused because ``high_water`` messages wait."""
         self._reader: asyncio.Future[bool] | None = None
+
+    def forget_handshake(self) -> None:
+        """Drop the opening handshake's headers: about 2 KB a connection, the API key's too.
+
+        ``websockets`` keeps the request and the response for the connection's life and
+        nothing reads them after the handshake. The response stays, without its headers:
+        ``process_event`` tells the handshake response from later frames by its presence.
+        """
+        self.request = None
+        if self.response is not None:
+            self.response = Response(
+                self.response.status_code, self.response.reason_phrase, Headers()
+            )
 
     def process_event(self, event: Event) -> None:
         if isinstance(event, Frame):
@@ -513,6 +528,7 @@ class WebSocketTransport:
                 assert isinstance(opened, _Connection)  # made by create_connection
                 ws = opened
                 ws.high_water = self._max_queue
+                ws.forget_handshake()
                 self._ws = ws
                 self._epoch += 1
                 self.connects += 1

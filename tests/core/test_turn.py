@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from responses_client._items import FunctionCall, Message
-from responses_client._turn import Ending, ResponseFold, add_usage
+from responses_client._turn import Ending, ResponseFold, Tokens
 from responses_client.events import Usage, parse_event
 
 
@@ -176,7 +176,7 @@ def test_the_fold_keeps_the_output_but_not_the_response_object() -> None:
     state = ResponseFold()
     state.apply(event)
     assert state.output == list(response_object.output)
-    assert state.usage is response_object.usage
+    assert state.usage == response_object.usage
     holders = gc.get_referrers(response_object)
     assert not any(holder is state or holder is vars(state) for holder in holders)
 
@@ -194,10 +194,23 @@ def test_unknown_events_are_ignored_by_the_fold() -> None:
     assert state.ending is None and state.streamed_text == "ok"
 
 
-def test_add_usage_sums_every_field() -> None:
+def test_tokens_sum_every_field_and_give_back_the_usage() -> None:
     one = Usage.model_validate(USAGE)
-    total = add_usage(add_usage(None, one), one)
-    assert total is not None
+    tokens = Tokens.of(one)
+    assert tokens is not None and Tokens.of(None) is None
+    assert tokens.usage() == one
+    total = tokens.plus(tokens).usage()
     assert (total.input_tokens, total.output_tokens, total.total_tokens) == (20, 10, 30)
     assert (total.cached_tokens, total.reasoning_tokens) == (8, 4)
-    assert add_usage(one, None) is one
+    assert tokens.plus(None) is tokens
+
+
+def test_a_completed_response_keeps_one_copy_of_its_output_items() -> None:
+    state = fold(
+        CREATED,
+        {"type": "response.output_item.done", "output_index": 0, "item": CALL},
+        {"type": "response.completed", "response": response("completed", [CALL])},
+    )
+    (call,) = state.function_calls()
+    assert call.call_id == "call_1"
+    assert state._done_items == {}

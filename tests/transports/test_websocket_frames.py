@@ -132,3 +132,21 @@ async def test_a_message_above_max_size_closes_the_connection_with_1009() -> Non
         assert caught.value.code == 1009
         assert "closed by the client (1009" in str(caught.value)
         assert not transport.connected
+
+
+async def test_the_handshake_headers_are_dropped_once_connected() -> None:
+    async def pinging(ws: ServerConnection, frames: list[str]) -> None:
+        await ws.ping()
+        for frame in frames:
+            await ws.send(frame)
+
+    async with serving(pinging) as transport:
+        first = await collect(transport)
+        connection = transport._ws
+        assert connection is not None
+        assert connection.request is None  # it carried the Authorization header
+        assert connection.response is not None
+        assert (connection.response.status_code, len(connection.response.headers)) == (101, 0)
+        second = await collect(transport)  # pings and frames still go where they belong
+        assert [e.type for e in second] == [e.type for e in first]
+        assert transport._ws is connection and transport.connects == 1
