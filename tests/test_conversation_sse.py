@@ -22,6 +22,7 @@ from responses_client import (
     RateLimitError,
     ResponseFailedError,
     ToolError,
+    TurnStream,
     tool,
 )
 from responses_client._items import FunctionCall, FunctionCallOutput, Message
@@ -397,14 +398,9 @@ async def test_closing_the_conversation_while_another_task_streams_ends_that_tur
     assert len(convo.items) == 1
 
 
-async def test_stream_aclose_from_another_task_interrupts_the_turn(
-    client: Client, script: ScriptedModel
-) -> None:
-    from responses_client.emulator import Pause
-
-    script.extend([Reply(text=["a", "b"], faults=[Pause(at=5, seconds=30)]), "next"])
-    convo = client.conversation()
-    stream = convo.stream("hi")
+async def close_from_another_task_after_a_delta(stream: TurnStream) -> None:
+    """Consume ``stream`` in a task; once a text delta arrived, close it from this one
+    (while the consumer waits inside the stream for the server)."""
     first_delta = anyio.Event()
 
     async def consume() -> None:
@@ -416,9 +412,67 @@ async def test_stream_aclose_from_another_task_interrupts_the_turn(
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(consume)
             await first_delta.wait()
-            await stream.aclose()  # while the other task waits inside the stream
+            await stream.aclose()
+
+
+async def test_stream_aclose_from_another_task_interrupts_the_turn(
+    client: Client, script: ScriptedModel
+) -> None:
+    from responses_client.emulator import Pause
+
+    script.extend([Reply(text=["a", "b"], faults=[Pause(at=5, seconds=30)]), "next"])
+    convo = client.conversation()
+    stream = convo.stream("hi")
+    await close_from_another_task_after_a_delta(stream)
     assert stream.finished and stream.result.status == "interrupted"
     assert (await convo.send("again")).text == "next"
+
+
+async def test_a_cancel_ends_a_waiting_read_where_the_response_has_no_socket() -> None:
+    """A custom httpx transport (or HTTP/2) gives no socket of the response's own to shut
+    down; ``cancel()`` then cancels the scope the read waits in."""
+    import json
+
+    import httpx
+
+    from responses_client.emulator._engine import EVENT, Ids, plan_response
+
+    body = {"model": "gpt-4.1", "input": "hi"}
+    plan = plan_response(
+        body=body,
+        reply=Reply(text=["a", "b"]),
+        resolved_input=[{"type": "message", "role": "user", "content": "hi"}],
+        cached_tokens=0,
+        ids=Ids(seed=3),
+        now=1_760_000_000.0,
+    )
+    events = [payload for kind, payload in plan.steps if kind == EVENT]
+    types = [event["type"] for event in events]
+    first = events[: types.index("response.output_text.delta") + 1]  # up to the first delta
+    head = "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in first)
+    quiet = anyio.Event()  # never set: the server goes silent after the first events
+    closed: list[bool] = []
+
+    class SilentBody(httpx.AsyncByteStream):
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            yield head.encode()
+            await quiet.wait()
+
+        async def aclose(self) -> None:
+            closed.append(True)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200, headers={"content-type": "text/event-stream"}, stream=SilentBody()
+        )
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+    async with http, Client(base_url="http://mock/v1", api_key=KEY, http_client=http) as client:
+        stream = client.conversation(transport="sse").stream("hi")
+        await close_from_another_task_after_a_delta(stream)  # a read that would never end
+    assert stream.result.status == "interrupted"
+    assert stream.result.text == "a"
+    assert closed == [True]
 
 
 async def test_an_idle_conversation_lets_go_of_its_finished_turn(
