@@ -173,6 +173,27 @@ class SSEDecoder:
         Raises:
             RemoteProtocolError: As ``feed()``.
         """
+        if (
+            data.endswith(b"\n\n")
+            and data.startswith(b"event: ")
+            and self._started
+            and not self._tail
+            and not self._after_cr
+            and len(data) < self._limit
+        ):
+            # Servers flush each event on its own, so most chunks are one whole block:
+            # ``event: NAME``, one data line, a blank line. With nothing held from earlier
+            # chunks, its data is cut out at once.
+            nl = data.find(b"\n", 7)
+            if (
+                data.startswith(b"data: ", nl + 1)
+                and data.find(b"\n", nl + 7) == len(data) - 2
+                and b"\r" not in data
+                and not self._pending()
+            ):
+                if not data.isascii():
+                    _decode(data)  # only to reject invalid UTF-8, as ``feed()`` does
+                return [data[nl + 7 : -2]]
         complete = self._complete(data)
         if complete is None:
             return []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from itertools import pairwise
 
 import pytest
@@ -497,3 +498,36 @@ def test_feed_data_gives_the_data_feed_gives(data: st.DataObject) -> None:
     expected = [message.data.encode() for message in decode_all(stream)]
     assert data_all(*chunks) == expected
     assert data_all(stream) == expected
+
+
+@settings(max_examples=300)
+@given(common_streams())
+def test_chunks_of_whole_blocks_give_the_data_feed_gives(stream: bytes) -> None:
+    # Servers flush each event on its own: every chunk ends with a blank line.
+    chunks = [chunk for chunk in re.split(b"(?<=\n\n)", stream) if chunk]
+    expected = [message.data.encode() for message in decode_all(stream)]
+    assert data_all(*chunks) == expected
+
+
+@pytest.mark.parametrize(
+    ("chunks", "expected"),
+    [
+        ([b"event: d\ndata: 1\n\n", b"event: x\ndata: \xc3\xa9\n\n"], [b"1", b"\xc3\xa9"]),
+        ([b"data: 0\n", b"event: d\ndata: 1\n\n"], [b"0\n1"]),  # continues a message
+        ([b"event: d\ndata: 1\r", b"\nevent: d\ndata: 2\n\n"], [b"1\n2"]),  # CR then LF
+        ([b"\xef\xbb\xbfevent: d\ndata: 1\n\n", b"event: d\ndata: 2\n\n"], [b"1", b"2"]),
+        ([b"event: d\ndata: 1\ndata: 2\n\n", b"event: d\ndata: 3\nid: 4\n\n"], [b"1\n2", b"3"]),
+        ([b"event: d\ndata: \n\n", b"event: d\n\n"], [b""]),  # empty data; no data at all
+    ],
+    ids=["plain-and-utf8", "continued", "split-crlf", "bom", "more-lines", "empty"],
+)
+def test_a_chunk_of_one_whole_block(chunks: list[bytes], expected: list[bytes]) -> None:
+    assert data_all(*chunks) == expected
+    assert [m.data.encode() for m in decode_all(b"".join(chunks))] == expected
+
+
+def test_a_chunk_of_one_block_with_invalid_utf8_is_rejected() -> None:
+    decoder = SSEDecoder(common_event="d")
+    assert decoder.feed_data(b"event: d\ndata: 1\n\n") == [b"1"]
+    with pytest.raises(RemoteProtocolError, match="not valid UTF-8"):
+        decoder.feed_data(b"event: d\ndata: \xff\n\n")
