@@ -13,6 +13,8 @@ Paths (the first segment picks the stream, so ``base_url`` is ``http://127.0.0.1
 
 - ``POST /{big|warm}/v1/responses``: the stream as SSE, ``Transfer-Encoding: chunked``,
   64 KiB per chunk.
+- ``POST /flushed/v1/responses``: the ``big`` stream with one chunk per event, as a server
+  that flushes each event frames it (the emulator, uvicorn, the API).
 - ``GET /{big|warm|paced}/v1/responses`` with ``Upgrade: websocket``: after each
   ``response.create`` text frame, the stream's events as text frames. ``paced`` sends one
   event every ``PACE`` seconds with the send time (``time.monotonic_ns()``, which is one
@@ -69,19 +71,21 @@ def _dumps(event: dict[str, Any]) -> str:
     return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
 
 
-def sse_bytes(evs: list[dict[str, Any]]) -> bytes:
-    """The events as a ``text/event-stream`` body, framed as the emulator frames them."""
-    return "".join(f"event: {e['type']}\ndata: {_dumps(e)}\n\n" for e in evs).encode()
+def sse_blocks(evs: list[dict[str, Any]]) -> list[bytes]:
+    """The events as ``text/event-stream`` blocks, framed as the emulator frames them."""
+    return [f"event: {e['type']}\ndata: {_dumps(e)}\n\n".encode() for e in evs]
 
 
-def chunked(body: bytes) -> bytes:
-    """``body`` in HTTP/1.1 chunked transfer coding."""
-    parts = []
-    for i in range(0, len(body), CHUNK):
-        piece = body[i : i + CHUNK]
-        parts.append(b"%x\r\n%b\r\n" % (len(piece), piece))
+def chunked(pieces: list[bytes]) -> bytes:
+    """``pieces`` in HTTP/1.1 chunked transfer coding, one chunk each."""
+    parts = [b"%x\r\n%b\r\n" % (len(piece), piece) for piece in pieces]
     parts.append(b"0\r\n\r\n")
     return b"".join(parts)
+
+
+def slices(body: bytes) -> list[bytes]:
+    """``body`` cut into ``CHUNK``-sized pieces."""
+    return [body[i : i + CHUNK] for i in range(0, len(body), CHUNK)]
 
 
 def ws_frame(payload: bytes, opcode: int = 1) -> bytes:
@@ -106,8 +110,12 @@ class Streams:
         for name, size in (("big", n), ("warm", WARM)):
             evs = events(size)
             self.counts[name] = len(evs)
-            self.sse[name] = chunked(sse_bytes(evs))
+            blocks = sse_blocks(evs)
+            self.sse[name] = chunked(slices(b"".join(blocks)))
             self.ws[name] = b"".join(ws_frame(_dumps(e).encode()) for e in evs)
+            if name == "big":
+                self.counts["flushed"] = len(evs)
+                self.sse["flushed"] = chunked(blocks)
         paced = events(PACED, stamp=True)
         self.counts["paced"] = len(paced)
         self.paced = [_dumps(e).encode() for e in paced]

@@ -184,18 +184,35 @@ def plots(results: list[dict[str, Any]]) -> list[Path]:
     for name, title in (("sse_throughput", "SSE"), ("ws_throughput", "WebSocket")):
         if name not in by_name:
             continue
-        clients = by_name[name]["clients"]
-        labels = list(clients)
-        medians = [clients[c]["median"] for c in labels]
-        lows = [m - clients[c]["low"] for c, m in zip(labels, medians, strict=True)]
-        highs = [clients[c]["high"] - m for c, m in zip(labels, medians, strict=True)]
+        data = by_name[name]
+        labels = list(data["clients"])
+        series = [("64 KiB chunks", data["clients"])]
+        if "flushed" in data:  # SSE: also one chunk per event
+            series.append(("one chunk per event", data["flushed"]))
+        width = 0.8 / len(series)
         fig, ax = plt.subplots(figsize=(7, 4))
-        ax.bar(labels, medians, yerr=[lows, highs], capsize=4, color="#4c72b0")
+        for k, (label, clients) in enumerate(series):
+            medians = [clients[c]["median"] for c in labels]
+            lows = [m - clients[c]["low"] for c, m in zip(labels, medians, strict=True)]
+            highs = [clients[c]["high"] - m for c, m in zip(labels, medians, strict=True)]
+            places = [i + (k - (len(series) - 1) / 2) * width for i in range(len(labels))]
+            ax.bar(
+                places,
+                medians,
+                width,
+                yerr=[lows, highs],
+                capsize=3,
+                label=label if len(series) > 1 else None,
+                color=("#4c72b0", "#dd8452")[k],
+            )
+            for x, value in zip(places, medians, strict=True):
+                ax.annotate(f"{value:,.0f}", (x, value), ha="center", va="bottom", fontsize=7)
+        ax.set_xticks(range(len(labels)), labels)
         ax.set_yscale("log")
         ax.set_ylabel("events/s (median, range; log scale)")
-        ax.set_title(f"{title}: {by_name[name]['events']:,} events per response")
-        for i, value in enumerate(medians):
-            ax.annotate(f"{value:,.0f}", (i, value), ha="center", va="bottom", fontsize=8)
+        ax.set_title(f"{title}: {data['events']:,} events per response")
+        if len(series) > 1:
+            ax.legend(fontsize=8)
         ax.tick_params(axis="x", labelsize=8)
         save(fig, f"bench-{name.replace('_', '-')}.png")
     return written
