@@ -29,7 +29,8 @@ arguments, items) and lenient where OpenAI-compatible servers cut corners: a mis
 ``None`` or a default, not an error.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` in this module: pydantic would then build each
+# field's type from a string at import (about 2 ms of ``import responses_client`` here).
 
 from collections.abc import Mapping
 from types import MappingProxyType
