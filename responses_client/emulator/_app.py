@@ -7,6 +7,7 @@ The endpoints are raw ASGI callables routed by Starlette, so each event costs on
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import time
@@ -554,7 +555,8 @@ class _WebSocketEndpoint:
                 stop = group.cancel_scope.cancel
 
                 async def close(code: int, reason: str) -> None:
-                    await send({"type": "websocket.close", "code": code, "reason": reason})
+                    with contextlib.suppress(OSError):  # the client may be gone already
+                        await send({"type": "websocket.close", "code": code, "reason": reason})
                     stop()
 
                 state._live[record.index] = (scope.get(ABORT_SCOPE_KEY) or stop, close)
@@ -649,32 +651,38 @@ class _WebSocketEndpoint:
         scope_to_cancel: anyio.CancelScope,
     ) -> None:
         state = self.state
-        async with jobs:
-            async for frame in jobs:
-                await _flush_urgent(send, conn)
-                if frame is None:
-                    continue
-                max_age = state.connection_max_age
-                if max_age is not None and state.clock() - conn.opened >= max_age:
-                    error = WireError(
-                        400,
-                        "Responses websocket connection limit reached "
-                        f"({max_age:g} seconds). Create a new websocket connection to continue.",
-                        code="websocket_connection_limit_reached",
-                    )
-                    await _text(send, _dumps(error.ws_event()))
-                    await send(
-                        {
-                            "type": "websocket.close",
-                            "code": 1000,
-                            "reason": "websocket_connection_limit_reached",
-                        }
-                    )
-                    scope_to_cancel.cancel()
-                    return
-                if await self._respond(scope, send, conn, frame, record):
-                    scope_to_cancel.cancel()
-                    return
+        try:
+            async with jobs:
+                async for frame in jobs:
+                    await _flush_urgent(send, conn)
+                    if frame is None:
+                        continue
+                    max_age = state.connection_max_age
+                    if max_age is not None and state.clock() - conn.opened >= max_age:
+                        error = WireError(
+                            400,
+                            "Responses websocket connection limit reached "
+                            f"({max_age:g} seconds). "
+                            "Create a new websocket connection to continue.",
+                            code="websocket_connection_limit_reached",
+                        )
+                        await _text(send, _dumps(error.ws_event()))
+                        await send(
+                            {
+                                "type": "websocket.close",
+                                "code": 1000,
+                                "reason": "websocket_connection_limit_reached",
+                            }
+                        )
+                        scope_to_cancel.cancel()
+                        return
+                    if await self._respond(scope, send, conn, frame, record):
+                        scope_to_cancel.cancel()
+                        return
+        except OSError:
+            # ASGI servers raise an OSError subclass for a send on a closed connection: the
+            # client went away mid-response (a drop, a reset). Nothing left to serve.
+            scope_to_cancel.cancel()
 
     async def _respond(
         self,
@@ -717,8 +725,10 @@ class _WebSocketEndpoint:
                 if kind == EVENT or kind == RAW:
                     if delay and not first:
                         await _pause(conn, delay)
-                    elif sent & 15 == 15:
-                        # Let a response.cancel in: without delays nothing else yields.
+                    elif sent & 3 == 3:
+                        # Let a response.cancel in, and the news of a client gone before
+                        # more than a few writes go nowhere (asyncio warns from the sixth):
+                        # without delays nothing else yields.
                         await anyio.lowlevel.checkpoint()
                     first = False
                     await _text(send, _dumps(payload) if kind == EVENT else payload)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import anyio
 import pytest
@@ -441,3 +442,23 @@ async def test_item_ids_resolve_from_the_connection_cache_only() -> None:
     assert same_connection[-1]["type"] == "response.completed"
     assert error["status"] == 404 and error["error"]["param"] == "input"
     assert "not found" in error["error"]["message"]
+
+
+async def test_a_client_gone_mid_response_is_no_server_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING)
+    long = Reply(text=["word "] * 5_000)
+    async with Emulator(ScriptedModel([long, "next"])) as emu:
+        ws = await connect(emu.websocket_url)
+        await ws.send(create())
+        for _ in range(5):
+            await ws.recv()
+        ws.transport.abort()  # a reset: no close frame, the server still writing
+        await ws.wait_closed()
+        async with connect(emu.websocket_url) as again:
+            await again.send(create())
+            assert (await ws_until_terminal(again))[-1]["type"] == "response.completed"
+    assert emu.connections[0].closed
+    noisy = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert noisy == [], [r.getMessage() for r in noisy]
