@@ -182,11 +182,6 @@ class ResponseFold:
             self._done_items.clear()  # the same items, parsed a second time
 
     @property
-    def usage(self) -> Usage | None:
-        """Token usage from the terminal event's response object, when sent."""
-        return None if self.tokens is None else self.tokens.usage()
-
-    @property
     def output(self) -> list[Item]:
         """The response's output items (see the module docstring for the fallback)."""
         if self._output is not None:

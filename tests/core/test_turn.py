@@ -81,7 +81,7 @@ def test_completed_response_keeps_its_output_and_usage() -> None:
     assert state.streamed_text == "Hi there"
     (item,) = state.output
     assert isinstance(item, Message) and item.text == "Hi there"
-    assert state.usage is not None and state.usage.cached_tokens == 4
+    assert state.tokens is not None and state.tokens.cached == 4
     assert state.function_calls() == []
     assert state.retry_reason() is None
 
@@ -176,7 +176,7 @@ def test_the_fold_keeps_the_output_but_not_the_response_object() -> None:
     state = ResponseFold()
     state.apply(event)
     assert state.output == list(response_object.output)
-    assert state.usage == response_object.usage
+    assert state.tokens == Tokens.of(response_object.usage)
     holders = gc.get_referrers(response_object)
     assert not any(holder is state or holder is vars(state) for holder in holders)
 
