@@ -175,25 +175,19 @@ class SSEDecoder:
         """
         if (
             data.endswith(b"\n\n")
-            and data.startswith(b"event: ")
             and self._started
             and not self._tail
             and not self._after_cr
             and len(data) < self._limit
+            and b"\r" not in data
         ):
-            # Servers flush each event on its own, so most chunks are one whole block:
-            # ``event: NAME``, one data line, a blank line. With nothing held from earlier
-            # chunks, its data is cut out at once.
-            nl = data.find(b"\n", 7)
-            if (
-                data.startswith(b"data: ", nl + 1)
-                and data.find(b"\n", nl + 7) == len(data) - 2
-                and b"\r" not in data
-                and not self._pending()
-            ):
+            # Servers flush each event on its own, so most chunks are one whole block.
+            # With nothing held from earlier chunks, a simple one is cut out at once.
+            found = _simple_data(data[:-2])
+            if found is not None and not self._pending():
                 if not data.isascii():
                     _decode(data)  # only to reject invalid UTF-8, as ``feed()`` does
-                return [data[nl + 7 : -2]]
+                return [found]
         complete = self._complete(data)
         if complete is None:
             return []
@@ -317,15 +311,9 @@ class SSEDecoder:
         append = out.append
         for block in blocks:
             if small:
-                if block.startswith(b"event: "):
-                    nl = block.find(b"\n", 7)
-                    if nl > 0 and block.startswith(b"data: ", nl + 1):
-                        # ``find``, as ``in`` takes twice as long on bytes in CPython 3.11.
-                        if block.find(b"\n", nl + 7) < 0:
-                            append(block[nl + 7 :])
-                            continue
-                elif block.startswith(b"data: ") and block.find(b"\n") < 0:
-                    append(block[6:])
+                found = _simple_data(block)
+                if found is not None:
+                    append(found)
                     continue
             out += _data_of(self._lines([*block.decode().split("\n"), ""]))
         if last:
@@ -443,6 +431,21 @@ class SSEDecoder:
                     self._msg_retry = self.retry = int(value)
             # Any other field name is ignored, as the spec says.
         return messages
+
+
+def _simple_data(block: bytes) -> bytes | None:
+    """The data of a simple block (LF-ended lines, no blank line), else ``None``.
+
+    Simple: ``event: NAME`` then one ``data:`` line, or that one ``data:`` line alone.
+    """
+    if block.startswith(b"event: "):
+        nl = block.find(b"\n", 7)
+        # ``find``, as ``in`` takes twice as long on bytes in CPython 3.11.
+        if nl > 0 and block.startswith(b"data: ", nl + 1) and block.find(b"\n", nl + 7) < 0:
+            return block[nl + 7 :]
+    elif block.startswith(b"data: ") and block.find(b"\n") < 0:
+        return block[6:]
+    return None
 
 
 def _data_of(messages: list[SSEMessage]) -> list[bytes]:
