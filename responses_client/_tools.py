@@ -27,10 +27,11 @@ import inspect
 import json
 import logging
 import re
+import sys
 import time
 import types
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Annotated, Any, Generic, Protocol, TypeVar, cast, overload
+from typing import Annotated, Any, Generic, ParamSpec, Protocol, TypeVar, cast, overload
 
 import anyio
 import anyio.lowlevel
@@ -38,9 +39,13 @@ import anyio.to_thread
 import pydantic
 import pydantic_core
 from pydantic.fields import FieldInfo
-from typing_extensions import NotRequired, ParamSpec, Required, TypedDict
 
 from ._exceptions import InputError
+
+if sys.version_info >= (3, 12):
+    from typing import NotRequired, Required, TypedDict
+else:  # pydantic takes only typing_extensions' TypedDict before 3.12 (a declared dependency)
+    from typing_extensions import NotRequired, Required, TypedDict
 
 __all__ = [
     "Tool",
