@@ -1,4 +1,4 @@
-"""Events per second over SSE: responses_client, openai-python, and two raw httpx floors.
+"""Events per second over SSE: responses_client, openai-python, and raw httpx bounds.
 
     python bench/sse_throughput.py [--json PATH]
 
@@ -17,6 +17,9 @@ another process over a real loopback socket; every client reads the identical by
   validator (other events by ``parse_event``), through one async generator to an
   ``async for``. No SSE field rules, no errors explained, no turn state: a bound, not a
   client;
+- **split only**: raw httpx streaming, blocks cut with ``bytes.split(b"\n\n")`` and each
+  block's bytes yielded as they are, unparsed, through one async generator: what handing
+  the caller one object per message costs before any parsing at all;
 - **httpx bytes**: raw httpx streaming, counting bytes only: the floor, no per-event work.
 
 Each client reads the stream twice over, in two framings: in 64 KiB chunks, where the
@@ -119,6 +122,22 @@ async def _ceiling_events(response: httpx.Response) -> AsyncIterator[Any]:
             yield validate_delta(data) if data.startswith(_DELTA_PREFIX) else parse_event(data)
 
 
+async def _blocks(response: httpx.Response) -> AsyncIterator[bytes]:
+    rest = b""
+    async for chunk in response.aiter_bytes():
+        blocks = (rest + chunk).split(b"\n\n")
+        rest = blocks.pop()
+        for block in blocks:
+            yield block
+
+
+async def _read_blocks(response: httpx.Response) -> int:
+    count = 0
+    async for _block in _blocks(response):
+        count += 1
+    return count
+
+
 async def _read_typed(response: httpx.Response) -> int:
     count = 0
     async for _event in _ceiling_events(response):
@@ -141,6 +160,10 @@ async def run_ceiling(base_url: str) -> tuple[int, float]:
     return await _raw(base_url, _read_typed)
 
 
+async def run_split_only(base_url: str) -> tuple[int, float]:
+    return await _raw(base_url, _read_blocks)
+
+
 async def run_httpx_bytes(base_url: str) -> tuple[int, float]:
     return await _raw(base_url, _read_bytes)
 
@@ -150,6 +173,7 @@ CLIENTS: dict[str, Runner] = {
     "openai-python": run_openai,
     "httpx + json": run_httpx_json,
     "typed ceiling": run_ceiling,
+    "split only": run_split_only,
     "httpx bytes (floor)": run_httpx_bytes,
 }
 
@@ -181,7 +205,8 @@ def results() -> dict[str, Any]:
     flushed = {name: Spread.of(values) for name, values in flushed_rates.items()}
     ours = spreads["responses_client"].median
     vs_openai = ours / spreads["openai-python"].median
-    vs_floor = ours / spreads["httpx bytes (floor)"].median
+    floor = spreads["httpx bytes (floor)"].median
+    vs_floor = ours / floor
     vs_json = ours / spreads["httpx + json"].median
     ceiling = spreads["typed ceiling"].median
     flushed_ours = flushed["responses_client"].median
@@ -215,7 +240,8 @@ def results() -> dict[str, Any]:
         ],
         "notes": {
             "responses_client / httpx + json": vs_json,
-            "typed ceiling / httpx bytes floor": ceiling / spreads["httpx bytes (floor)"].median,
+            "split only / httpx bytes floor": spreads["split only"].median / floor,
+            "typed ceiling / httpx bytes floor": ceiling / floor,
             "responses_client / typed ceiling": ours / ceiling,
         },
     }
