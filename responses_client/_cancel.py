@@ -32,16 +32,19 @@ A cancel can cross the response's end on the wire: the server finished the respo
 it read the cancel, and answers the cancel with an ``error`` (no such response in
 progress) *after* the terminal event, when the next request may already be on its way.
 When a response that was sent a cancel ends neither cancelled nor with an error reply, a
-late reply is expected: ``stale_reply`` recognises it (an ``error`` about the
-``response_id`` parameter, or about the ``response.cancel`` type itself) so that it is
-dropped instead of failing the next response.
+late reply is expected: ``stale_reply`` recognises it so that it is dropped instead of
+failing the next response. The public API does not document that reply's shape, so two
+signs are taken: an ``error`` about the ``response_id`` parameter, the ``response.cancel``
+type itself or ``response_not_found``; or one whose message names the cancelled response's
+id. An error about ``previous_response_id`` is never taken for a reply: it concerns the
+next request, which may chain from the very response that was cancelled.
 """
 
 from __future__ import annotations
 
 import enum
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .events import TERMINAL_TYPES
 
@@ -50,6 +53,8 @@ __all__ = ["CancelState", "Frame", "Phase", "peek"]
 _CANCEL_REPLY_PARAMS = frozenset({"response_id", "type"})
 """The ``param`` of an ``error`` that answers a ``response.cancel``: the id it named was not
 in progress, or the server does not take ``response.cancel`` at all."""
+_NEXT_REQUEST_PARAM = "previous_response_id"
+_NEXT_REQUEST_CODE = "previous_response_not_found"
 
 
 class Phase(enum.Enum):
@@ -77,8 +82,9 @@ class CancelState:
     """Whether ``response.cancel`` went out for it."""
     cancel_answered: bool = False
     """Whether an ``error`` came back while the cancelled response still ran."""
-    late_replies: int = 0
-    """Cancels that may still be answered with an ``error`` after their response ended."""
+    late_replies: list[str] = field(default_factory=list)
+    """Ids of responses whose cancel may still be answered with an ``error`` after they
+    ended, oldest first."""
 
     @property
     def in_flight(self) -> bool:
@@ -117,7 +123,7 @@ class CancelState:
                 return response_id
         elif event_type in TERMINAL_TYPES:
             if self.cancel_sent and not self.cancel_answered and status != "cancelled":
-                self.late_replies += 1
+                self.late_replies.append(self.response_id or "")
             self.reset()
         elif event_type == "error":
             if self.cancel_sent:
@@ -126,15 +132,22 @@ class CancelState:
                 self.reset()
         return None
 
-    def stale_reply(self, code: str | None, param: str | None) -> bool:
+    def stale_reply(self, code: str | None, param: str | None, message: str | None = None) -> bool:
         """Whether an ``error`` read now is the late answer to an earlier cancel.
 
         Call it for each ``error`` frame before ``observe``; a True answer means: drop the
         frame, it belongs to no current response.
         """
-        if self.late_replies and (param in _CANCEL_REPLY_PARAMS or code == "response_not_found"):
-            self.late_replies -= 1
+        late = self.late_replies
+        if not late or param == _NEXT_REQUEST_PARAM or code == _NEXT_REQUEST_CODE:
+            return False
+        if param in _CANCEL_REPLY_PARAMS or code == "response_not_found":
+            del late[0]
             return True
+        for index, response_id in enumerate(late):
+            if response_id and message and response_id in message:
+                del late[index]
+                return True
         return False
 
     def cancel(self) -> str | None:
@@ -163,7 +176,7 @@ class CancelState:
     def forget_connection(self) -> None:
         """The connection is gone: nothing in flight, and no late reply can come."""
         self.reset()
-        self.late_replies = 0
+        self.late_replies.clear()
 
 
 @dataclass(frozen=True)
@@ -180,6 +193,8 @@ class Frame:
     """``error.code`` of an ``error`` frame (nested, or flat as over SSE)."""
     param: str | None = None
     """``error.param`` of an ``error`` frame."""
+    message: str | None = None
+    """``error.message`` of an ``error`` frame."""
 
 
 _UNREADABLE = Frame()
@@ -209,6 +224,7 @@ def peek(data: str | bytes) -> Frame:
         status=_text(response.get("status")),
         code=_text(error.get("code")),
         param=_text(error.get("param")),
+        message=_text(error.get("message")),
     )
 
 

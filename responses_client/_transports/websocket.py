@@ -428,7 +428,8 @@ class WebSocketTransport:
         state = self._state
         if event.type == "error":
             code, param = getattr(event, "code", None), getattr(event, "param", None)
-            if state.stale_reply(code, param):
+            message = getattr(event, "message", None)
+            if state.stale_reply(code, param, message if isinstance(message, str) else None):
                 return True
             if code == CONNECTION_LIMIT:
                 logger.info("the server ended the connection: %s", CONNECTION_LIMIT)
@@ -582,7 +583,9 @@ class WebSocketTransport:
                         continue
                     frame = peek(raw)
                     dropped += 1
-                    if frame.type == "error" and state.stale_reply(frame.code, frame.param):
+                    if frame.type == "error" and state.stale_reply(
+                        frame.code, frame.param, frame.message
+                    ):
                         continue
                     response_id = state.observe(frame.type, frame.response_id, frame.status)
                     if response_id is not None:

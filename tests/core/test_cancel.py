@@ -164,7 +164,7 @@ def test_a_cancel_that_crossed_the_end_expects_a_late_error_reply() -> None:
     assert state.cancel() == "r1"
     state.observe("response.completed", "r1", "completed")
     assert not state.in_flight
-    assert state.late_replies == 1
+    assert state.late_replies == ["r1"]
     # The next request's own errors are not mistaken for the reply...
     assert not state.stale_reply("previous_response_not_found", "previous_response_id")
     # ...but the reply to the cancel is dropped, once.
@@ -175,13 +175,13 @@ def test_a_cancel_that_crossed_the_end_expects_a_late_error_reply() -> None:
 @pytest.mark.parametrize(
     ("ending", "expected"),
     [
-        (("response.incomplete", "cancelled"), 0),
-        (("response.completed", "completed"), 1),
-        (("response.failed", "failed"), 1),
+        (("response.incomplete", "cancelled"), []),
+        (("response.completed", "completed"), ["r1"]),
+        (("response.failed", "failed"), ["r1"]),
     ],
 )
 def test_late_replies_are_expected_only_when_the_cancel_did_not_take(
-    ending: tuple[str, str], expected: int
+    ending: tuple[str, str], expected: list[str]
 ) -> None:
     state = CancelState()
     state.begin()
@@ -198,7 +198,7 @@ def test_an_error_reply_during_the_drain_means_no_late_reply() -> None:
     state.cancel()
     state.observe("error")
     state.observe("response.completed", "r1", "completed")
-    assert (state.in_flight, state.late_replies) == (False, 0)
+    assert (state.in_flight, state.late_replies) == (False, [])
 
 
 def test_without_a_cancel_no_error_is_stale() -> None:
@@ -206,9 +206,46 @@ def test_without_a_cancel_no_error_is_stale() -> None:
 
 
 def test_a_new_connection_expects_no_late_reply() -> None:
-    state = CancelState(late_replies=2)
+    state = CancelState(late_replies=["r1", "r2"])
     state.forget_connection()
     assert not state.stale_reply("response_not_found", "response_id")
+    assert not state.stale_reply(None, None, "No response with id 'r1' is in progress.")
+
+
+def _crossed(*response_ids: str) -> CancelState:
+    """A state whose cancels of ``response_ids`` each crossed their response's end."""
+    state = CancelState()
+    for response_id in response_ids:
+        state.begin()
+        state.observe("response.created", response_id)
+        assert state.cancel() == response_id
+        state.observe("response.completed", response_id, "completed")
+    return state
+
+
+def test_a_late_reply_is_also_known_by_the_cancelled_id_in_its_message() -> None:
+    # A server may answer with neither the param nor the code the emulator uses; the
+    # message naming the cancelled response is enough.
+    state = _crossed("resp_a", "resp_b")
+    assert not state.stale_reply("invalid_request_error", None, "Something else went wrong.")
+    assert state.stale_reply(None, None, "Response 'resp_b' cannot be cancelled: completed.")
+    assert state.late_replies == ["resp_a"]
+    assert state.stale_reply("conflict", None, "resp_a is not in progress")
+    assert not state.stale_reply(None, None, "resp_a is not in progress")
+
+
+@pytest.mark.parametrize(
+    ("code", "param"),
+    [("previous_response_not_found", None), (None, "previous_response_id")],
+)
+def test_an_error_about_the_next_requests_chain_is_never_a_late_reply(
+    code: str | None, param: str | None
+) -> None:
+    # The next request may chain from the cancelled response itself: its refusal names
+    # that id, and must reach the caller.
+    state = _crossed("resp_a")
+    assert not state.stale_reply(code, param, "Previous response with id 'resp_a' not found.")
+    assert state.late_replies == ["resp_a"]
 
 
 @pytest.mark.parametrize(
@@ -226,11 +263,11 @@ def test_a_new_connection_expects_no_late_reply() -> None:
         (
             '{"type":"error","status":400,"error":{"code":"response_not_found",'
             '"param":"response_id","message":"m"}}',
-            Frame("error", code="response_not_found", param="response_id"),
+            Frame("error", code="response_not_found", param="response_id", message="m"),
         ),
         (
-            '{"type":"error","code":"server_error","param":null}',
-            Frame("error", code="server_error"),
+            '{"type":"error","code":"server_error","param":null,"message":"boom"}',
+            Frame("error", code="server_error", message="boom"),
         ),
         ('{"type": 3}', Frame()),
         ('{"type": "response.output_text.delta", "delta": ', Frame()),

@@ -2,7 +2,8 @@
 
 The emulator sends one unfragmented text frame per event and never pings; these tests use
 a ``websockets`` server on 127.0.0.1 that does what a server may: split a message into
-fragments, ping mid-response, close with a code, send a message above ``max_size``.
+fragments, ping mid-response, close with a code, send a message above ``max_size``, answer
+a cancel in a shape of its own.
 """
 
 from __future__ import annotations
@@ -150,3 +151,33 @@ async def test_the_handshake_headers_are_dropped_once_connected() -> None:
         second = await collect(transport)  # pings and frames still go where they belong
         assert [e.type for e in second] == [e.type for e in first]
         assert transport._ws is connection and transport.connects == 1
+
+
+async def test_a_late_cancel_reply_known_only_by_the_id_in_its_message_is_dropped() -> None:
+    # The first response ends before the server reads the cancel; this server answers the
+    # cancel only after the next response.create arrived, with neither the param nor the
+    # code the emulator uses: just a message naming the response.
+    creates = 0
+
+    async def late_reply(ws: ServerConnection, frames: list[str]) -> None:
+        nonlocal creates
+        creates += 1
+        if creates == 2:
+            response_id = json.loads(frames[0])["response"]["id"]
+            error = {"type": "invalid_request_error", "code": None, "param": None}
+            error["message"] = f"Response '{response_id}' has already completed."
+            await ws.send(json.dumps({"type": "error", "status": 400, "error": error}))
+        for frame in frames:
+            await ws.send(frame)
+
+    async with serving(late_reply) as transport:
+        stream = transport.stream(BODY)
+        async for event in stream:
+            if event.type == "response.output_text.delta":
+                break
+        await stream.aclose()
+        events = await collect(transport)
+        assert [event.type for event in events] == [
+            json.loads(frame)["type"] for frame in response_frames()
+        ]
+        assert creates == 2
