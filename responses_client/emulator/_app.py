@@ -17,6 +17,7 @@ from typing import Any
 
 import anyio
 import anyio.lowlevel
+from anyio.streams.memory import MemoryObjectSendStream
 from starlette.applications import Starlette
 from starlette.routing import Route, WebSocketRoute
 
@@ -24,6 +25,7 @@ from ._engine import (
     DROP,
     ERROR,
     EVENT,
+    JSON,
     PAUSE,
     RAW,
     Context,
@@ -33,6 +35,7 @@ from ._engine import (
     WireError,
     cancelled_events,
     count_tokens,
+    invalid_type,
     plan_response,
     resolve_input,
     status_error,
@@ -520,6 +523,24 @@ def _not_found(previous_id: object) -> WireError:
 # -- WebSocket ------------------------------------------------------------------------
 
 
+class _Lane:
+    """One ``stream_id`` of a WebSocket connection: its requests run one after another.
+
+    Requests without a ``stream_id`` share the connection's default lane (``id`` is
+    ``None``), and their events carry no ``stream_id``.
+    """
+
+    def __init__(self, lane_id: str | None) -> None:
+        self.id = lane_id
+        self.current: str | None = None
+        self.cancel: str | None = None
+        self.cancelled = anyio.Event()
+
+    def tag(self, event: JSON) -> JSON:
+        """``event`` as this lane sends it: echoing its ``stream_id``, if it has one."""
+        return event if self.id is None else {**event, "stream_id": self.id}
+
+
 class _Connection:
     """The state of one WebSocket connection."""
 
@@ -527,10 +548,16 @@ class _Connection:
         self.opened = opened
         self.cache: dict[str, Context] = {}
         self.item_ids: set[str] = set()
-        self.current: str | None = None
-        self.cancel: str | None = None
-        self.cancelled = anyio.Event()
+        self.lanes: dict[str | None, MemoryObjectSendStream[dict[str, Any]]] = {}
+        self.running: dict[str | None, _Lane] = {}
         self.urgent: list[str] = []
+
+    def lane_running(self, response_id: object) -> _Lane | None:
+        """The lane whose response in progress has this id."""
+        for lane in self.running.values():
+            if response_id is not None and lane.current == response_id:
+                return lane
+        return None
 
 
 class _WebSocketEndpoint:
@@ -613,12 +640,18 @@ class _WebSocketEndpoint:
             record.frames.append(frame)
             kind = frame.get("type") if isinstance(frame, dict) else None
             if kind == "response.create":
-                await jobs.send(frame)
+                lane_id = frame.get("stream_id")
+                if lane_id is None or isinstance(lane_id, str):
+                    await jobs.send(frame)
+                else:
+                    self._urgent(conn, invalid_type("stream_id", "a string"))
+                    await jobs.send(None)
             elif kind == "response.cancel":
                 target = frame.get("response_id")
-                if target is not None and target == conn.current:
-                    conn.cancel = target
-                    conn.cancelled.set()
+                lane = conn.lane_running(target)
+                if lane is not None:
+                    lane.cancel = target
+                    lane.cancelled.set()
                 else:
                     self._urgent(
                         conn,
@@ -650,13 +683,52 @@ class _WebSocketEndpoint:
         record: ConnectionRecord,
         scope_to_cancel: anyio.CancelScope,
     ) -> None:
+        """Hand each ``response.create`` to its lane; lanes run side by side."""
+        async with jobs, anyio.create_task_group() as lanes:
+            try:
+                async for frame in jobs:
+                    try:
+                        await _flush_urgent(send, conn)
+                    except OSError:
+                        scope_to_cancel.cancel()
+                        return
+                    if frame is None:
+                        continue
+                    lane_id = frame.get("stream_id")
+                    lane_jobs = conn.lanes.get(lane_id)
+                    if lane_jobs is None:
+                        lane_jobs, lane_out = anyio.create_memory_object_stream[dict[str, Any]](64)
+                        conn.lanes[lane_id] = lane_jobs
+                        lanes.start_soon(
+                            self._serve_lane,
+                            scope,
+                            send,
+                            conn,
+                            _Lane(lane_id),
+                            lane_out,
+                            record,
+                            scope_to_cancel,
+                        )
+                    await lane_jobs.send(frame)
+            finally:
+                for lane_jobs in conn.lanes.values():
+                    lane_jobs.close()  # each lane serves what it holds, then ends
+
+    async def _serve_lane(
+        self,
+        scope: Scope,
+        send: Send,
+        conn: _Connection,
+        lane: _Lane,
+        jobs: anyio.abc.ObjectReceiveStream[dict[str, Any]],
+        record: ConnectionRecord,
+        scope_to_cancel: anyio.CancelScope,
+    ) -> None:
         state = self.state
         try:
             async with jobs:
                 async for frame in jobs:
                     await _flush_urgent(send, conn)
-                    if frame is None:
-                        continue
                     max_age = state.connection_max_age
                     if max_age is not None and state.clock() - conn.opened >= max_age:
                         error = WireError(
@@ -666,7 +738,7 @@ class _WebSocketEndpoint:
                             "Create a new websocket connection to continue.",
                             code="websocket_connection_limit_reached",
                         )
-                        await _text(send, _dumps(error.ws_event()))
+                        await _text(send, _dumps(lane.tag(error.ws_event())))
                         await send(
                             {
                                 "type": "websocket.close",
@@ -676,7 +748,7 @@ class _WebSocketEndpoint:
                         )
                         scope_to_cancel.cancel()
                         return
-                    if await self._respond(scope, send, conn, frame, record):
+                    if await self._respond(scope, send, conn, lane, frame, record):
                         scope_to_cancel.cancel()
                         return
         except OSError:
@@ -689,6 +761,7 @@ class _WebSocketEndpoint:
         scope: Scope,
         send: Send,
         conn: _Connection,
+        lane: _Lane,
         frame: dict[str, Any],
         record: ConnectionRecord,
     ) -> bool:
@@ -699,46 +772,47 @@ class _WebSocketEndpoint:
         if previous_id is not None:
             previous = conn.cache.get(previous_id) or state.stored.get(previous_id)
             if previous is None:
-                await _text(send, _dumps(_not_found(previous_id).ws_event()))
+                await _text(send, _dumps(lane.tag(_not_found(previous_id).ws_event())))
                 return False
         decided = state._decide(frame, previous, "websocket", conn.item_ids | state.stored_item_ids)
         if isinstance(decided, WireError):
-            await _text(send, _dumps(decided.ws_event()))
+            await _text(send, _dumps(lane.tag(decided.ws_event())))
             return False
         plan = decided
         response = state._record(plan, frame, "websocket", record.index)
-        conn.current = plan.response_id
-        conn.cancelled = anyio.Event()
+        lane.current = plan.response_id
+        lane.cancelled = anyio.Event()
+        conn.running[lane.id] = lane
         delay = plan.delay
         first = True
         try:
             for sent, (kind, payload) in enumerate(plan.steps):
                 if conn.urgent:
                     await _flush_urgent(send, conn)
-                if conn.cancel == plan.response_id:
+                if lane.cancel == plan.response_id:
                     ending = cancelled_events(plan, sent)
                     for event in ending:
-                        await _text(send, _dumps(event))
+                        await _text(send, _dumps(lane.tag(event)))
                     response.output = ending[-1]["response"]["output"]
                     response.status = "cancelled"
                     return False
                 if kind == EVENT or kind == RAW:
                     if delay and not first:
-                        await _pause(conn, delay)
+                        await _pause(lane, delay)
                     elif sent & 3 == 3:
                         # Let a response.cancel in, and the news of a client gone before
                         # more than a few writes go nowhere (asyncio warns from the sixth):
                         # without delays nothing else yields.
                         await anyio.lowlevel.checkpoint()
                     first = False
-                    await _text(send, _dumps(payload) if kind == EVENT else payload)
+                    await _text(send, _dumps(lane.tag(payload)) if kind == EVENT else payload)
                 elif kind == PAUSE:
-                    await _pause(conn, payload)
+                    await _pause(lane, payload)
                 elif kind == ERROR:
                     error, sequence = payload
                     event = error.ws_event()
                     event["sequence_number"] = sequence
-                    await _text(send, _dumps(event))
+                    await _text(send, _dumps(lane.tag(event)))
                     response.status = "error"
                     return False
                 elif kind == DROP:
@@ -753,14 +827,15 @@ class _WebSocketEndpoint:
             _finish(state, response, plan, conn)
             return False
         finally:
-            conn.current = None
-            conn.cancel = None
+            lane.current = None
+            lane.cancel = None
+            del conn.running[lane.id]
 
 
-async def _pause(conn: _Connection, seconds: float) -> None:
+async def _pause(lane: _Lane, seconds: float) -> None:
     """Wait, but no longer than until a ``response.cancel`` arrives."""
     with anyio.move_on_after(seconds):
-        await conn.cancelled.wait()
+        await lane.cancelled.wait()
 
 
 def _invalid_type_error(kind: object) -> WireError:

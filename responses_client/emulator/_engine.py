@@ -39,6 +39,7 @@ __all__ = [
     "WireError",
     "cancelled_events",
     "count_tokens",
+    "invalid_type",
     "plan_response",
     "resolve_input",
     "status_error",
@@ -310,7 +311,7 @@ def _missing(param: str) -> WireError:
     )
 
 
-def _invalid_type(param: str, expected: str) -> WireError:
+def invalid_type(param: str, expected: str) -> WireError:
     return WireError(
         400,
         f"Invalid type for '{param}': expected {expected}.",
@@ -329,12 +330,12 @@ def _check_message(item: Mapping[str, Any], where: str) -> None:
     if isinstance(content, str):
         return
     if not isinstance(content, list):
-        raise _invalid_type(f"{where}.content", "a string or an array of content parts")
+        raise invalid_type(f"{where}.content", "a string or an array of content parts")
     allowed = _ASSISTANT_PARTS if role == "assistant" else _INPUT_PARTS
     for index, part in enumerate(content):
         part_where = f"{where}.content[{index}]"
         if not isinstance(part, dict):
-            raise _invalid_type(part_where, "an object")
+            raise invalid_type(part_where, "an object")
         if part.get("type") not in allowed:
             raise _invalid_value(part.get("type"), allowed, f"{part_where}.type")
         if part["type"] in ("input_text", "output_text") and not isinstance(part.get("text"), str):
@@ -343,7 +344,7 @@ def _check_message(item: Mapping[str, Any], where: str) -> None:
 
 def _check_item(item: object, where: str) -> None:
     if not isinstance(item, dict):
-        raise _invalid_type(where, "an object")
+        raise invalid_type(where, "an object")
     kind = item.get("type", "message" if "role" in item else None)
     if kind not in _ITEM_TYPES:
         raise _invalid_value(kind, _ITEM_TYPES, f"{where}.type")
@@ -413,11 +414,11 @@ def resolve_input(
                 )
         new = raw
     else:
-        raise _invalid_type("input", "a string or an array of input items")
+        raise invalid_type("input", "a string or an array of input items")
     tools = body.get("tools")
     if tools is not None:
         if not isinstance(tools, list):
-            raise _invalid_type("tools", "an array")
+            raise invalid_type("tools", "an array")
         for index, tool in enumerate(tools):
             if not isinstance(tool, dict) or not tool.get("type"):
                 raise _missing(f"tools[{index}].type")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
+from typing import Any
 
 import anyio
 import pytest
@@ -16,6 +18,7 @@ from responses_client.emulator import (
     ErrorEvent,
     HttpStatus,
     Malformed,
+    ModelRequest,
     Pause,
     Reply,
     ScriptedModel,
@@ -23,7 +26,7 @@ from responses_client.emulator import (
     UnknownEvent,
 )
 
-from ._wire import WEATHER_TOOL, create, ws_until_terminal
+from ._wire import TERMINAL, WEATHER_TOOL, create, ws_until_terminal
 
 pytestmark = pytest.mark.anyio
 
@@ -462,3 +465,102 @@ async def test_a_client_gone_mid_response_is_no_server_error(
     assert emu.connections[0].closed
     noisy = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert noisy == [], [r.getMessage() for r in noisy]
+
+
+class _ByInput:
+    """Answers each request by the text of its last input message (lanes race to decide)."""
+
+    def __init__(self, replies: dict[str, Reply]) -> None:
+        self.replies = replies
+
+    def reply(self, request: ModelRequest) -> Reply:
+        return self.replies[request.input[-1]["content"]]
+
+
+async def _read_until(ws: Any, done: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
+    events = []
+    with anyio.fail_after(5):
+        while not events or not done(events[-1]):
+            events.append(json.loads(await ws.recv()))
+    return events
+
+
+async def test_stream_ids_are_lanes_that_run_side_by_side_and_fifo_within() -> None:
+    model = _ByInput(
+        {
+            "slow": Reply(text=["s1 ", "s2"], faults=[Pause(at=3, seconds=60)]),
+            "fast": Reply(text="quick"),
+            "queued": Reply(text="after slow"),
+            "plain": Reply(text="no lane"),
+        }
+    )
+    async with Emulator(model) as emu:
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(create("slow", stream_id="a"))
+            await ws.send(create("queued", stream_id="a"))
+            await ws.send(create("fast", stream_id="b"))
+            # Lane b finishes while lane a's first response waits in its pause.
+            early = await _read_until(ws, lambda e: e["type"] in TERMINAL and e["stream_id"] == "b")
+            slow_id = next(
+                e["response"]["id"]
+                for e in early
+                if e["type"] == "response.created" and e["stream_id"] == "a"
+            )
+            await ws.send(json.dumps({"type": "response.cancel", "response_id": slow_id}))
+            late = await _read_until(
+                ws, lambda e: e["type"] == "response.completed" and e["stream_id"] == "a"
+            )
+            await ws.send(create("plain"))
+            plain = await ws_until_terminal(ws)
+    events = early + late
+    assert all(e["stream_id"] in ("a", "b") for e in events)
+    by_response: dict[str, list[dict[str, Any]]] = {}
+    current = {}
+    for event in events:
+        if event["type"] == "response.created":
+            current[event["stream_id"]] = event["response"]["id"]
+        by_response.setdefault(current[event["stream_id"]], []).append(event)
+    assert len(by_response) == 3
+    for response_events in by_response.values():
+        numbers = [e["sequence_number"] for e in response_events]
+        assert numbers == list(range(len(numbers)))
+        assert len({e["stream_id"] for e in response_events}) == 1
+    by_input = {r.request["input"]: by_response.get(r.id, []) for r in emu.responses}
+    slow, queued, fast = by_input["slow"], by_input["queued"], by_input["fast"]
+    assert fast[-1]["response"]["output"][0]["content"][0]["text"] == "quick"
+    assert slow[-1]["type"] == "response.incomplete"
+    assert slow[-1]["response"]["status"] == "cancelled"
+    # FIFO within lane a: the queued response starts only after the slow one ended.
+    assert events.index(queued[0]) > events.index(slow[-1])
+    assert queued[-1]["response"]["output"][0]["content"][0]["text"] == "after slow"
+    assert [e["type"] for e in slow[:3]] == [e["type"] for e in fast[:3]]
+    # A request without a stream_id is on the default lane: no stream_id on its events.
+    assert plain[-1]["type"] == "response.completed"
+    assert not any("stream_id" in e for e in plain)
+
+
+async def test_a_lanes_request_error_echoes_its_stream_id() -> None:
+    async with Emulator(ScriptedModel(["fine"])) as emu:
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(create("x", stream_id="c", previous_response_id="resp_missing"))
+            error = json.loads(await ws.recv())
+            await ws.send(create("y", stream_id="c"))
+            events = await ws_until_terminal(ws)
+    assert error["type"] == "error"
+    assert error["error"]["code"] == "previous_response_not_found"
+    assert error["stream_id"] == "c"
+    assert events[-1]["type"] == "response.completed"
+    assert {e["stream_id"] for e in events} == {"c"}
+
+
+async def test_a_stream_id_that_is_not_a_string_is_refused() -> None:
+    async with Emulator(ScriptedModel(["fine"])) as emu:
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(create("x", stream_id=7))
+            error = json.loads(await ws.recv())
+            await ws.send(create("y"))
+            events = await ws_until_terminal(ws)
+    assert error["type"] == "error" and error["status"] == 400
+    assert (error["error"]["code"], error["error"]["param"]) == ("invalid_type", "stream_id")
+    assert "stream_id" not in error
+    assert events[-1]["type"] == "response.completed"
