@@ -11,6 +11,7 @@ import contextlib
 import hmac
 import json
 import time
+from collections import ChainMap
 from collections.abc import Awaitable, Callable, Collection, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -159,8 +160,8 @@ class EmulatorState:
         self.clock = clock
         self.ids = Ids(seed)
         self.stored: dict[str, Context] = {}
-        self.stored_item_ids: set[str] = set()
-        """Ids of the output items of stored responses (``store: true``)."""
+        self.stored_items: dict[str, JSON] = {}
+        """The output items of stored responses (``store: true``), by id."""
         self.http_requests: list[HttpRequestRecord] = []
         self.connections: list[ConnectionRecord] = []
         self.responses: list[ResponseRecord] = []
@@ -205,11 +206,11 @@ class EmulatorState:
         body: Mapping[str, Any],
         previous: Context | None,
         transport: str,
-        known_ids: Collection[str] = frozenset(),
+        held: Mapping[str, JSON] | None = None,
     ) -> Plan | WireError:
         """Validate, ask the model and plan; errors come back as values."""
         try:
-            resolved = resolve_input(body, previous, known_ids)
+            resolved = resolve_input(body, previous, held)
         except WireError as error:
             return error
         tools = body.get("tools")
@@ -303,13 +304,13 @@ def _finish(
     record.status = final["status"]
     if final["status"] in ("completed", "incomplete"):
         context = Context(plan.resolved_input, final["output"])
-        ids = {item["id"] for item in final["output"] if "id" in item}
+        items = {item["id"]: item for item in final["output"] if "id" in item}
         if conn is not None:
             conn.cache[plan.response_id] = context
-            conn.item_ids.update(ids)
+            conn.items.update(items)
         if record.request.get("store") is True:
             state.stored[plan.response_id] = context
-            state.stored_item_ids.update(ids)
+            state.stored_items.update(items)
 
 
 # -- HTTP ---------------------------------------------------------------------------
@@ -370,7 +371,7 @@ class _HttpEndpoint:
                 error = _not_found(previous_id)
                 await _json(send, 400, error.http_body())
                 return
-        decided = state._decide(body, previous, "http", state.stored_item_ids)
+        decided = state._decide(body, previous, "http", state.stored_items)
         if isinstance(decided, WireError):
             await _json(send, decided.status, decided.http_body(), decided.headers)
             return
@@ -547,7 +548,8 @@ class _Connection:
     def __init__(self, opened: float) -> None:
         self.opened = opened
         self.cache: dict[str, Context] = {}
-        self.item_ids: set[str] = set()
+        self.items: dict[str, JSON] = {}
+        """The output items of this connection's responses, by id."""
         self.lanes: dict[str | None, MemoryObjectSendStream[dict[str, Any]]] = {}
         self.running: dict[str | None, _Lane] = {}
         self.urgent: list[str] = []
@@ -774,7 +776,8 @@ class _WebSocketEndpoint:
             if previous is None:
                 await _text(send, _dumps(lane.tag(_not_found(previous_id).ws_event())))
                 return False
-        decided = state._decide(frame, previous, "websocket", conn.item_ids | state.stored_item_ids)
+        held = ChainMap(conn.items, state.stored_items)
+        decided = state._decide(frame, previous, "websocket", held)
         if isinstance(decided, WireError):
             await _text(send, _dumps(lane.tag(decided.ws_event())))
             return False

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -283,7 +283,41 @@ class Ids:
 _ROLES = ("user", "assistant", "system", "developer")
 _INPUT_PARTS = ("input_text", "input_image", "input_file", "input_audio")
 _ASSISTANT_PARTS = ("output_text", "refusal")
-_ITEM_TYPES = ("message", "function_call", "function_call_output", "reasoning")
+# Every input item type the API takes, in the order its reference lists them. The emulator
+# checks the fields of the first three; the others it takes as they come (no model here
+# runs hosted tools), and an ``item_reference`` stands for an item the server holds.
+_ITEM_TYPES = (
+    "message",
+    "function_call",
+    "function_call_output",
+    "file_search_call",
+    "computer_call",
+    "computer_call_output",
+    "web_search_call",
+    "tool_search_call",
+    "tool_search_output",
+    "additional_tools",
+    "reasoning",
+    "compaction",
+    "image_generation_call",
+    "code_interpreter_call",
+    "local_shell_call",
+    "local_shell_call_output",
+    "shell_call",
+    "shell_call_output",
+    "apply_patch_call",
+    "apply_patch_call_output",
+    "mcp_list_tools",
+    "mcp_approval_request",
+    "mcp_approval_response",
+    "mcp_call",
+    "custom_tool_call_output",
+    "custom_tool_call",
+    "compaction_trigger",
+    "item_reference",
+    "program",
+    "program_output",
+)
 
 
 def _supported(values: Sequence[str]) -> str:
@@ -342,13 +376,24 @@ def _check_message(item: Mapping[str, Any], where: str) -> None:
             raise _missing(f"{part_where}.text")
 
 
+def _item_type(item: Mapping[str, Any]) -> object:
+    """An input item's type; without one, a message (with a role) or a reference (an id)."""
+    kind = item.get("type")
+    if kind is None:
+        return "message" if "role" in item else "item_reference" if "id" in item else None
+    return kind
+
+
 def _check_item(item: object, where: str) -> None:
     if not isinstance(item, dict):
         raise invalid_type(where, "an object")
-    kind = item.get("type", "message" if "role" in item else None)
+    kind = _item_type(item)
     if kind not in _ITEM_TYPES:
         raise _invalid_value(kind, _ITEM_TYPES, f"{where}.type")
-    if kind == "message":
+    if kind == "item_reference":
+        if not isinstance(item.get("id"), str):
+            raise _missing(f"{where}.id")
+    elif kind == "message":
         _check_message(item, where)
     elif kind == "function_call":
         for name in ("call_id", "name", "arguments"):
@@ -375,7 +420,7 @@ class Context:
 
 
 def resolve_input(
-    body: Mapping[str, Any], previous: Context | None, known_ids: Collection[str] = frozenset()
+    body: Mapping[str, Any], previous: Context | None, held: Mapping[str, JSON] | None = None
 ) -> list[JSON]:
     """Validate a request body and return the full input the model sees.
 
@@ -383,12 +428,14 @@ def resolve_input(
         body: The ``POST /v1/responses`` body or the ``response.create`` frame.
         previous: The context ``previous_response_id`` refers to (already looked up by
             the caller, who raises ``previous_response_not_found`` when it is missing).
-        known_ids: Ids of output items the server still holds (stored responses, and over
+        held: The output items the server still holds, by id (stored responses, and over
             WebSocket the connection's cache). With ``store`` not true, an input item
-            carrying any other id is refused with the API's 404, as the API does.
+            carrying any other id is refused with the API's 404, as the API does; an
+            ``item_reference`` stands for the held item it names (a 404 when none is).
 
     Returns:
-        ``previous.input + previous.output + new input``, each input item a dict.
+        ``previous.input + previous.output + new input``, each input item a dict, each
+        ``item_reference`` replaced by the item it names.
 
     Raises:
         WireError: 400 with the API's message, ``param`` and ``code``.
@@ -402,9 +449,17 @@ def resolve_input(
     elif isinstance(raw, str):
         new = [{"type": "message", "role": "user", "content": raw}]
     elif isinstance(raw, list):
+        held = held or {}
+        new = []
         for index, item in enumerate(raw):
             _check_item(item, f"input[{index}]")
-            if body.get("store") is not True and "id" in item and item["id"] not in known_ids:
+            if _item_type(item) == "item_reference":
+                referenced = held.get(item["id"])
+                if referenced is None:
+                    raise WireError(404, f"Item with id '{item['id']}' not found.", param="input")
+                new.append(referenced)
+                continue
+            if body.get("store") is not True and "id" in item and item["id"] not in held:
                 raise WireError(
                     404,
                     f"Item with id '{item['id']}' not found. Items are not persisted when "
@@ -412,7 +467,7 @@ def resolve_input(
                     "this item from your input.",
                     param="input",
                 )
-        new = raw
+            new.append(item)
     else:
         raise invalid_type("input", "a string or an array of input items")
     tools = body.get("tools")

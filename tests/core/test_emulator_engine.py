@@ -93,7 +93,7 @@ BAD_INPUTS: list[tuple[Any, str | None, str]] = [
         "input[0].content[0].text",
     ),
     ([{"role": "user", "content": 5}], "invalid_type", "input[0].content"),
-    ([{"type": "computer_call"}], "invalid_value", "input[0].type"),
+    ([{"type": "chat_message"}], "invalid_value", "input[0].type"),
     (["just a string"], "invalid_type", "input[0]"),
     (
         [{"type": "function_call", "call_id": "c", "name": "f"}],

@@ -322,3 +322,17 @@ async def test_item_ids_resolve_only_when_stored(http: httpx.AsyncClient) -> Non
         again = [{"role": "user", "content": "one"}, *stored["output"], echoed[-1]]
         accepted = await http.post(url, json=body(again))
         assert accepted.status_code == 200
+
+
+async def test_item_references_resolve_only_to_stored_items(http: httpx.AsyncClient) -> None:
+    async with Emulator(ScriptedModel(["unstored", "stored", "third"])) as emu:
+        url = f"{emu.base_url}/responses"
+        unstored = (await http.post(url, json=body("one"))).json()["output"][0]
+        refused = await http.post(url, json=body([{"id": unstored["id"]}]))
+        assert refused.status_code == 404
+        assert refused.json()["error"]["message"] == f"Item with id '{unstored['id']}' not found."
+        stored = (await http.post(url, json=body("two", store=True))).json()["output"][0]
+        reference = {"type": "item_reference", "id": stored["id"]}
+        accepted = await http.post(url, json=body([reference, {"role": "user", "content": "3"}]))
+        assert accepted.status_code == 200
+        assert emu.responses[-1].resolved_input[0] == stored

@@ -564,3 +564,47 @@ async def test_a_stream_id_that_is_not_a_string_is_refused() -> None:
     assert (error["error"]["code"], error["error"]["param"]) == ("invalid_type", "stream_id")
     assert "stream_id" not in error
     assert events[-1]["type"] == "response.completed"
+
+
+async def test_item_references_stand_for_items_the_connection_holds() -> None:
+    async with Emulator(ScriptedModel(["first", "second"])) as emu:
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(create("one"))
+            message = (await ws_until_terminal(ws))[-1]["response"]["output"][0]
+            references = [
+                {"role": "user", "content": "one"},
+                {"type": "item_reference", "id": message["id"]},
+                {"id": message["id"]},  # the type may be left out
+                {"role": "user", "content": "two"},
+            ]
+            await ws.send(create(references))
+            events = await ws_until_terminal(ws)
+            await ws.send(create([{"type": "item_reference", "id": "msg_unknown"}]))
+            (unknown,) = await ws_until_terminal(ws)
+            await ws.send(create([{"type": "item_reference"}]))
+            (no_id,) = await ws_until_terminal(ws)
+    assert events[-1]["type"] == "response.completed"
+    assert emu.responses[1].resolved_input[1:3] == [message, message]
+    assert (unknown["status"], unknown["error"]["param"]) == (404, "input")
+    assert unknown["error"]["message"] == "Item with id 'msg_unknown' not found."
+    assert (no_id["error"]["code"], no_id["error"]["param"]) == (
+        "missing_required_parameter",
+        "input[0].id",
+    )
+
+
+async def test_hosted_tool_items_are_taken_as_input() -> None:
+    # No model here runs hosted tools, but their items come back as input like any other.
+    items = [
+        {"role": "user", "content": "Search, then patch."},
+        {"type": "web_search_call", "status": "completed", "action": {"type": "search"}},
+        {"type": "custom_tool_call", "call_id": "c1", "name": "patch", "input": "diff"},
+        {"type": "custom_tool_call_output", "call_id": "c1", "output": "applied"},
+        {"type": "mcp_approval_response", "approval_request_id": "mcpr_1", "approve": True},
+    ]
+    async with Emulator(ScriptedModel(["done"])) as emu:
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(create(items))
+            events = await ws_until_terminal(ws)
+    assert events[-1]["type"] == "response.completed"
+    assert emu.responses[0].resolved_input == items
