@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from responses_client import InputError, RemoteProtocolError
@@ -93,12 +93,15 @@ def test_the_inbound_pipeline_raises_only_remote_protocol_error(body: bytes, ste
 
 @settings(max_examples=300, deadline=None)
 @given(event_frames(), st.integers(1, 512))
+@example(b'event: error\ndata: {"type":"error","response":NaN}\n\n', 7)
 def test_the_bytes_pipeline_gives_what_the_text_pipeline_gives(body: bytes, step: int) -> None:
     """``feed_data`` and ``parse_event(bytes)`` (the SSE transport's path) against ``feed``."""
 
     def outcome(parse: Callable[[], list[ServerEvent | UnknownEvent]]) -> object:
+        # Compared by repr: the generated JSON may hold NaN, which equals nothing, itself
+        # included, so equal events holding one would compare unequal.
         try:
-            return parse()
+            return repr(parse())
         except RemoteProtocolError as exc:
             return type(exc)
 
