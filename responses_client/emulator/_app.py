@@ -531,8 +531,10 @@ class _Lane:
     ``None``), and their events carry no ``stream_id``.
     """
 
-    def __init__(self, lane_id: str | None) -> None:
+    def __init__(self, lane_id: str | None, jobs: MemoryObjectSendStream[JSON]) -> None:
         self.id = lane_id
+        self.jobs = jobs
+        """Where the connection's reader queues this lane's ``response.create`` frames."""
         self.current: str | None = None
         self.cancel: str | None = None
         self.cancelled = anyio.Event()
@@ -550,16 +552,14 @@ class _Connection:
         self.cache: dict[str, Context] = {}
         self.items: dict[str, JSON] = {}
         """The output items of this connection's responses, by id."""
-        self.lanes: dict[str | None, MemoryObjectSendStream[dict[str, Any]]] = {}
-        self.running: dict[str | None, _Lane] = {}
+        self.lanes: dict[str | None, _Lane] = {}
         self.urgent: list[str] = []
 
     def lane_running(self, response_id: object) -> _Lane | None:
         """The lane whose response in progress has this id."""
-        for lane in self.running.values():
-            if response_id is not None and lane.current == response_id:
-                return lane
-        return None
+        if response_id is None:
+            return None
+        return next((lane for lane in self.lanes.values() if lane.current == response_id), None)
 
 
 class _WebSocketEndpoint:
@@ -697,24 +697,24 @@ class _WebSocketEndpoint:
                     if frame is None:
                         continue
                     lane_id = frame.get("stream_id")
-                    lane_jobs = conn.lanes.get(lane_id)
-                    if lane_jobs is None:
-                        lane_jobs, lane_out = anyio.create_memory_object_stream[dict[str, Any]](64)
-                        conn.lanes[lane_id] = lane_jobs
+                    lane = conn.lanes.get(lane_id)
+                    if lane is None:
+                        lane_in, lane_out = anyio.create_memory_object_stream[JSON](64)
+                        lane = conn.lanes[lane_id] = _Lane(lane_id, lane_in)
                         lanes.start_soon(
                             self._serve_lane,
                             scope,
                             send,
                             conn,
-                            _Lane(lane_id),
+                            lane,
                             lane_out,
                             record,
                             scope_to_cancel,
                         )
-                    await lane_jobs.send(frame)
+                    await lane.jobs.send(frame)
             finally:
-                for lane_jobs in conn.lanes.values():
-                    lane_jobs.close()  # each lane serves what it holds, then ends
+                for lane in conn.lanes.values():
+                    lane.jobs.close()  # each lane serves what it holds, then ends
 
     async def _serve_lane(
         self,
@@ -722,7 +722,7 @@ class _WebSocketEndpoint:
         send: Send,
         conn: _Connection,
         lane: _Lane,
-        jobs: anyio.abc.ObjectReceiveStream[dict[str, Any]],
+        jobs: anyio.abc.ObjectReceiveStream[JSON],
         record: ConnectionRecord,
         scope_to_cancel: anyio.CancelScope,
     ) -> None:
@@ -785,7 +785,6 @@ class _WebSocketEndpoint:
         response = state._record(plan, frame, "websocket", record.index)
         lane.current = plan.response_id
         lane.cancelled = anyio.Event()
-        conn.running[lane.id] = lane
         delay = plan.delay
         first = True
         try:
@@ -832,7 +831,6 @@ class _WebSocketEndpoint:
         finally:
             lane.current = None
             lane.cancel = None
-            del conn.running[lane.id]
 
 
 async def _pause(lane: _Lane, seconds: float) -> None:
