@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
+
+# ``make test`` draws the same Hypothesis examples every run: a failure shows up again on
+# the next run, and CI cannot turn red on the luck of the draw. HYPOTHESIS_PROFILE=explore
+# draws new examples each run, to look for what the repeatable ones miss.
+settings.register_profile("repeatable", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 @pytest.fixture
