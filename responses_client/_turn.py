@@ -22,7 +22,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ._exceptions import ResponseFailedError
 from ._items import FunctionCall, Item, Message
@@ -64,6 +64,8 @@ class Tokens(NamedTuple):
 
     A ``Usage`` is three pydantic models (~1.8 KB); a fold holds its counts while tools
     run, and with many conversations in their tool rounds that is part of the memory peak.
+    Counts a server adds beyond the five (an ``audio_tokens`` detail, say) ride along in
+    ``more`` and are summed too; without them ``more`` is the one shared empty tuple.
     """
 
     input: int
@@ -71,35 +73,87 @@ class Tokens(NamedTuple):
     total: int
     cached: int
     reasoning: int
+    more: tuple[tuple[tuple[str, ...], float], ...] = ()
+    """Other numbers of the usage object: (path of keys, value), in the server's order."""
 
     @classmethod
     def of(cls, usage: Usage | None) -> Tokens | None:
         """The counts of a ``Usage`` (``None`` for none)."""
         if usage is None:
             return None
+        more: list[tuple[tuple[str, ...], float]] = []
+        for path, extra in (
+            ((), usage.model_extra),
+            (("input_tokens_details",), usage.input_tokens_details.model_extra),
+            (("output_tokens_details",), usage.output_tokens_details.model_extra),
+        ):
+            for key, value in (extra or {}).items():
+                more.extend(_numbers((*path, key), value))
         return cls(
             usage.input_tokens,
             usage.output_tokens,
             usage.total_tokens,
             usage.cached_tokens,
             usage.reasoning_tokens,
+            tuple(more),
         )
 
     def plus(self, more: Tokens | None) -> Tokens:
-        """The sum of both counts, field by field."""
+        """The sum of both counts, field by field (other numbers by their path)."""
         if more is None:
             return self
-        return Tokens(*(mine + theirs for mine, theirs in zip(self, more, strict=True)))
+        extra = self.more
+        if more.more:
+            sums = dict(self.more)
+            for path, value in more.more:
+                sums[path] = sums.get(path, 0) + value
+            extra = tuple(sums.items())
+        return Tokens(
+            self.input + more.input,
+            self.output + more.output,
+            self.total + more.total,
+            self.cached + more.cached,
+            self.reasoning + more.reasoning,
+            extra,
+        )
 
     def usage(self) -> Usage:
-        """The counts as the public ``Usage`` model."""
-        return Usage(
-            input_tokens=self.input,
-            output_tokens=self.output,
-            total_tokens=self.total,
-            input_tokens_details=InputTokensDetails(cached_tokens=self.cached),
-            output_tokens_details=OutputTokensDetails(reasoning_tokens=self.reasoning),
-        )
+        """The counts as the public ``Usage`` model, other numbers where the server put them."""
+        if not self.more:
+            return Usage(
+                input_tokens=self.input,
+                output_tokens=self.output,
+                total_tokens=self.total,
+                input_tokens_details=InputTokensDetails(cached_tokens=self.cached),
+                output_tokens_details=OutputTokensDetails(reasoning_tokens=self.reasoning),
+            )
+        data: dict[str, Any] = {
+            "input_tokens": self.input,
+            "output_tokens": self.output,
+            "total_tokens": self.total,
+            "input_tokens_details": {"cached_tokens": self.cached},
+            "output_tokens_details": {"reasoning_tokens": self.reasoning},
+        }
+        for path, value in self.more:
+            node = data
+            for key in path[:-1]:
+                node = node.setdefault(key, {})
+                if not isinstance(node, dict):
+                    break  # a number here in one round, an object in another: keep the first
+            else:
+                node.setdefault(path[-1], value)
+        return Usage.model_validate(data)
+
+
+def _numbers(path: tuple[str, ...], value: object) -> list[tuple[tuple[str, ...], float]]:
+    """The numbers in ``value`` (nested objects walked), each with its path of keys."""
+    if isinstance(value, bool):
+        return []
+    if isinstance(value, int | float):
+        return [(path, value)]
+    if isinstance(value, dict):
+        return [found for key, inner in value.items() for found in _numbers((*path, key), inner)]
+    return []
 
 
 class Ending(enum.Enum):
@@ -257,7 +311,8 @@ class TurnResult:
     response_id: str | None
     """The id of the turn's last response."""
     usage: Usage | None
-    """Tokens over all rounds of the turn (``None`` when the server reported none)."""
+    """Tokens over all rounds of the turn (``None`` when the server reported none); other
+    numbers the server's usage objects hold are summed and kept where it put them."""
     stats: TurnStats
     """Timing and wire figures."""
     incomplete_reason: str | None = None

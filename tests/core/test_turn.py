@@ -205,6 +205,37 @@ def test_tokens_sum_every_field_and_give_back_the_usage() -> None:
     assert tokens.plus(None) is tokens
 
 
+def test_tokens_carry_and_sum_the_other_numbers_a_server_adds() -> None:
+    with_more = {
+        **USAGE,
+        "input_tokens_details": {"cached_tokens": 4, "audio_tokens": 3},
+        "output_tokens_details": {"reasoning_tokens": 2, "text_tokens": 3},
+        "cost": {"usd": 0.25, "currency": "usd"},
+        "billed": True,
+    }
+    tokens = Tokens.of(Usage.model_validate(with_more))
+    assert tokens is not None
+    # Numbers come back where the server put them; text and flags, which cannot be summed
+    # over rounds, are left out.
+    expected = {key: value for key, value in with_more.items() if key != "billed"}
+    assert tokens.usage().model_dump() == {**expected, "cost": {"usd": 0.25}}
+    plain = Tokens.of(Usage.model_validate(USAGE))
+    assert plain is not None and plain.more == ()
+    total = tokens.plus(plain).plus(tokens).usage()
+    assert (total.input_tokens, total.cached_tokens, total.reasoning_tokens) == (30, 12, 6)
+    assert total.input_tokens_details.model_extra == {"audio_tokens": 6}
+    assert total.output_tokens_details.model_extra == {"text_tokens": 6}
+    assert total.model_extra == {"cost": {"usd": 0.5}}
+
+
+def test_tokens_keep_the_first_shape_when_rounds_disagree() -> None:
+    number = Tokens.of(Usage.model_validate({**USAGE, "extra": 1}))
+    nested = Tokens.of(Usage.model_validate({**USAGE, "extra": {"a": 2}}))
+    assert number is not None and nested is not None
+    assert number.plus(nested).usage().model_extra == {"extra": 1}
+    assert nested.plus(number).usage().model_extra == {"extra": {"a": 2}}
+
+
 def test_a_completed_response_keeps_one_copy_of_its_output_items() -> None:
     state = fold(
         CREATED,
