@@ -283,17 +283,18 @@ class Ids:
 _ROLES = ("user", "assistant", "system", "developer")
 _INPUT_PARTS = ("input_text", "input_image", "input_file", "input_audio")
 _ASSISTANT_PARTS = ("output_text", "refusal")
-# Every input item type the API takes, in the order its reference lists them. The emulator
-# checks the fields of the first three; the others it takes as they come (no model here
-# runs hosted tools), and an ``item_reference`` stands for an item the server holds.
+# Every input item type the API takes, in the order the API's reference lists them. The
+# emulator checks the fields of messages, function calls and function call outputs; the
+# others it takes as they come (no model here runs hosted tools), and an ``item_reference``
+# stands for an item the server holds.
 _ITEM_TYPES = (
     "message",
-    "function_call",
-    "function_call_output",
     "file_search_call",
     "computer_call",
     "computer_call_output",
     "web_search_call",
+    "function_call",
+    "function_call_output",
     "tool_search_call",
     "tool_search_output",
     "additional_tools",
