@@ -29,10 +29,8 @@ from ._items import FunctionCall, Item, Message
 from .events import (
     ErrorEvent,
     IncompleteDetails,
-    InputTokensDetails,
     OutputItemDoneEvent,
     OutputTextDeltaEvent,
-    OutputTokensDetails,
     Response,
     ResponseCompletedEvent,
     ResponseCreatedEvent,
@@ -119,14 +117,6 @@ class Tokens(NamedTuple):
 
     def usage(self) -> Usage:
         """The counts as the public ``Usage`` model, other numbers where the server put them."""
-        if not self.more:
-            return Usage(
-                input_tokens=self.input,
-                output_tokens=self.output,
-                total_tokens=self.total,
-                input_tokens_details=InputTokensDetails(cached_tokens=self.cached),
-                output_tokens_details=OutputTokensDetails(reasoning_tokens=self.reasoning),
-            )
         data: dict[str, Any] = {
             "input_tokens": self.input,
             "output_tokens": self.output,
