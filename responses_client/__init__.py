@@ -1,12 +1,14 @@
 """responses_client: a typed asyncio client for the OpenAI Responses API.
 
 Only the names in ``__all__`` are public; every ``_module`` is private and may change.
-The public submodules are ``responses_client.events`` and ``responses_client.emulator``.
+The public submodules are ``responses_client.events``, ``responses_client.transports`` and
+``responses_client.emulator``.
 """
 
 from __future__ import annotations
 
-from ._client import Client
+from ._client import Client, TransportName
+from ._config import Config
 from ._conversation import Conversation, TurnStream
 from ._exceptions import (
     APIConnectionError,
@@ -14,6 +16,7 @@ from ._exceptions import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    ConflictError,
     ConnectionClosed,
     InputError,
     InternalServerError,
@@ -28,6 +31,7 @@ from ._exceptions import (
     RetryAfterOutputError,
     ToolError,
     TransportError,
+    UnprocessableEntityError,
 )
 from ._items import (
     FunctionCall,
@@ -45,8 +49,11 @@ from ._items import (
     UnknownItem,
     UnknownPart,
 )
+from ._retry import RetryPolicy, backoff, zero_delays
 from ._tools import Tool, Toolset, tool
-from ._turn import TurnResult, TurnStats
+from ._transports.base import Transport
+from ._turn import TurnResult, TurnStats, TurnStatus
+from .events import Usage
 
 __version__ = "0.1.0.dev0"
 
@@ -57,6 +64,8 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "Client",
+    "Config",
+    "ConflictError",
     "ConnectionClosed",
     "Conversation",
     "FunctionCall",
@@ -82,16 +91,24 @@ __all__ = [
     "ResponseFailedError",
     "ResponsesError",
     "RetryAfterOutputError",
+    "RetryPolicy",
     "Tool",
     "ToolError",
     "Toolset",
+    "Transport",
     "TransportError",
+    "TransportName",
     "TurnResult",
     "TurnStats",
+    "TurnStatus",
     "TurnStream",
     "UnknownItem",
     "UnknownPart",
+    "UnprocessableEntityError",
+    "Usage",
+    "backoff",
     "tool",
+    "zero_delays",
 ]
 
 # Show public objects as ``responses_client.X`` in reprs, tracebacks and the docs.

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ._config import Config
 from ._conversation import Conversation, coerce_items
-from ._exceptions import InputError
-from ._items import Item
+from ._exceptions import InputError, ResponsesError
+from ._items import Item, parse_item
 from ._request import RequestSettings
 from ._retry import RetryPolicy
 from ._tools import Tool, Toolset
@@ -45,12 +45,13 @@ class Client:
         *,
         api_key: str | None = None,
         base_url: str | None = None,
-        websocket_url: str | None = None,
+        websocket_base_url: str | None = None,
         organization: str | None = None,
         project: str | None = None,
         default_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout = 600.0,
         max_retries: int = 2,
+        retry: RetryPolicy | None = None,
         transport: TransportName = DEFAULT_TRANSPORT,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
@@ -60,31 +61,38 @@ class Client:
             api_key: The API key; ``None`` reads ``OPENAI_API_KEY``.
             base_url: The HTTP base URL; ``None`` reads ``OPENAI_BASE_URL``, then
                 ``https://api.openai.com/v1``.
-            websocket_url: The Responses WebSocket URL; derived from ``base_url`` when
-                ``None`` (``http`` → ``ws``, ``https`` → ``wss``, plus ``/responses``).
+            websocket_base_url: The WebSocket base URL (openai-python's name); derived
+                from ``base_url`` when ``None`` (``http`` → ``ws``, ``https`` → ``wss``).
+                The Responses WebSocket is ``{websocket_base_url}/responses``.
             organization: Sent as ``OpenAI-Organization``; ``None`` reads ``OPENAI_ORG_ID``.
             project: Sent as ``OpenAI-Project``; ``None`` reads ``OPENAI_PROJECT_ID``.
             default_headers: Extra headers for every request and handshake.
             timeout: Seconds for connect and for each read (or an ``httpx.Timeout``).
-            max_retries: How many times a request is sent again after a retryable fault.
+            max_retries: How many times a request is sent again after a retryable fault
+                (a request goes out at most ``max_retries + 1`` times in all).
+            retry: The whole retry policy (its ``max_retries``, delays and ``Retry-After``
+                cap), instead of ``max_retries``; e.g. ``RetryPolicy(delays=zero_delays)``
+                in tests.
             transport: The default transport of new conversations: ``"websocket"`` (one
                 persistent connection per conversation, sending only new items each turn) or
                 ``"sse"`` (one HTTP request per response, full context each time).
             http_client: An httpx client to use instead of the client's own (not closed by
                 ``aclose``); for custom pools, proxies or ``httpx.ASGITransport``.
         """
-        if max_retries < 0:
-            raise InputError("max_retries must be 0 or more")
+        if retry is None:
+            if max_retries < 0:
+                raise InputError("max_retries must be 0 or more")
+            retry = RetryPolicy(max_retries=max_retries)
         self._config = Config.resolve(
             api_key=api_key,
             base_url=base_url,
-            websocket_url=websocket_url,
+            websocket_base_url=websocket_base_url,
             organization=organization,
             project=project,
             default_headers=default_headers,
         )
         self._timeout = timeout
-        self._max_retries = max_retries
+        self._retry = retry
         self._default_transport: TransportName = transport
         self._own_http = http_client is None
         self._http_client = http_client
@@ -101,9 +109,9 @@ class Client:
         return self._config.base_url
 
     @property
-    def websocket_url(self) -> str:
-        """The WebSocket URL the WebSocket transport connects to."""
-        return self._config.websocket_url
+    def websocket_base_url(self) -> str:
+        """The WebSocket base URL; the Responses WebSocket is ``{it}/responses``."""
+        return self._config.websocket_base_url
 
     def conversation(
         self,
@@ -123,6 +131,7 @@ class Client:
         extra: Mapping[str, Any] | None = None,
         items: Iterable[Item | Mapping[str, Any]] = (),
         max_tool_rounds: int = 10,
+        retry: RetryPolicy | None = None,
         retry_after_output: bool = True,
     ) -> Conversation:
         """Start a conversation.
@@ -145,11 +154,10 @@ class Client:
             extra: More body fields, merged last (they override the ones above).
             items: A history to start from (items or chat-style / Responses-style dicts).
             max_tool_rounds: How many tool rounds one turn may take before ``ToolError``.
+            retry: This conversation's retry policy; the client's when ``None``.
             retry_after_output: After a fault once events reached the caller, retry and
                 emit ``client.retry`` (True), or raise ``RetryAfterOutputError`` (False).
         """
-        if self._closed:
-            raise InputError("the client is closed")
         toolset = Toolset(tools)
         settings = RequestSettings(
             model=model,
@@ -165,22 +173,106 @@ class Client:
             store=store,
             extra=dict(extra or {}),
         )
+        return self._open(
+            settings,
+            toolset,
+            transport,
+            items=coerce_items(list(items)),
+            max_tool_rounds=max_tool_rounds,
+            retry=retry,
+            retry_after_output=retry_after_output,
+        )
+
+    def restore(
+        self,
+        data: Mapping[str, Any],
+        *,
+        tools: Iterable[Tool[..., Any] | Callable[..., Any]] = (),
+        transport: TransportName | Transport | None = None,
+        max_tool_rounds: int = 10,
+        retry: RetryPolicy | None = None,
+        retry_after_output: bool = True,
+    ) -> Conversation:
+        """Rebuild a conversation saved with ``Conversation.to_json()``.
+
+        Every setting comes back as it was saved; what is not saved (connection state,
+        tool code, the options below) is given here.
+
+        Args:
+            data: What ``to_json()`` returned (possibly through ``json.dumps``/``loads``).
+            tools: The tools again (code is not saved); every tool name the saved
+                conversation had must be among them.
+            transport: As for ``conversation()``.
+            max_tool_rounds: As for ``conversation()``.
+            retry: As for ``conversation()``.
+            retry_after_output: As for ``conversation()``.
+
+        Raises:
+            InputError: the data is not a saved conversation, or a tool is missing.
+        """
+        if not isinstance(data, Mapping) or data.get("version") not in (1, 2):
+            raise InputError("not a saved conversation (expected to_json() data, version 1 or 2)")
+        toolset = Toolset(tools)
+        missing = [name for name in data.get("tools", []) if name not in toolset]
+        if missing:
+            raise InputError(f"the saved conversation used tools that were not given: {missing}")
+        if data["version"] == 1:  # settings at the top level, beside the items
+            saved = {k: v for k, v in data.items() if k not in {"version", "tools", "items"}}
+        else:
+            saved = data.get("settings") or {}
+        settings = RequestSettings.from_json(saved, tools=toolset.to_wire())
+        try:
+            items = [parse_item(raw) for raw in data["items"]]
+        except ResponsesError as exc:
+            raise InputError(f"a saved item is malformed: {exc}") from exc
+        return self._open(
+            settings,
+            toolset,
+            transport,
+            items=items,
+            max_tool_rounds=max_tool_rounds,
+            retry=retry,
+            retry_after_output=retry_after_output,
+        )
+
+    def _open(
+        self,
+        settings: RequestSettings,
+        toolset: Toolset,
+        transport: TransportName | Transport | None,
+        *,
+        items: list[Item],
+        max_tool_rounds: int,
+        retry: RetryPolicy | None,
+        retry_after_output: bool,
+    ) -> Conversation:
+        if self._closed:
+            raise InputError("the client is closed")
         conversation = Conversation(
             transport=self._transport(transport),
             settings=settings,
             tools=toolset,
-            items=coerce_items(list(items)),
+            items=items,
             max_tool_rounds=max_tool_rounds,
-            max_retries=self._max_retries,
+            retry=retry or self._retry,
             retry_after_output=retry_after_output,
-            client=self,
+            on_close=self._conversations.discard,
         )
         self._conversations.add(conversation)
         return conversation
 
     @property
-    def _http(self) -> httpx.AsyncClient:
-        """The HTTP pool, made when the first SSE conversation needs it.
+    def config(self) -> Config:
+        """Where requests go and how they authenticate (its repr hides the key).
+
+        Pass it to a transport you build yourself, e.g.
+        ``WebSocketTransport(client.config, drain_timeout=1.0)``.
+        """
+        return self._config
+
+    @property
+    def http_client(self) -> httpx.AsyncClient:
+        """The httpx client SSE requests go through, made on first use.
 
         httpx and the transports are imported where they are first used, so that
         ``import responses_client`` stays fast and WebSocket-only programs never load httpx.
@@ -205,23 +297,18 @@ class Client:
         if choice == "sse":
             from ._transports.sse import SSETransport
 
-            return SSETransport(
-                self._http, self._config, retry=RetryPolicy(max_retries=self._max_retries)
-            )
+            return SSETransport(self.http_client, self._config)
         if choice == "websocket":
             from ._transports.websocket import WebSocketTransport
 
             return WebSocketTransport(
                 self._config,
-                connect_attempts=self._max_retries + 1,
+                connect_attempts=1,  # as above
                 open_timeout=self._connect_timeout(),
             )
         if isinstance(choice, str):
             raise InputError(f"unknown transport {choice!r}: use 'websocket' or 'sse'")
         return choice
-
-    def _forget(self, conversation: Conversation) -> None:
-        self._conversations.discard(conversation)
 
     async def aclose(self) -> None:
         """Close every conversation made from this client, then the HTTP pool; idempotent."""

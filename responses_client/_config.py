@@ -14,16 +14,16 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ._exceptions import InputError
 
-__all__ = ["DEFAULT_BASE_URL", "Config", "websocket_url_for"]
+__all__ = ["DEFAULT_BASE_URL", "Config", "websocket_base_url_for"]
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 
-def websocket_url_for(base_url: str) -> str:
-    """Derive the Responses WebSocket URL from an HTTP base URL.
+def websocket_base_url_for(base_url: str) -> str:
+    """Derive the WebSocket base URL from an HTTP base URL.
 
-    ``https://api.openai.com/v1`` becomes ``wss://api.openai.com/v1/responses``;
-    ``http://`` becomes ``ws://``.
+    ``https://api.openai.com/v1`` becomes ``wss://api.openai.com/v1``; ``http://`` becomes
+    ``ws://``. Each WebSocket endpoint adds its own path (``/responses``, ``/realtime``).
 
     Raises:
         InputError: ``base_url`` is not an http or https URL.
@@ -32,7 +32,7 @@ def websocket_url_for(base_url: str) -> str:
     schemes = {"http": "ws", "https": "wss"}
     if parts.scheme not in schemes or not parts.netloc:
         raise InputError(f"base_url must be an http:// or https:// URL, got {base_url!r}")
-    path = parts.path.rstrip("/") + "/responses"
+    path = parts.path.rstrip("/")
     return urlunsplit((schemes[parts.scheme], parts.netloc, path, parts.query, ""))
 
 
@@ -41,15 +41,18 @@ class Config:
     """Where to connect and how to authenticate.
 
     Build it with ``Config.resolve(...)``, which fills what was not given from
-    ``OPENAI_API_KEY`` and ``OPENAI_BASE_URL``.
+    ``OPENAI_API_KEY`` and ``OPENAI_BASE_URL``. Two base URLs, as openai-python has them
+    (``base_url``, ``websocket_base_url``); each endpoint's URL is derived from them
+    (``responses_url``, ``responses_websocket_url``).
     """
 
     api_key: str | None
     """The bearer token, or ``None`` for servers that need none (like the emulator)."""
     base_url: str = DEFAULT_BASE_URL
     """HTTP base URL, without the trailing ``/responses``."""
-    websocket_url: str = field(default="")
-    """The Responses WebSocket URL; derived from ``base_url`` when empty."""
+    websocket_base_url: str = field(default="")
+    """WebSocket base URL, without an endpoint's path; derived from ``base_url`` when
+    empty."""
     organization: str | None = None
     """Sent as ``OpenAI-Organization`` when set."""
     project: str | None = None
@@ -60,8 +63,8 @@ class Config:
     def __post_init__(self) -> None:
         base = self.base_url.rstrip("/")
         object.__setattr__(self, "base_url", base)
-        if not self.websocket_url:
-            object.__setattr__(self, "websocket_url", websocket_url_for(base))
+        socket_base = self.websocket_base_url.rstrip("/") or websocket_base_url_for(base)
+        object.__setattr__(self, "websocket_base_url", socket_base)
 
     @classmethod
     def resolve(
@@ -69,7 +72,7 @@ class Config:
         *,
         api_key: str | None = None,
         base_url: str | None = None,
-        websocket_url: str | None = None,
+        websocket_base_url: str | None = None,
         organization: str | None = None,
         project: str | None = None,
         default_headers: Mapping[str, str] | None = None,
@@ -80,7 +83,8 @@ class Config:
         Args:
             api_key: The key; ``None`` reads ``OPENAI_API_KEY`` (still ``None`` when unset).
             base_url: The HTTP base URL; ``None`` reads ``OPENAI_BASE_URL``, then the default.
-            websocket_url: The WebSocket URL; ``None`` derives it from ``base_url``.
+            websocket_base_url: The WebSocket base URL; ``None`` derives it from
+                ``base_url``.
             organization: ``OpenAI-Organization`` header; ``None`` reads ``OPENAI_ORG_ID``.
             project: ``OpenAI-Project`` header; ``None`` reads ``OPENAI_PROJECT_ID``.
             default_headers: Extra headers for every request.
@@ -90,7 +94,7 @@ class Config:
         return cls(
             api_key=api_key if api_key is not None else env.get("OPENAI_API_KEY") or None,
             base_url=base_url or env.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL,
-            websocket_url=websocket_url or "",
+            websocket_base_url=websocket_base_url or "",
             organization=organization or env.get("OPENAI_ORG_ID") or None,
             project=project or env.get("OPENAI_PROJECT_ID") or None,
             default_headers=dict(default_headers or {}),
@@ -100,6 +104,16 @@ class Config:
     def responses_url(self) -> str:
         """The HTTP endpoint that creates responses: ``{base_url}/responses``."""
         return f"{self.base_url}/responses"
+
+    @property
+    def responses_websocket_url(self) -> str:
+        """The Responses WebSocket endpoint: ``{websocket_base_url}/responses``."""
+        return f"{self.websocket_base_url}/responses"
+
+    @property
+    def websocket_url(self) -> str:
+        """The Responses WebSocket endpoint (``responses_websocket_url``)."""
+        return self.responses_websocket_url
 
     def headers(self) -> dict[str, str]:
         """Every header a request carries, the ``Authorization`` bearer included.
@@ -116,15 +130,10 @@ class Config:
             headers["OpenAI-Project"] = self.project
         return headers
 
-    def redact(self, text: str) -> str:
-        """Return ``text`` with every occurrence of the API key replaced by ``***``."""
-        if self.api_key and self.api_key in text:
-            return text.replace(self.api_key, "***")
-        return text
-
     def __repr__(self) -> str:
         key = "set" if self.api_key else "unset"
         return (
-            f"Config(base_url={self.base_url!r}, websocket_url={self.websocket_url!r}, "
+            f"Config(base_url={self.base_url!r}, "
+            f"websocket_base_url={self.websocket_base_url!r}, "
             f"api_key={key})"
         )

@@ -24,6 +24,7 @@ import logging
 import sys
 import time
 import warnings
+from collections import deque
 from collections.abc import (
     AsyncGenerator,
     AsyncIterator,
@@ -34,32 +35,37 @@ from collections.abc import (
     Sequence,
 )
 from contextlib import aclosing
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from types import AsyncGeneratorType, TracebackType
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import anyio
 
-from ._exceptions import (
-    APIConnectionError,
-    ConnectionClosed,
-    InputError,
-    ResponsesError,
-    RetryAfterOutputError,
-    ToolError,
-)
-from ._items import FunctionCallOutput, Item, Message, items_from_message, parse_item
-from ._planner import DigestChain, Plan, Planner
+from ._exceptions import APIStatusError, InputError, ResponsesError, TransportError
+from ._fold import Ending, ResponseFold
+from ._items import FunctionCall, Item, Message, items_from_message
+from ._planner import DigestChain, Planner
 from ._request import RequestSettings, build_body, redact_body
-from ._tools import Tool, Toolset, run_tool_calls
+from ._retry import RetryPolicy
+from ._tools import Tool, ToolOutcome, Toolset, run_tool_calls
 from ._transports.base import Transport
-from ._turn import Ending, ResponseFold, Tokens, TurnResult, TurnStats
-from .events import Event, RetryEvent, ToolResultEvent
+from ._turn import (
+    Emit,
+    Fail,
+    Finish,
+    Forget,
+    Keep,
+    Remember,
+    RunTools,
+    Send,
+    TurnMachine,
+    TurnResult,
+    Wait,
+)
+from .events import Event
 
 if TYPE_CHECKING:
     import asyncio
-
-    from ._client import Client
 
 __all__ = ["Conversation", "TurnStream"]
 
@@ -69,7 +75,21 @@ InputLike = str | Item | Mapping[str, Any] | Sequence[str | Item | Mapping[str, 
 """What ``stream()`` / ``send()`` accept: text (a user message), an item, a chat-style or
 Responses-style dict, or a list of those. ``None`` runs a turn on the history as it is."""
 
-_JSON_VERSION = 1
+_JSON_VERSION = 2
+"""Version 2 keeps the settings as one object; ``Client.restore`` reads version 1 too."""
+
+
+class _Restorer(Protocol):
+    """What ``from_json`` needs of a client (``Client`` fits)."""
+
+    def restore(
+        self,
+        data: Mapping[str, Any],
+        *,
+        tools: Iterable[Tool[..., Any] | Callable[..., Any]] = (),
+        transport: Any = None,
+    ) -> Conversation: ...
+
 
 # Transport closes started by ``Conversation.__del__``, kept until done (a task nobody
 # references may be collected before it runs).
@@ -109,28 +129,6 @@ def _is_item(value: object) -> bool:
     return hasattr(value, "to_wire") and hasattr(value, "digest")
 
 
-@dataclass
-class _TurnCounters:
-    started: float
-    first_output: float | None = None
-    items_sent: int = 0
-    items_held: int = 0
-    bytes_sent: int = 0
-    retries: int = 0
-    rounds: int = 0
-    tokens: Tokens | None = None
-    appended: list[Item] = field(default_factory=list)
-
-    def add_tokens(self, more: Tokens | None) -> None:
-        self.tokens = more if self.tokens is None else self.tokens.plus(more)
-
-
-@dataclass
-class _Round:
-    fold: ResponseFold = field(default_factory=ResponseFold)
-    plan: Plan | None = None
-
-
 class TurnStream:
     """The events of one turn: an async iterator that is also an async context manager.
 
@@ -148,7 +146,7 @@ class TurnStream:
         self._done = False
         self._finished: anyio.Event | None = None
         """Made only when a task waits for the turn to end (rare: most turns end first)."""
-        self._interrupted = False
+        self._machine = conversation._new_machine()
         self._tool_scope: anyio.CancelScope | None = None
 
     def __aiter__(self) -> AsyncIterator[Event]:
@@ -212,10 +210,6 @@ class TurnStream:
             raise ResponsesError("the turn has no result: it has not completed")
         return self._result
 
-    def _stopping(self) -> bool:
-        # A call, not the attribute: type checkers would keep a narrowed value across awaits.
-        return self._interrupted
-
     def _finish(self, result: TurnResult | None = None) -> None:
         if result is not None:
             self._result = result
@@ -248,10 +242,10 @@ class Conversation:
         tools: Toolset,
         items: Iterable[Item] = (),
         max_tool_rounds: int = 10,
-        max_retries: int = 2,
+        retry: RetryPolicy | None = None,
         retry_after_output: bool = True,
         clock: Callable[[], float] = time.perf_counter,
-        client: Client | None = None,
+        on_close: Callable[[Conversation], None] | None = None,
     ) -> None:
         """Create a conversation; prefer ``Client.conversation()``, which fills these in."""
         if max_tool_rounds < 1:
@@ -263,10 +257,10 @@ class Conversation:
         self._chain = DigestChain()
         self._planner = Planner()
         self._max_tool_rounds = max_tool_rounds
-        self._max_retries = max_retries
+        self._retry = retry or RetryPolicy()
         self._retry_after_output = retry_after_output
         self._clock = clock
-        self._client = client
+        self._on_close = on_close
         self._current: TurnStream | None = None
         self._closed = False
         self._context_key = self._settings_digest()
@@ -297,9 +291,7 @@ class Conversation:
         """Whether closing this conversation would close something (a stream, a socket)."""
         if self._current is not None and not self._current.finished:
             return True
-        # The WebSocket transport says whether its connection is open; SSE holds nothing
-        # between turns (the pool is the client's).
-        return bool(getattr(self._transport, "connected", False))
+        return self._transport.holds_connection
 
     def __repr__(self) -> str:
         return (
@@ -374,9 +366,8 @@ class Conversation:
         return [item.to_wire() for item in self._items]
 
     def _append(self, items: Sequence[Item]) -> None:
-        for item in items:
-            self._items.append(item)
-            self._chain.append(item)
+        self._items.extend(items)
+        self._chain.extend(items)
 
     def _edit(self, index: int, new: list[Item], count: int) -> None:
         self._check_idle()
@@ -386,8 +377,7 @@ class Conversation:
             raise InputError(f"index {index} is outside the history ({len(self._items)} items)")
         self._items[index : index + count] = new
         self._chain.truncate(index)
-        for item in self._items[index:]:
-            self._chain.append(item)
+        self._chain.extend(self._items[index:])
         self._planner.forget("history changed")
 
     def _check_idle(self) -> None:
@@ -446,10 +436,17 @@ class Conversation:
         current = self._current
         if current is None or current.finished:
             return
-        current._interrupted = True
+        current._machine.interrupt()
         if current._tool_scope is not None:
             current._tool_scope.cancel()
         await self._transport.cancel()
+
+    def _new_machine(self) -> TurnMachine:
+        return TurnMachine(
+            retry=self._retry,
+            max_tool_rounds=self._max_tool_rounds,
+            retry_after_output=self._retry_after_output,
+        )
 
     async def _begin(self, stream: TurnStream) -> None:
         while self._current is not None and not self._current.finished:
@@ -461,145 +458,85 @@ class Conversation:
                 await previous.aclose()
         self._current = stream
 
-    async def _run_turn(
-        self, stream: TurnStream, new_items: list[Item]
-    ) -> AsyncGenerator[Event, None]:
+    async def _run_turn(self, stream: TurnStream, items: list[Item]) -> AsyncGenerator[Event, None]:
+        # A pump over the turn machine's actions: every decision is the machine's.
         await self._begin(stream)
-        counters = _TurnCounters(started=self._clock())
-        error_ending = Ending.ERROR  # a local: read once per event
+        machine, transport, error_ending = stream._machine, self._transport, Ending.ERROR
+        bytes_before = transport.bytes_sent
         try:
-            self._append(new_items)
-            tool_rounds = 0
-            while True:
-                round_ = _Round()
-                counters.rounds += 1
-                # One round: send, yield the events, retry with full context where that is
-                # safe. Inline, not a generator of its own: that would be one more layer
-                # every event passes through. Afterwards ``round_.fold`` holds the last
-                # attempt's fold; its ending is ``None`` when the stream was interrupted.
-                attempt = 1
-                yielded = False
-                full_context = False
-                while True:
-                    if stream._stopping():
-                        # interrupt() came before this request was sent: send nothing.
-                        break
-                    round_.plan, body = self._body(counters, full_context=full_context)
-                    sent_before = self._transport.bytes_sent
-                    fold = round_.fold = ResponseFold()
-                    failure: Exception
-                    event: Event | None = None
-                    try:
-                        responding = self._transport.stream(body)
-                        del body  # not kept alive while the server answers
-                        async with aclosing(responding) as events:
-                            apply = fold.apply
-                            timed = counters.first_output is not None
-                            async for event in events:
-                                apply(event)
-                                if fold.ending is error_ending:
-                                    break
-                                if not timed and fold.first_output:
-                                    counters.first_output = self._clock()
-                                    timed = True
-                                yielded = True
-                                yield event
-                                # Not kept alive while the next is awaited: a response
-                                # object is ~10 KB, and many conversations may be waiting.
-                                event = None
-                                if stream._interrupted:
-                                    break
-                    except (APIConnectionError, ConnectionClosed) as exc:
-                        if stream._interrupted:
-                            break
-                        reason, failure = "connection_dropped", exc
-                    else:
-                        # Also the way out after an interrupt: what reached the caller was not an
-                        # ``error`` (that ends the loop before the yield), so there is no reason.
-                        reason_code = fold.retry_reason()
-                        if reason_code is None:
-                            break
-                        reason, failure = reason_code, fold.failure()
-                    finally:
-                        counters.bytes_sent += self._transport.bytes_sent - sent_before
-                    self._planner.forget(
-                        "server forgot"
-                        if reason == "previous_response_not_found"
-                        else "connection changed"
-                    )
-                    full_context = True
-                    if attempt > self._max_retries:
-                        raise failure
-                    attempt += 1
-                    counters.retries += 1
-                    logger.info("retrying with full context after %s (attempt %d)", reason, attempt)
-                    if yielded:
-                        if not self._retry_after_output:
-                            raise RetryAfterOutputError(
-                                f"{reason} after output had reached the caller; "
-                                "retry_after_output is off"
-                            ) from failure
-                        yield RetryEvent(type="client.retry", attempt=attempt, reason=reason)
-                        yielded = False  # a later retry voids only what this attempt yields
-                fold = round_.fold
-                if fold.ending is None or stream._interrupted:
-                    stream._finish(self._result("interrupted", fold, counters))
-                    return
-                if fold.ending is Ending.INCOMPLETE:
-                    self._planner.forget("response not kept")
-                    details = fold.incomplete_details
-                    stream._finish(
-                        self._result(
-                            "incomplete",
-                            fold,
-                            counters,
-                            incomplete_reason=getattr(details, "reason", None),
-                        )
-                    )
-                    return
-                if fold.ending is not Ending.COMPLETED:
-                    self._planner.forget("response not kept")
-                    raise fold.failure()
-                output = fold.output
-                calls = fold.function_calls()
-                if not calls:
-                    self._keep_round(round_, output, counters)
-                    stream._finish(self._result("completed", fold, counters))
-                    return
-                tool_rounds += 1
-                if tool_rounds > self._max_tool_rounds:
-                    self._planner.forget("response not kept")
-                    raise ToolError(
-                        f"the model asked for tools in more than {self._max_tool_rounds} rounds "
-                        "in one turn (max_tool_rounds); the last calls were not run"
-                    )
-                with anyio.CancelScope() as scope:
-                    stream._tool_scope = scope
-                    outcomes = await run_tool_calls(calls, self._tools)
-                stream._tool_scope = None
-                if scope.cancelled_caught or stream._interrupted:
-                    stream._finish(self._result("interrupted", fold, counters))
-                    return
-                for outcome in outcomes:
-                    yield ToolResultEvent(
-                        type="client.tool.result",
-                        call_id=outcome.call_id,
-                        name=outcome.name,
-                        arguments=outcome.arguments,
-                        output=outcome.output,
-                        error=outcome.error,
-                    )
-                outputs = [FunctionCallOutput(call_id=o.call_id, output=o.output) for o in outcomes]
-                self._keep_round(round_, [*output, *outputs], counters)
+            self._append(items)
+            actions = deque(machine.start(self._clock()))
+            while actions:
+                match actions.popleft():
+                    case Send() if machine.stopping():  # before the request went out: send none
+                        actions.extend(machine.stream_ended(yielded=False))
+                    case Send(full_context=full_context):
+                        fold, body = self._request(machine, full_context)
+                        apply, yielded = fold.apply, False
+                        try:
+                            async with aclosing(transport.stream(body)) as events:
+                                del body  # not kept alive while the server answers
+                                async for event in events:  # the hot loop, once per event
+                                    apply(event)
+                                    if fold.ending is error_ending:
+                                        break  # not the caller's: the machine decides
+                                    if machine.first_output is None and fold.first_output:
+                                        machine.first_output = self._clock()
+                                    yielded = True
+                                    yield event
+                                    del event  # ~10 KB for a response; many turns may wait
+                                    if machine.stopping():
+                                        break
+                        except (TransportError, APIStatusError) as exc:
+                            actions.extend(machine.stream_failed(exc, yielded=yielded))
+                        else:
+                            actions.extend(machine.stream_ended(yielded=yielded))
+                    case RunTools(calls=calls):
+                        actions.extend(machine.tools_ran(await self._run_tools(stream, calls)))
+                    case Emit(event=made):
+                        yield made
+                    case Wait(seconds=seconds):
+                        await (self._retry.sleep or anyio.sleep)(seconds)
+                    case Finish() as finish:
+                        sent = transport.bytes_sent - bytes_before
+                        stream._finish(machine.result(finish, self._clock(), bytes_sent=sent))
+                        return
+                    case Fail(error=error):
+                        raise error
+                    case bookkeeping:
+                        self._record(bookkeeping)
         finally:
             stream._finish()
 
-    def _body(self, counters: _TurnCounters, *, full_context: bool) -> tuple[Plan, dict[str, Any]]:
+    def _record(self, action: Forget | Remember | Keep) -> None:
+        """Carry out what the machine decided for the planner and the history."""
+        match action:
+            case Forget(reason=reason):
+                self._planner.forget(reason)
+            case Remember(response_id=response_id, plan=plan, output=output):
+                self._planner.record(response_id, plan, output)
+            case Keep(items=items):
+                self._append(items)
+
+    async def _run_tools(
+        self, stream: TurnStream, calls: Sequence[FunctionCall]
+    ) -> list[ToolOutcome] | None:
+        """Run one round's calls; ``None`` when ``interrupt()`` cancelled them."""
+        with anyio.CancelScope() as scope:
+            stream._tool_scope = scope
+            outcomes = await run_tool_calls(calls, self._tools)
+        stream._tool_scope = None
+        return None if scope.cancelled_caught else outcomes
+
+    def _request(
+        self, machine: TurnMachine, full_context: bool
+    ) -> tuple[ResponseFold, dict[str, Any]]:
+        """Plan the next request and build its body; returns the fold for its events."""
         items = self._items
         plan = self._planner.plan(
             items, self._chain, epoch=self._transport.epoch, context_key=self._context_key
         )
-        can_refer = self._transport.keeps_responses or self._settings.store
+        can_refer = self._transport.supports_previous_response(store=self._settings.store)
         if plan.incremental and (full_context or not can_refer):
             plan = replace(
                 plan, previous_response_id=None, start=0, reason="full context requested"
@@ -612,78 +549,20 @@ class Conversation:
             [item.to_wire() for item in items[plan.start :]],
             previous_response_id=plan.previous_response_id,
         )
-        counters.items_sent += len(body["input"])
-        counters.items_held += plan.items_held
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("request body: %s", json.dumps(redact_body(body), default=str)[:4000])
-        return plan, body
-
-    def _keep_round(self, round_: _Round, items: list[Item], counters: _TurnCounters) -> None:
-        """Append a finished round and remember its response for the next plan."""
-        fold, plan = round_.fold, round_.plan
-        if fold.response_id is not None and plan is not None and plan.input_len > 0:
-            self._planner.record(fold.response_id, plan, fold.output)
-        else:
-            # The request carried the instructions as a developer message (empty history):
-            # the server's context is not our history, so the next turn sends it all.
-            self._planner.forget("no previous response")
-        self._append(items)
-        counters.appended.extend(items)
-        counters.add_tokens(fold.tokens)
-
-    def _result(
-        self,
-        status: Literal["completed", "incomplete", "interrupted"],
-        fold: ResponseFold,
-        counters: _TurnCounters,
-        *,
-        incomplete_reason: str | None = None,
-    ) -> TurnResult:
-        if status != "completed":
-            counters.add_tokens(fold.tokens)
-        now = self._clock()
-        text = _text_of(fold.output) if status == "completed" else fold.streamed_text
-        return TurnResult(
-            status=status,
-            text=text,
-            output=tuple(counters.appended),
-            response_id=fold.response_id,
-            usage=None if counters.tokens is None else counters.tokens.usage(),
-            incomplete_reason=incomplete_reason,
-            stats=TurnStats(
-                time_to_first_token=(
-                    None
-                    if counters.first_output is None
-                    else counters.first_output - counters.started
-                ),
-                duration=now - counters.started,
-                rounds=counters.rounds,
-                items_sent=counters.items_sent,
-                items_held=counters.items_held,
-                bytes_sent=counters.bytes_sent,
-                retries=counters.retries,
-            ),
-        )
+        return machine.sending(plan, len(body["input"])), body
 
     # -- persistence and life ----------------------------------------------------------
 
     def to_json(self) -> dict[str, Any]:
         """The items and settings as JSON-ready data (no connection state, no tool code).
 
-        ``Conversation.from_json(client, data, tools=...)`` rebuilds it, in this process or
-        another one.
+        ``client.restore(data, tools=...)`` rebuilds it, in this process or another one.
         """
-        settings = self._settings
         return {
             "version": _JSON_VERSION,
-            "model": settings.model,
-            "instructions": settings.instructions,
-            "temperature": settings.temperature,
-            "top_p": settings.top_p,
-            "max_output_tokens": settings.max_output_tokens,
-            "service_tier": settings.service_tier,
-            "store": settings.store,
-            "extra": dict(settings.extra),
+            "settings": self._settings.to_json(),
             "tools": [tool.name for tool in self._tools.values()],
             "items": self.to_input(),
         }
@@ -691,47 +570,19 @@ class Conversation:
     @classmethod
     def from_json(
         cls,
-        client: Client,
+        client: _Restorer,
         data: Mapping[str, Any],
         *,
         tools: Iterable[Tool[..., Any] | Callable[..., Any]] = (),
-        transport: Literal["sse", "websocket"] | Transport | None = None,
+        transport: Any = None,
     ) -> Conversation:
-        """Rebuild a conversation saved with ``to_json()``.
-
-        Args:
-            client: The client the conversation will use.
-            data: What ``to_json()`` returned (possibly through ``json.dumps``/``loads``).
-            tools: The tools again (code is not saved); every tool name the saved
-                conversation had must be among them.
-            transport: The transport; the client's default when ``None``.
-
-        Raises:
-            InputError: the data is not a saved conversation, or a tool is missing.
-        """
-        if not isinstance(data, Mapping) or data.get("version") != _JSON_VERSION:
-            raise InputError("not a saved conversation (expected to_json() data, version 1)")
-        toolset = Toolset(tools)
-        missing = [name for name in data.get("tools", []) if name not in toolset]
-        if missing:
-            raise InputError(f"the saved conversation used tools that were not given: {missing}")
-        try:
-            items = [parse_item(raw) for raw in data["items"]]
-        except ResponsesError as exc:
-            raise InputError(f"a saved item is malformed: {exc}") from exc
-        return client.conversation(
-            model=data["model"],
-            instructions=data.get("instructions"),
-            tools=list(toolset.values()),
-            transport=transport,
-            temperature=data.get("temperature"),
-            top_p=data.get("top_p"),
-            max_output_tokens=data.get("max_output_tokens"),
-            service_tier=data.get("service_tier"),
-            store=bool(data.get("store", False)),
-            extra=data.get("extra") or None,
-            items=items,
+        """Deprecated: use ``client.restore(data, tools=..., transport=...)``."""
+        warnings.warn(
+            "Conversation.from_json(client, data) is deprecated; use client.restore(data)",
+            DeprecationWarning,
+            stacklevel=2,
         )
+        return client.restore(data, tools=tools, transport=transport)
 
     async def aclose(self) -> None:
         """End a running turn and close the conversation's connection; idempotent."""
@@ -742,8 +593,8 @@ class Conversation:
         if current is not None and not current.finished:
             await current.aclose()
         await self._transport.aclose()
-        if self._client is not None:
-            self._client._forget(self)
+        if self._on_close is not None:
+            self._on_close(self)
 
     async def __aenter__(self) -> Conversation:
         return self
@@ -755,9 +606,3 @@ class Conversation:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
-
-
-def _text_of(items: Sequence[Item]) -> str:
-    return "".join(
-        item.text for item in items if isinstance(item, Message) and item.role == "assistant"
-    )

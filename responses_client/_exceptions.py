@@ -12,6 +12,8 @@ Every error the SDK raises on purpose is a ``ResponsesError``::
     │   ├── AuthenticationError         401
     │   ├── PermissionDeniedError       403
     │   ├── NotFoundError               404
+    │   ├── ConflictError               409
+    │   ├── UnprocessableEntityError    422
     │   ├── RateLimitError              429
     │   └── InternalServerError         5xx
     ├── ProtocolError                   a peer broke the wire protocol
@@ -40,6 +42,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "ConflictError",
     "ConnectionClosed",
     "InputError",
     "InternalServerError",
@@ -54,6 +57,7 @@ __all__ = [
     "RetryAfterOutputError",
     "ToolError",
     "TransportError",
+    "UnprocessableEntityError",
     "status_error",
 ]
 
@@ -106,6 +110,8 @@ class APIStatusError(ResponsesError):
         request_id: The ``x-request-id`` header, when the server sent one.
         code: The API's error code (``error.code`` in the body), when present.
         body: The decoded JSON body, or the text when it was not JSON.
+        headers: The response headers (names lower-cased), for ``Retry-After`` and
+            friends; cookies and credentials are left out.
     """
 
     def __init__(
@@ -116,12 +122,22 @@ class APIStatusError(ResponsesError):
         request_id: str | None = None,
         code: str | None = None,
         body: object = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status_code = status_code
         self.request_id = request_id
         self.code = code
         self.body = body
+        self.headers: Mapping[str, str] = {
+            name: value
+            for name, value in ((name.lower(), value) for name, value in (headers or {}).items())
+            if name not in _SECRET_HEADERS
+        }
+
+
+_SECRET_HEADERS = frozenset({"set-cookie", "cookie", "authorization", "proxy-authorization"})
+"""Response headers never kept on an error: they may carry credentials."""
 
 
 class BadRequestError(APIStatusError):
@@ -140,6 +156,14 @@ class NotFoundError(APIStatusError):
     """HTTP 404: the endpoint or object does not exist."""
 
 
+class ConflictError(APIStatusError):
+    """HTTP 409: the request conflicts with the object's state; retried with backoff."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """HTTP 422: the request was well-formed but cannot be processed."""
+
+
 class RateLimitError(APIStatusError):
     """HTTP 429: too many requests or tokens; retried with backoff before it surfaces."""
 
@@ -153,6 +177,8 @@ _STATUS_CLASSES: Mapping[int, type[APIStatusError]] = {
     401: AuthenticationError,
     403: PermissionDeniedError,
     404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
     429: RateLimitError,
 }
 
@@ -162,6 +188,7 @@ def status_error(
     body: object,
     *,
     request_id: str | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> APIStatusError:
     """Build the ``APIStatusError`` subclass for an HTTP error answer.
 
@@ -169,6 +196,7 @@ def status_error(
         status_code: The HTTP status (400 or more).
         body: The decoded JSON body, or its text when it was not JSON.
         request_id: The ``x-request-id`` response header, if any.
+        headers: The response headers (kept on the error; ``Retry-After`` is read there).
 
     Returns:
         The most specific subclass for the status, with the API's message and code
@@ -187,7 +215,14 @@ def status_error(
     cls = _STATUS_CLASSES.get(status_code)
     if cls is None:
         cls = InternalServerError if status_code >= 500 else APIStatusError
-    return cls(message, status_code=status_code, request_id=request_id, code=code, body=body)
+    return cls(
+        message,
+        status_code=status_code,
+        request_id=request_id,
+        code=code,
+        body=body,
+        headers=headers,
+    )
 
 
 # -- protocol ------------------------------------------------------------------

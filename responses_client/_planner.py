@@ -287,11 +287,6 @@ class Planner:
         last = self._last
         return f"Planner({last.response_id!r}, input={last.input_len}, output={len(last.output)})"
 
-    @property
-    def previous_response_id(self) -> str | None:
-        """The remembered response id, if any."""
-        return None if self._last is None else self._last.response_id
-
     def plan(
         self,
         items: Sequence[Item],

@@ -7,6 +7,7 @@ only they need: the SSE transport sets ``"stream": true``; the WebSocket transpo
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -73,17 +74,50 @@ class RequestSettings:
             if not isinstance(tool, Mapping) or "type" not in tool:
                 raise InputError(f"a tool schema must be a mapping with a 'type', got {tool!r}")
 
+    def to_json(self) -> dict[str, Any]:
+        """Every setting but ``tools`` as JSON-ready data, by field name.
 
-# Optional parameters, sent only when set, in this order.
-_OPTIONAL = (
-    "temperature",
-    "top_p",
-    "max_output_tokens",
-    "service_tier",
-    "tool_choice",
-    "parallel_tool_calls",
-    "reasoning",
+        Tool schemas are not saved: they come from the tools' code, which is given again
+        on restore. Built from the dataclass's fields, so a setting added later is saved
+        without anyone remembering to.
+        """
+        return {name: _plain(getattr(self, name)) for name in _field_names() if name != "tools"}
+
+    @classmethod
+    def from_json(
+        cls, data: Mapping[str, Any], *, tools: Sequence[Mapping[str, Any]] = ()
+    ) -> RequestSettings:
+        """The settings ``to_json()`` saved, with these tool schemas.
+
+        Raises:
+            InputError: ``data`` names a setting that does not exist, or a value is invalid.
+        """
+        unknown = sorted(set(data) - set(_field_names()) - {"tools"})
+        if unknown:
+            raise InputError(f"unknown settings in saved data: {unknown}")
+        values = {name: data[name] for name in _field_names() if name in data and name != "tools"}
+        return cls(**values, tools=tuple(tools))
+
+
+def _field_names() -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(RequestSettings))
+
+
+def _plain(value: Any) -> Any:
+    """A settings value as plain JSON data (read-only mappings become dicts)."""
+    if isinstance(value, Mapping):
+        return {key: _plain(inner) for key, inner in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(inner) for inner in value]
+    return value
+
+
+_OPTIONAL = tuple(
+    name
+    for name in _field_names()
+    if name not in {"model", "instructions", "tools", "store", "extra"}
 )
+"""Parameters sent only when set, in field order (the fields with their own rules aside)."""
 
 
 def build_body(

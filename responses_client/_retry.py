@@ -1,7 +1,8 @@
 """Retry policy, pure: which failures to retry and how long to wait. The caller sleeps.
 
 Delays come from a generator factory that the caller can replace, so tests pass
-``zero_delays`` and never sleep.
+``zero_delays`` and never sleep. One policy object serves a whole client: the turn machine
+(``_turn.TurnMachine``) is the only code that sends anything again, and it asks this policy.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import math
 import random as _random
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import timezone
 from email.utils import parsedate_to_datetime
@@ -141,18 +142,10 @@ def is_retryable_status(status: int) -> bool:
 class RetryPolicy:
     """How many times to retry, and how long to wait before each retry.
 
-    Example, in the I/O layer::
+    Give one to ``Client(retry=...)`` (or ``client.conversation(retry=...)``); a request
+    then goes out at most ``max_retries + 1`` times, whatever failed. For tests::
 
-        attempt = 0
-        while True:
-            response = await client.post(url, json=body)
-            if not is_retryable_status(response.status_code):
-                return response
-            attempt += 1
-            delay = policy.delay(attempt, retry_after(response.headers))
-            if delay is None:
-                return response  # out of retries: the caller raises the status error
-            await anyio.sleep(delay)
+        Client(retry=RetryPolicy(max_retries=2, delays=zero_delays))
     """
 
     max_retries: int = 2
@@ -163,6 +156,10 @@ class RetryPolicy:
 
     retry_after_cap: float = 60.0
     """The longest server-requested wait honoured; longer requests are lowered to it."""
+
+    sleep: Callable[[float], Awaitable[None]] | None = None
+    """What waits between attempts: ``anyio.sleep`` when ``None``. Tests may pass a
+    coroutine function that records the delays instead of waiting them."""
 
     def __post_init__(self) -> None:
         if self.max_retries < 0:

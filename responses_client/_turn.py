@@ -1,271 +1,48 @@
-"""The pure part of a turn: folding one response's events, and what a turn returns.
+"""The turn machine: every decision of a turn, purely, and what a turn returns.
 
-A turn is one or more *rounds*; each round is one response. ``ResponseFold`` takes the
-events of one response in order (``apply``) and ends in exactly one ``Ending``:
-
-- ``COMPLETED``: ``response.completed``. Its output is appended to the history and its
-  function calls are run, once.
-- ``INCOMPLETE``: ``response.incomplete`` (``max_output_tokens``, content filter, or a
-  cancel). Nothing is appended and no tool runs.
-- ``FAILED``: ``response.failed``. Nothing is appended; the turn raises.
-- ``ERROR``: an ``error`` event. Either a retry (``retry_reason`` says which) or the turn
-  raises.
-
-Invariants: ``apply`` never raises for a well-typed event; events after the ending are
-ignored; the output of a completed response is ``response.output`` when the server sent it,
-else the ``output_item.done`` items in ``output_index`` order (some compatible servers send
-an empty ``output`` on ``response.completed``).
+A turn is one or more *rounds*; each round is one response, folded by
+``_fold.ResponseFold``. ``TurnMachine`` is told what happened (a response's stream ended,
+the stream failed, the tools ran, the caller interrupted) and answers with the actions to
+take next (``Send``, ``Emit``, ``Wait``, ``Forget``, ``Remember``, ``Keep``, ``RunTools``,
+``Finish``, ``Fail``). The conversation only carries them out; see ``TurnMachine`` for the
+rules.
 """
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Literal, Protocol
 
-from ._exceptions import ResponseFailedError
-from ._items import FunctionCall, Item, Message
-from .events import (
-    ErrorEvent,
-    IncompleteDetails,
-    OutputItemDoneEvent,
-    OutputTextDeltaEvent,
-    Response,
-    ResponseCompletedEvent,
-    ResponseCreatedEvent,
-    ResponseError,
-    ResponseFailedEvent,
-    ResponseIncompleteEvent,
-    ServerEvent,
-    UnknownEvent,
-    Usage,
+from ._exceptions import (
+    APIStatusError,
+    ResponsesError,
+    RetryAfterOutputError,
+    ToolError,
+    TransportError,
 )
+from ._fold import Ending, ResponseFold, Tokens
+from ._items import FunctionCall, FunctionCallOutput, Item, Message
+from ._planner import ForgetReason, Plan
+from ._retry import RetryPolicy, is_retryable_status, retry_after
+from .events import Event, RetryEvent, ToolResultEvent, Usage
 
 __all__ = [
-    "RETRYABLE_ERROR_CODES",
-    "Ending",
-    "ResponseFold",
+    "Action",
+    "Emit",
+    "Fail",
+    "Finish",
+    "Forget",
+    "Keep",
+    "Remember",
+    "RunTools",
+    "Send",
+    "TurnMachine",
     "TurnResult",
-    "Tokens",
     "TurnStats",
+    "TurnStatus",
+    "Wait",
 ]
-
-RETRYABLE_ERROR_CODES = frozenset(
-    {"previous_response_not_found", "websocket_connection_limit_reached"}
-)
-"""``error`` codes after which the same request is retried with full context."""
-
-
-class Tokens(NamedTuple):
-    """Token counts as five ints, summed over rounds and turned into a ``Usage`` at the end.
-
-    A ``Usage`` is three pydantic models (~1.8 KB); a fold holds its counts while tools
-    run, and with many conversations in their tool rounds that is part of the memory peak.
-    Counts a server adds beyond the five (an ``audio_tokens`` detail, say) ride along in
-    ``more`` and are summed too; without them ``more`` is the one shared empty tuple.
-    """
-
-    input: int
-    output: int
-    total: int
-    cached: int
-    reasoning: int
-    more: tuple[tuple[tuple[str, ...], float], ...] = ()
-    """Other numbers of the usage object: (path of keys, value), in the server's order."""
-
-    @classmethod
-    def of(cls, usage: Usage | None) -> Tokens | None:
-        """The counts of a ``Usage`` (``None`` for none)."""
-        if usage is None:
-            return None
-        more: list[tuple[tuple[str, ...], float]] = []
-        for path, extra in (
-            ((), usage.model_extra),
-            (("input_tokens_details",), usage.input_tokens_details.model_extra),
-            (("output_tokens_details",), usage.output_tokens_details.model_extra),
-        ):
-            for key, value in (extra or {}).items():
-                more.extend(_numbers((*path, key), value))
-        return cls(
-            usage.input_tokens,
-            usage.output_tokens,
-            usage.total_tokens,
-            usage.cached_tokens,
-            usage.reasoning_tokens,
-            tuple(more),
-        )
-
-    def plus(self, more: Tokens | None) -> Tokens:
-        """The sum of both counts, field by field (other numbers by their path)."""
-        if more is None:
-            return self
-        extra = self.more
-        if more.more:
-            sums = dict(self.more)
-            for path, value in more.more:
-                sums[path] = sums.get(path, 0) + value
-            extra = tuple(sums.items())
-        return Tokens(
-            self.input + more.input,
-            self.output + more.output,
-            self.total + more.total,
-            self.cached + more.cached,
-            self.reasoning + more.reasoning,
-            extra,
-        )
-
-    def usage(self) -> Usage:
-        """The counts as the public ``Usage`` model, other numbers where the server put them."""
-        data: dict[str, Any] = {
-            "input_tokens": self.input,
-            "output_tokens": self.output,
-            "total_tokens": self.total,
-            "input_tokens_details": {"cached_tokens": self.cached},
-            "output_tokens_details": {"reasoning_tokens": self.reasoning},
-        }
-        for path, value in self.more:
-            node = data
-            for key in path[:-1]:
-                node = node.setdefault(key, {})
-                if not isinstance(node, dict):
-                    break  # a number here in one round, an object in another: keep the first
-            else:
-                node.setdefault(path[-1], value)
-        return Usage.model_validate(data)
-
-
-def _numbers(path: tuple[str, ...], value: object) -> list[tuple[tuple[str, ...], float]]:
-    """The numbers in ``value`` (nested objects walked), each with its path of keys."""
-    if isinstance(value, bool):
-        return []
-    if isinstance(value, int | float):
-        return [(path, value)]
-    if isinstance(value, dict):
-        return [found for key, inner in value.items() for found in _numbers((*path, key), inner)]
-    return []
-
-
-class Ending(enum.Enum):
-    """How a response ended."""
-
-    COMPLETED = "completed"
-    """``response.completed``: output kept, tools run."""
-    INCOMPLETE = "incomplete"
-    """``response.incomplete``: cut short (token limit, filter, cancel); nothing kept."""
-    FAILED = "failed"
-    """``response.failed``: the model failed; nothing kept."""
-    ERROR = "error"
-    """An ``error`` event: retried when the code allows, else the turn fails."""
-
-
-@dataclass
-class ResponseFold:
-    """Accumulates the events of one response. Feed every event to ``apply``."""
-
-    response_id: str | None = None
-    """Set by ``response.created``."""
-    ending: Ending | None = None
-    """Set by the terminal event; ``None`` while the response runs."""
-    tokens: Tokens | None = None
-    """Token counts from the terminal event's response object, when sent."""
-    response_error: ResponseError | None = None
-    """The error the terminal response object carried (``response.failed``)."""
-    incomplete_details: IncompleteDetails | None = None
-    """Why the response was cut short (``response.incomplete``)."""
-    error: ErrorEvent | None = None
-    """The ``error`` event, when that is how the response ended."""
-    first_output: bool = False
-    """Whether any output (text delta or finished item) has arrived yet."""
-    _done_items: dict[int, Item] = field(default_factory=dict)
-    _text: list[str] = field(default_factory=list)
-    _output: list[Item] | None = None
-
-    def apply(self, event: ServerEvent | UnknownEvent) -> None:
-        """Fold one event in. Events after the ending change nothing."""
-        if type(event) is OutputTextDeltaEvent:  # most events: skip the match below
-            if self.ending is None:
-                self._text.append(event.delta)
-                self.first_output = True
-            return
-        if self.ending is not None:
-            return
-        match event:
-            case OutputTextDeltaEvent():
-                self._text.append(event.delta)
-                self.first_output = True
-            case OutputItemDoneEvent():
-                index = event.output_index
-                self._done_items[len(self._done_items) if index is None else index] = event.item
-                self.first_output = True
-            case ResponseCreatedEvent():
-                self.response_id = event.response.id
-            case ResponseCompletedEvent():
-                self._end(Ending.COMPLETED, event.response)
-            case ResponseIncompleteEvent():
-                self._end(Ending.INCOMPLETE, event.response)
-            case ResponseFailedEvent():
-                self._end(Ending.FAILED, event.response)
-            case ErrorEvent():
-                self.error = event
-                self.ending = Ending.ERROR
-            case _:
-                pass
-
-    def _end(self, ending: Ending, response: Response) -> None:
-        # Keep what the turn reads, not the response object: it echoes the request (tools
-        # with their schemas, instructions, settings) and weighs ~10 KB, which would stay
-        # alive while tools run; with many conversations that is the memory peak.
-        self.ending = ending
-        self.response_id = response.id or self.response_id
-        self.tokens = Tokens.of(response.usage)
-        self.response_error = response.error
-        self.incomplete_details = response.incomplete_details
-        if response.output:
-            self._output = list(response.output)
-            self._done_items.clear()  # the same items, parsed a second time
-
-    @property
-    def output(self) -> list[Item]:
-        """The response's output items (see the module docstring for the fallback)."""
-        if self._output is not None:
-            return list(self._output)
-        return [self._done_items[index] for index in sorted(self._done_items)]
-
-    @property
-    def streamed_text(self) -> str:
-        """The text deltas received so far, joined (partial output of a cut response)."""
-        return "".join(self._text)
-
-    def function_calls(self) -> list[FunctionCall]:
-        """The function calls of a completed response, in output order."""
-        return [item for item in self.output if isinstance(item, FunctionCall)]
-
-    def retry_reason(self) -> str | None:
-        """The error code when the response ended in an ``error`` that is worth a retry."""
-        if self.error is not None and self.error.code in RETRYABLE_ERROR_CODES:
-            return self.error.code
-        return None
-
-    def failure(self) -> ResponseFailedError:
-        """The exception for a response that ended ``FAILED`` or ``ERROR``."""
-        if self.error is not None:
-            code, message = self.error.code, self.error.message or "no message"
-            return ResponseFailedError(
-                f"server error {code}: {message}" if code else f"server error: {message}",
-                code=code,
-                response_id=self.response_id,
-                status=self.error.status,
-                param=self.error.param,
-            )
-        detail = self.response_error
-        code = detail.code if detail is not None else None
-        message = detail.message if detail is not None else "no error detail"
-        return ResponseFailedError(
-            f"response {self.response_id} failed: {code or 'error'}: {message}",
-            code=code,
-            response_id=self.response_id,
-        )
 
 
 @dataclass(frozen=True)
@@ -288,11 +65,16 @@ class TurnStats:
     """Requests sent again after a fault (a drop, an expired server cache, …)."""
 
 
+TurnStatus = Literal["completed", "incomplete", "interrupted"]
+"""How a turn ended: its last response completed, was cut short by the server
+(``"incomplete"``), or the caller stopped it (``"interrupted"``)."""
+
+
 @dataclass(frozen=True)
 class TurnResult:
     """What ``Conversation.send()`` returns (and ``TurnStream.result`` after a stream)."""
 
-    status: str
+    status: TurnStatus
     """``"completed"``, ``"incomplete"`` (cut short by the server) or ``"interrupted"``."""
     text: str
     """The assistant's text in the turn's last response (partial when not completed)."""
@@ -312,3 +94,343 @@ class TurnResult:
     def messages(self) -> list[Message]:
         """The assistant messages among ``output``."""
         return [item for item in self.output if isinstance(item, Message)]
+
+
+# -- the turn machine ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """Plan a request from the history and stream its response into ``TurnMachine.sending``."""
+
+    full_context: bool
+    """Resend the whole history without ``previous_response_id`` (after a fault the
+    server's memory of earlier responses is not to be trusted)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Emit:
+    """Hand an event the SDK made (``client.retry``, ``client.tool.result``) to the caller."""
+
+    event: Event
+
+
+@dataclass(frozen=True, slots=True)
+class Wait:
+    """Sleep before the next action (backoff, or what the server asked for)."""
+
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class Forget:
+    """Tell the planner that the server's context no longer matches ours."""
+
+    reason: ForgetReason
+
+
+@dataclass(frozen=True, slots=True)
+class Remember:
+    """Tell the planner which response now holds the history, for the next delta."""
+
+    response_id: str
+    plan: Plan
+    output: tuple[Item, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Keep:
+    """Append a finished round's items to the history."""
+
+    items: tuple[Item, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RunTools:
+    """Run these calls (concurrently), then report with ``TurnMachine.tools_ran``."""
+
+    calls: tuple[FunctionCall, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Finish:
+    """The turn is over; build its result with ``TurnMachine.result``."""
+
+    status: TurnStatus
+    incomplete_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Fail:
+    """The turn is over; raise this."""
+
+    error: Exception
+
+
+Action = Send | Emit | Wait | Forget | Remember | Keep | RunTools | Finish | Fail
+"""What ``TurnMachine`` asks its driver to do, in order."""
+
+
+class ToolOutcome(Protocol):
+    """What the machine reads of a tool call that ran (``_tools.ToolOutcome`` fits)."""
+
+    @property
+    def call_id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def arguments(self) -> str: ...
+    @property
+    def output(self) -> str: ...
+    @property
+    def error(self) -> str | None: ...
+
+
+class TurnMachine:
+    """Every decision of one turn, as a pure state machine; the conversation drives it.
+
+    The driver starts with ``start(now)``, carries out each action in order and reports back:
+
+    - ``Send``: plan the request, call ``sending(plan, items_sent)`` for the fold to feed
+      every event into, stream the response, then report ``stream_ended(yielded=...)``,
+      or ``stream_failed(exc, yielded=...)`` when the transport raised; ``yielded`` says
+      whether any event of this attempt reached the caller.
+    - ``RunTools``: run the calls, then report ``tools_ran(outcomes)`` (``None`` when the
+      run was cancelled).
+    - ``Finish`` / ``Fail``: stop (``result(finish, now, ...)`` builds the ``TurnResult``).
+
+    ``interrupt()`` may come at any time; the next report then finishes the turn as
+    ``"interrupted"``.
+
+    The rules:
+
+    - **Retries.** A request is sent at most ``retry.max_retries + 1`` times; this is the
+      only place in the SDK that sends anything again. Retried: a dropped or refused
+      connection, a timeout, an HTTP status worth it (408, 409, 429, 5xx; after the
+      ``Retry-After`` the server asked for), and the ``error`` codes after which the server
+      has forgotten our context (``RETRYABLE_ERROR_CODES``, sent again at once). Every retry
+      resends the full context. A retry after events reached the caller emits
+      ``client.retry`` first, or fails with ``RetryAfterOutputError`` when
+      ``retry_after_output`` is off. Anything else fails the turn at once.
+    - **What is kept.** A round is kept only when it is finished: a completed response
+      without calls, or a completed response whose calls have all run (their outputs are
+      kept with it). An incomplete, failed, interrupted or retried attempt keeps nothing.
+    - **Tool rounds.** A turn runs at most ``max_tool_rounds`` rounds of tool calls; the
+      calls of the round beyond are not run and the turn fails with ``ToolError``.
+    - **The planner** forgets the server's context whenever it may differ from ours: after
+      a fault ("connection changed", "server forgot"), after a response that was not kept
+      ("response not kept"), and after a round sent without history ("no previous
+      response"); otherwise it remembers the kept response.
+    """
+
+    def __init__(
+        self,
+        *,
+        retry: RetryPolicy,
+        max_tool_rounds: int,
+        retry_after_output: bool,
+    ) -> None:
+        self._retry = retry
+        self._max_tool_rounds = max_tool_rounds
+        self._retry_after_output = retry_after_output
+        self.started = 0.0
+        """When the turn started (the driver's clock, given to ``start``)."""
+        self.first_output: float | None = None
+        """When the first output arrived; the driver sets it."""
+        self.interrupted = False
+        """Whether the caller asked the turn to stop."""
+        self.fold = ResponseFold()
+        """The fold of the attempt in flight (or the last one)."""
+        self._plan: Plan | None = None
+        self._attempt = 1
+        self._tool_rounds = 0
+        self._rounds = 0
+        self._retries = 0
+        self._items_sent = 0
+        self._items_held = 0
+        self._tokens: Tokens | None = None
+        self._kept: list[Item] = []
+
+    def start(self, now: float) -> list[Action]:
+        """The first actions (send the first request); ``now`` is when the turn starts."""
+        self.started = now
+        self._rounds = 1
+        return [Send(full_context=False)]
+
+    def interrupt(self) -> None:
+        """The caller wants the turn to stop (from any task); idempotent."""
+        self.interrupted = True
+
+    def stopping(self) -> bool:
+        """Whether ``interrupt()`` came.
+
+        A call, not the attribute, where another task may have interrupted since the last
+        look: type checkers would keep the value narrowed across the await.
+        """
+        return self.interrupted
+
+    def sending(self, plan: Plan, items_sent: int) -> ResponseFold:
+        """A request planned so is going out; returns the fold to feed its events into."""
+        self._plan = plan
+        self._items_sent += items_sent
+        self._items_held += plan.items_held
+        self.fold = ResponseFold()
+        return self.fold
+
+    def stream_ended(self, *, yielded: bool) -> list[Action]:
+        """The response's stream ended (a terminal event, an ``error``, or an interrupt)."""
+        fold = self.fold
+        if self.interrupted or fold.ending is None:
+            return [Finish("interrupted")]
+        reason = fold.retry_reason()
+        if reason is not None:
+            # The server forgot our context: sending it all again needs no wait.
+            return self._again(reason, fold.failure(), yielded=yielded, wait=0.0)
+        if fold.ending is Ending.INCOMPLETE:
+            details = fold.incomplete_details
+            reason = details.reason if details is not None else None
+            return [Forget("response not kept"), Finish("incomplete", reason)]
+        if fold.ending is not Ending.COMPLETED:
+            return [Forget("response not kept"), Fail(fold.failure())]
+        calls = fold.function_calls()
+        if not calls:
+            return [*self._keep(fold.output), Finish("completed")]
+        self._tool_rounds += 1
+        if self._tool_rounds > self._max_tool_rounds:
+            return [
+                Forget("response not kept"),
+                Fail(
+                    ToolError(
+                        f"the model asked for tools in more than {self._max_tool_rounds} "
+                        "rounds in one turn (max_tool_rounds); the last calls were not run"
+                    )
+                ),
+            ]
+        return [RunTools(tuple(calls))]
+
+    def stream_failed(self, error: Exception, *, yielded: bool) -> list[Action]:
+        """The transport raised while sending or streaming the response."""
+        if self.interrupted:
+            return [Finish("interrupted")]
+        if isinstance(error, APIStatusError):
+            if not is_retryable_status(error.status_code):
+                return [Fail(error)]
+            return self._again(
+                f"http_{error.status_code}",
+                error,
+                yielded=yielded,
+                wait=retry_after(error.headers, cap=self._retry.retry_after_cap),
+            )
+        if isinstance(error, TransportError):
+            return self._again("connection_dropped", error, yielded=yielded, wait=None)
+        return [Fail(error)]
+
+    def tools_ran(self, outcomes: Sequence[ToolOutcome] | None) -> list[Action]:
+        """The calls of ``RunTools`` ran (``None``: the run was cancelled)."""
+        if outcomes is None or self.interrupted:
+            return [Finish("interrupted")]
+        actions: list[Action] = [
+            Emit(
+                ToolResultEvent(
+                    type="client.tool.result",
+                    call_id=outcome.call_id,
+                    name=outcome.name,
+                    arguments=outcome.arguments,
+                    output=outcome.output,
+                    error=outcome.error,
+                )
+            )
+            for outcome in outcomes
+        ]
+        outputs = [FunctionCallOutput(call_id=o.call_id, output=o.output) for o in outcomes]
+        actions.extend(self._keep([*self.fold.output, *outputs]))
+        self._rounds += 1
+        self._attempt = 1
+        actions.append(Send(full_context=False))
+        return actions
+
+    def result(self, finish: Finish, now: float, *, bytes_sent: int = 0) -> TurnResult:
+        """The turn's result, for the ``Finish`` action that ended it.
+
+        ``bytes_sent`` is what the transport wrote during the turn (retries included).
+        """
+        fold = self.fold
+        if finish.status == "completed":
+            text = _text_of(fold.output)
+        else:
+            self._add_tokens(fold.tokens)  # what the cut response cost is part of the turn
+            text = fold.streamed_text
+        return TurnResult(
+            status=finish.status,
+            text=text,
+            output=tuple(self._kept),
+            response_id=fold.response_id,
+            usage=None if self._tokens is None else self._tokens.usage(),
+            incomplete_reason=finish.incomplete_reason,
+            stats=TurnStats(
+                time_to_first_token=(
+                    None if self.first_output is None else self.first_output - self.started
+                ),
+                duration=now - self.started,
+                rounds=self._rounds,
+                items_sent=self._items_sent,
+                items_held=self._items_held,
+                bytes_sent=bytes_sent,
+                retries=self._retries,
+            ),
+        )
+
+    def _again(
+        self, reason: str, failure: ResponsesError, *, yielded: bool, wait: float | None
+    ) -> list[Action]:
+        """Send the request again with full context, if the policy allows.
+
+        ``wait`` is what the server asked for (``None``: the policy's backoff decides; 0:
+        at once, without a ``Wait``).
+        """
+        actions: list[Action] = [
+            Forget(
+                "server forgot" if reason == "previous_response_not_found" else "connection changed"
+            )
+        ]
+        delay = self._retry.delay(self._attempt, retry_after=wait)
+        if delay is None:
+            actions.append(Fail(failure))
+            return actions
+        self._attempt += 1
+        self._retries += 1
+        if yielded:
+            if not self._retry_after_output:
+                error = RetryAfterOutputError(
+                    f"{reason} after output had reached the caller; retry_after_output is off"
+                )
+                error.__cause__ = failure
+                actions.append(Fail(error))
+                return actions
+            actions.append(
+                Emit(RetryEvent(type="client.retry", attempt=self._attempt, reason=reason))
+            )
+        if wait is None or wait > 0:
+            actions.append(Wait(delay))
+        actions.append(Send(full_context=True))
+        return actions
+
+    def _keep(self, items: Sequence[Item]) -> list[Action]:
+        fold, plan = self.fold, self._plan
+        self._kept.extend(items)
+        self._add_tokens(fold.tokens)
+        keep = Keep(tuple(items))
+        if fold.response_id is not None and plan is not None and plan.input_len > 0:
+            return [Remember(fold.response_id, plan, tuple(fold.output)), keep]
+        # The request carried the instructions as a developer message (empty history): the
+        # server's context is not our history, so the next turn sends it all.
+        return [Forget("no previous response"), keep]
+
+    def _add_tokens(self, more: Tokens | None) -> None:
+        self._tokens = more if self._tokens is None else self._tokens.plus(more)
+
+
+def _text_of(items: Sequence[Item]) -> str:
+    return "".join(
+        item.text for item in items if isinstance(item, Message) and item.role == "assistant"
+    )

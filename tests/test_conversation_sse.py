@@ -21,15 +21,16 @@ from responses_client import (
     PermissionDeniedError,
     RateLimitError,
     ResponseFailedError,
+    RetryPolicy,
     ToolError,
     TurnStream,
     tool,
+    zero_delays,
 )
 from responses_client._items import FunctionCall, FunctionCallOutput, Message
-from responses_client._retry import RetryPolicy
-from responses_client._transports.sse import SSETransport
 from responses_client.emulator import Emulator, HttpStatus, Reply, ScriptedModel, ToolCall
 from responses_client.events import ToolResultEvent
+from responses_client.transports import SSETransport
 
 from .helpers import without_ids
 
@@ -51,7 +52,10 @@ async def emulator(script: ScriptedModel) -> AsyncIterator[Emulator]:
 
 @pytest.fixture
 async def client(emulator: Emulator) -> AsyncIterator[Client]:
-    async with Client(base_url=emulator.base_url, api_key=KEY, transport="sse") as client:
+    retry = RetryPolicy(delays=zero_delays)  # retries without waiting the backoff
+    async with Client(
+        base_url=emulator.base_url, api_key=KEY, transport="sse", retry=retry
+    ) as client:
         yield client
 
 
@@ -100,7 +104,7 @@ async def test_a_stream_waiting_for_the_server_holds_no_earlier_event(
 ) -> None:
     script.add(Reply(text=["a"], delay=30))  # the server sends the next event much later
     async with Client(base_url=emulator.base_url, api_key=KEY) as client:
-        events = SSETransport(client._http, client._config).stream({"model": "gpt-4.1"})
+        events = SSETransport(client.http_client, client.config).stream({"model": "gpt-4.1"})
         first = await anext(events)
         assert first.type == "response.created"
         created = weakref.ref(first)
@@ -250,11 +254,9 @@ async def test_retries_honour_retry_after(emulator: Emulator, script: ScriptedMo
             "Made it.",
         ]
     )
-    async with Client(base_url=emulator.base_url, api_key=KEY) as client:
-        transport = SSETransport(
-            client._http, client._config, retry=RetryPolicy(max_retries=2), sleep=record_sleep
-        )
-        convo = client.conversation(transport=transport)
+    policy = RetryPolicy(max_retries=2, sleep=record_sleep)
+    async with Client(base_url=emulator.base_url, api_key=KEY, retry=policy) as client:
+        convo = client.conversation(transport="sse")
         result = await convo.send("hi")
     assert result.text == "Made it."
     assert waits == [3.0, 0.25]
@@ -284,11 +286,9 @@ async def test_http_errors_raise_their_class(
     async def no_sleep(seconds: float) -> None:
         pass
 
-    async with Client(base_url=emulator.base_url, api_key=KEY) as client:
-        transport = SSETransport(
-            client._http, client._config, retry=RetryPolicy(max_retries=2), sleep=no_sleep
-        )
-        convo = client.conversation(transport=transport)
+    policy = RetryPolicy(max_retries=2, sleep=no_sleep)
+    async with Client(base_url=emulator.base_url, api_key=KEY, retry=policy) as client:
+        convo = client.conversation(transport="sse")
         with pytest.raises(error_class) as caught:
             await convo.send("hi")
     assert caught.value.status_code == status
@@ -366,10 +366,17 @@ async def test_to_json_round_trip(client: Client, script: ScriptedModel) -> None
     data = convo.to_json()
     import json
 
-    copy = type(convo).from_json(client, json.loads(json.dumps(data)), tools=[echo])
+    copy = client.restore(json.loads(json.dumps(data)), tools=[echo])
     assert copy.to_input() == convo.to_input()
     assert copy.instructions == "Be brief."
     assert (await copy.send("still there?")).text == "Restored."
+
+
+async def test_from_json_still_restores_but_warns(client: Client, script: ScriptedModel) -> None:
+    convo = client.conversation(instructions="Old way.", reasoning={"effort": "low"})
+    with pytest.warns(DeprecationWarning, match="client.restore"):
+        copy = type(convo).from_json(client, convo.to_json())
+    assert copy.to_json() == convo.to_json()
 
 
 async def test_closing_the_conversation_while_another_task_streams_ends_that_turn(

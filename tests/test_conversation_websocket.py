@@ -19,13 +19,14 @@ from responses_client import (
     ConnectionClosed,
     ProtocolError,
     RemoteProtocolError,
+    RetryPolicy,
     tool,
+    zero_delays,
 )
 from responses_client._cancel import Phase
 from responses_client._client import Client
 from responses_client._conversation import Conversation
 from responses_client._items import FunctionCall, FunctionCallOutput, Message
-from responses_client._retry import zero_delays
 from responses_client._transports.websocket import WebSocketTransport
 from responses_client.emulator import (
     Drop,
@@ -85,7 +86,8 @@ async def emulator(script: ScriptedModel) -> AsyncIterator[Emulator]:
 
 @pytest.fixture
 async def client(emulator: Emulator) -> AsyncIterator[Client]:
-    async with Client(base_url=emulator.base_url, api_key=KEY) as client:
+    retry = RetryPolicy(delays=zero_delays)  # retries without waiting the backoff
+    async with Client(base_url=emulator.base_url, api_key=KEY, retry=retry) as client:
         yield client
 
 

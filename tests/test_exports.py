@@ -46,6 +46,16 @@ EXPECTED = {
     "UnknownPart",
     "TurnResult",
     "TurnStats",
+    "TurnStatus",
+    "Config",
+    "ConflictError",
+    "UnprocessableEntityError",
+    "RetryPolicy",
+    "backoff",
+    "zero_delays",
+    "Transport",
+    "TransportName",
+    "Usage",
 }
 
 
@@ -60,6 +70,18 @@ def test_all_is_sorted() -> None:
 def test_public_objects_claim_the_package() -> None:
     for name in responses_client.__all__:
         obj = getattr(responses_client, name)
-        if name in {"Item", "Part"}:  # unions (type aliases), not classes
+        if name in {"Item", "Part", "TransportName", "TurnStatus"}:  # type aliases
+            continue
+        if name == "Usage":  # lives in the public events module, named for it
+            assert obj.__module__ == "responses_client.events"
             continue
         assert obj.__module__ == "responses_client", name
+
+
+def test_the_transports_module_publishes_the_transport_classes() -> None:
+    from responses_client import transports
+
+    assert transports.__all__ == ["SSETransport", "Transport", "WebSocketTransport"]
+    assert transports.Transport is responses_client.Transport
+    for name in ("SSETransport", "WebSocketTransport"):
+        assert getattr(transports, name).__module__ == "responses_client.transports"

@@ -4,7 +4,7 @@ import json
 
 import anyio
 
-from responses_client import Client, Conversation
+from responses_client import Client
 
 
 async def main() -> None:
@@ -14,7 +14,7 @@ async def main() -> None:
         saved = json.dumps(convo.to_json())
 
     async with Client() as client:
-        restored = Conversation.from_json(client, json.loads(saved))
+        restored = client.restore(json.loads(saved))
         print(f"restored {len(restored.items)} items")
         print((await restored.send("What is my name?")).text)
 

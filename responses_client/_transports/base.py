@@ -1,8 +1,11 @@
-"""The one seam between the turn loop and the network.
+"""The one seam between the turn loop and the network: the public ``Transport`` protocol.
 
 A transport sends one response request at a time and yields the server's events for it,
 already parsed. It owns connection life (connect, reconnect, close) and how a response in
-flight is cancelled; it knows nothing of conversations, tools or retries with a new body.
+flight is cancelled; it knows nothing of conversations, tools or retries. It says what its
+wire allows (``supports_previous_response``, ``epoch``) and the conversation plans by it.
+The built-in ones are in ``responses_client.transports``; any object with these members
+works, the way httpx takes any ``AsyncBaseTransport``.
 
 Contract for ``stream(body)``:
 
@@ -11,9 +14,11 @@ Contract for ``stream(body)``:
 - It yields every event of the response, the terminal one included
   (``response.completed`` / ``response.failed`` / ``response.incomplete``, or an ``error``
   event), then stops. Nothing of the next response is ever read.
-- It raises ``APIStatusError`` for HTTP error answers, ``APIConnectionError`` /
-  ``ConnectionClosed`` when the connection fails or drops, and ``RemoteProtocolError`` for
-  malformed data. After any of these the transport is still usable: the next ``stream()``
+- It makes **one attempt**: it raises ``APIStatusError`` (with the response ``headers``) for
+  HTTP error answers, ``APIConnectionError`` / ``ConnectionClosed`` when the connection
+  fails or drops, and ``RemoteProtocolError`` for malformed data, and never sends the
+  request again itself: that is the turn machine's decision, so ``max_retries`` counts
+  every attempt. After any of these the transport is still usable: the next ``stream()``
   reconnects if it must (and ``epoch`` then changes).
 - Closing the iterator before the terminal event (``aclose()``, ``break`` then ``aclose()``,
   task cancellation) cancels the response on the server. ``cancel()`` does the same from
@@ -39,12 +44,23 @@ class Transport(Protocol):
         """A short name for logs and stats: ``"sse"`` or ``"websocket"``."""
         ...
 
-    @property
-    def keeps_responses(self) -> bool:
-        """Whether ``previous_response_id`` resolves without ``store=true``.
+    def supports_previous_response(self, *, store: bool) -> bool:
+        """Whether a request may continue an earlier response with ``previous_response_id``.
 
-        True for the WebSocket transport, whose server keeps a connection-local cache of the
-        responses it produced; False over HTTP, where only stored responses can be referred to.
+        The conversation asks before every request. The WebSocket transport answers True:
+        its server keeps a connection-local cache of the responses it produced. Over HTTP
+        only stored responses can be referred to, so the SSE transport answers ``store``.
+        A wire without the parameter answers False, and every request carries the whole
+        history.
+        """
+        ...
+
+    @property
+    def holds_connection(self) -> bool:
+        """Whether ``aclose()`` would close something now (an open socket, a read).
+
+        A conversation dropped while this is True warns ``ResourceWarning``, like an
+        unclosed file.
         """
         ...
 

@@ -1,8 +1,9 @@
 """Server-sent events over HTTP: ``POST {base_url}/responses`` with ``"stream": true``.
 
 A thin pump: bytes from httpx go into the pure ``SSEDecoder``; each message's data goes, as
-bytes, to ``parse_event``; the events go to the caller. What it decides itself is only what HTTP
-decides: status codes, retries before the first event, and closing the stream.
+bytes, to ``parse_event``; the events go to the caller. It makes one attempt per
+``stream()``: a failure to connect or an HTTP error status is raised as a typed error, and
+sending again is the turn machine's decision.
 
 Buffering is bounded by pulling: the socket is read only when the caller asks for the next
 event, so a slow consumer holds at most one read chunk and one partial message, and the
@@ -16,7 +17,7 @@ import contextlib
 import json
 import logging
 import socket
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from typing import Any, Literal
 
 import anyio
@@ -31,7 +32,6 @@ from .._exceptions import (
     RemoteProtocolError,
     status_error,
 )
-from .._retry import RetryPolicy, is_retryable_status, retry_after
 from .._sse import SSEDecoder
 from ..events import TERMINAL_TYPES, ServerEvent, UnknownEvent, parse_event
 
@@ -96,35 +96,31 @@ class SSETransport:
     """One HTTP request per response, sharing the client's connection pool.
 
     Over HTTP the server can refer to earlier responses only when they were stored
-    (``store=true``), so ``keeps_responses`` is False and ``epoch`` never changes.
+    (``store=true``), and ``epoch`` never changes.
     """
 
     name = "sse"
-    keeps_responses = False
     epoch = 0
 
-    def __init__(
-        self,
-        http: httpx.AsyncClient,
-        config: Config,
-        *,
-        retry: RetryPolicy | None = None,
-        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
-    ) -> None:
+    def supports_previous_response(self, *, store: bool) -> bool:
+        """Only stored responses can be referred to over HTTP."""
+        return store
+
+    @property
+    def holds_connection(self) -> bool:
+        """Whether a response is being read (the connection pool is the client's)."""
+        return self._response is not None
+
+    def __init__(self, http: httpx.AsyncClient, config: Config) -> None:
         """Create the transport.
 
         Args:
-            http: The client's httpx client (not closed by this transport).
-            config: Where to send and how to authenticate.
-            retry: How often and how long to wait before sending again after a connection
-                error or a retryable status (408, 409, 429, 5xx). Never used once an event
-                reached the caller.
-            sleep: The coroutine that waits between attempts (tests pass a no-op).
+            http: The httpx client to send with (not closed by this transport); a
+                ``Client``'s is ``client.http_client``.
+            config: Where to send and how to authenticate (``client.config``).
         """
         self._http = http
         self._config = config
-        self._retry = retry or RetryPolicy()
-        self._sleep = sleep
         self._response: httpx.Response | None = None
         self._interrupter: _ShutdownOnCancel | None = None
         self._read_scope: anyio.CancelScope | _ShutdownOnCancel | None = None
@@ -225,43 +221,27 @@ class SSETransport:
         return None
 
     async def _open(self, payload: bytes) -> httpx.Response:
-        """POST until a 2xx answer arrives, retrying what the policy allows."""
+        """POST once; a 2xx answer, else the typed error (sending again is the turn's call)."""
         headers = {
             **self._config.headers(),
             "Content-Type": "application/json",
             "Accept": "text/event-stream",
         }
-        attempt = 1
-        while True:
-            error: APIConnectionError | APIStatusError
-            wait_hint: float | None = None
-            request = self._http.build_request(
-                "POST", self._config.responses_url, content=payload, headers=headers
-            )
-            self.bytes_sent += len(payload)
-            try:
-                response = await self._http.send(request, stream=True)
-            except httpx.TimeoutException as exc:
-                error = APITimeoutError(f"timed out connecting to {self._config.responses_url}")
-                error.__cause__ = exc
-            except httpx.TransportError as exc:
-                error = APIConnectionError(
-                    f"could not reach {self._config.responses_url}: {_describe(exc)}"
-                )
-                error.__cause__ = exc
-            else:
-                if response.status_code < 400:
-                    return response
-                error = await _status_error(response)
-                if not is_retryable_status(response.status_code):
-                    raise error
-                wait_hint = retry_after(response.headers)
-            delay = self._retry.delay(attempt, retry_after=wait_hint)
-            if delay is None:
-                raise error
-            attempt += 1
-            logger.info("retrying in %.2f s after %s (attempt %d)", delay, error, attempt)
-            await self._sleep(delay)
+        request = self._http.build_request(
+            "POST", self._config.responses_url, content=payload, headers=headers
+        )
+        self.bytes_sent += len(payload)
+        try:
+            response = await self._http.send(request, stream=True)
+        except httpx.TimeoutException as exc:
+            url = self._config.responses_url
+            raise APITimeoutError(f"timed out connecting to {url}") from exc
+        except httpx.TransportError as exc:
+            url = self._config.responses_url
+            raise APIConnectionError(f"could not reach {url}: {_describe(exc)}") from exc
+        if response.status_code >= 400:
+            raise await _status_error(response)
+        return response
 
     def _cancel_requested(self) -> bool:
         # A call, not the attribute: type checkers would keep a narrowed value across awaits.
@@ -294,7 +274,12 @@ async def _status_error(response: httpx.Response) -> APIStatusError:
         body = json.loads(raw)
     except ValueError:
         body = raw.decode("utf-8", "replace")
-    return status_error(response.status_code, body, request_id=response.headers.get("x-request-id"))
+    return status_error(
+        response.status_code,
+        body,
+        request_id=response.headers.get("x-request-id"),
+        headers=response.headers,
+    )
 
 
 def _describe(exc: Exception) -> str:

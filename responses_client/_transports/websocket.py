@@ -228,14 +228,13 @@ def _as_bytes(data: Any) -> bytes:
 class WebSocketTransport:
     """One persistent WebSocket connection carrying a conversation's responses.
 
-    The server keeps the responses of a connection in a connection-local cache, so
-    ``keeps_responses`` is True; ``epoch`` changes with every new connection (and already
-    reads as the next one while no usable connection is open, so that a request planned now
-    does not refer to a response the next connection will not know).
+    The server keeps the responses of a connection in a connection-local cache, so every
+    request may carry ``previous_response_id``; ``epoch`` changes with every new connection
+    (and already reads as the next one while no usable connection is open, so that a
+    request planned now does not refer to a response the next connection will not know).
     """
 
     name = "websocket"
-    keeps_responses = True
 
     def __init__(
         self,
@@ -323,10 +322,20 @@ class WebSocketTransport:
             return self._epoch
         return self._epoch + 1
 
+    def supports_previous_response(self, *, store: bool) -> bool:
+        """Always: the server keeps this connection's responses, stored or not."""
+        del store
+        return True
+
     @property
     def connected(self) -> bool:
         """Whether a connection is open now."""
         return self._ws is not None and self._ws.state is State.OPEN
+
+    @property
+    def holds_connection(self) -> bool:
+        """Whether a connection is open now (``connected``)."""
+        return self.connected
 
     # -- one response ---------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from responses_client import (
     RateLimitError,
     ResponsesError,
 )
-from responses_client._config import Config, websocket_url_for
+from responses_client._config import Config, websocket_base_url_for
 from responses_client._exceptions import status_error
 
 KEY = "sk-test-very-secret-key-1234567890"
@@ -20,24 +20,35 @@ KEY = "sk-test-very-secret-key-1234567890"
 @pytest.mark.parametrize(
     ("base", "expected"),
     [
-        ("https://api.openai.com/v1", "wss://api.openai.com/v1/responses"),
-        ("http://127.0.0.1:8000/v1/", "ws://127.0.0.1:8000/v1/responses"),
+        ("https://api.openai.com/v1", "wss://api.openai.com/v1"),
+        ("http://127.0.0.1:8000/v1/", "ws://127.0.0.1:8000/v1"),
     ],
 )
-def test_websocket_url_is_derived_from_base_url(base: str, expected: str) -> None:
-    assert websocket_url_for(base) == expected
+def test_websocket_base_url_is_derived_from_base_url(base: str, expected: str) -> None:
+    assert websocket_base_url_for(base) == expected
+    config = Config(api_key=None, base_url=base)
+    assert config.websocket_base_url == expected
+    assert config.responses_websocket_url == f"{expected}/responses"
 
 
-def test_websocket_url_rejects_other_schemes() -> None:
+def test_a_websocket_base_url_given_wins_and_endpoints_follow_it() -> None:
+    config = Config.resolve(
+        base_url="https://api.example.com/v1", websocket_base_url="wss://ws.example.com/v1/"
+    )
+    assert config.responses_websocket_url == "wss://ws.example.com/v1/responses"
+    assert config.responses_url == "https://api.example.com/v1/responses"
+
+
+def test_websocket_base_url_rejects_other_schemes() -> None:
     with pytest.raises(InputError, match="ftp://x"):
-        websocket_url_for("ftp://x")
+        websocket_base_url_for("ftp://x")
 
 
 def test_resolve_reads_environment_and_defaults() -> None:
     config = Config.resolve(environ={"OPENAI_API_KEY": KEY, "OPENAI_BASE_URL": "http://h:1/v1"})
     assert config.api_key == KEY
     assert config.responses_url == "http://h:1/v1/responses"
-    assert config.websocket_url == "ws://h:1/v1/responses"
+    assert config.responses_websocket_url == "ws://h:1/v1/responses"
     assert Config.resolve(environ={}).base_url == "https://api.openai.com/v1"
 
 
@@ -64,11 +75,10 @@ def test_headers_carry_auth_and_ids() -> None:
     assert "Authorization" not in Config.resolve(environ={}).headers()
 
 
-def test_repr_and_redact_hide_the_key() -> None:
+def test_repr_hides_the_key() -> None:
     config = Config.resolve(api_key=KEY, environ={})
     assert KEY not in repr(config)
     assert "api_key=set" in repr(config)
-    assert config.redact(f"Bearer {KEY} rejected") == "Bearer *** rejected"
 
 
 @pytest.mark.parametrize(

@@ -236,3 +236,47 @@ def test_without_store_output_item_ids_are_left_out() -> None:
     assert items[3]["id"] == "msg_1"  # the caller's dicts are not changed
     stored = build_body(RequestSettings(model="m", store=True), items)
     assert stored["input"] == items
+
+
+# -- settings as one value: every field saved and restored -------------------------------
+
+# A value unlike the default for every setting; the test below fails when a field is added
+# to RequestSettings without a value here, so a new field cannot be left out of saving.
+SAMPLE_VALUES: dict[str, Any] = {
+    "model": "gpt-x",
+    "instructions": "Be brief.",
+    "temperature": 0.3,
+    "top_p": 0.9,
+    "max_output_tokens": 123,
+    "service_tier": "flex",
+    "tool_choice": {"type": "function", "name": "get_weather"},
+    "parallel_tool_calls": False,
+    "reasoning": {"effort": "low", "summary": "auto"},
+    "store": True,
+    "extra": {"metadata": {"k": "v"}},
+}
+
+
+def test_every_setting_but_the_tool_schemas_has_a_sample() -> None:
+    import dataclasses
+
+    names = {f.name for f in dataclasses.fields(RequestSettings)} - {"tools"}
+    assert names == set(SAMPLE_VALUES)
+
+
+def test_settings_round_trip_through_json_field_by_field() -> None:
+    settings = RequestSettings(**SAMPLE_VALUES, tools=(TOOL,))
+    saved = json.loads(json.dumps(settings.to_json()))
+    assert "tools" not in saved  # schemas come from the tools' code, given again
+    assert RequestSettings.from_json(saved, tools=[TOOL]) == settings
+
+
+def test_read_only_mappings_are_saved_as_plain_dicts() -> None:
+    settings = RequestSettings(model="m", reasoning=MappingProxyType({"effort": "high"}))
+    assert settings.to_json()["reasoning"] == {"effort": "high"}
+    json.dumps(settings.to_json())
+
+
+def test_unknown_saved_settings_are_refused_by_name() -> None:
+    with pytest.raises(InputError, match="bogus"):
+        RequestSettings.from_json({"model": "m", "bogus": 1})

@@ -7,13 +7,10 @@ from typing import Any
 
 import httpx
 
-from responses_client import Client, Conversation, tool
-from responses_client._items import Item
-from responses_client._retry import RetryPolicy, zero_delays
-from responses_client._transports.sse import SSETransport
-from responses_client._transports.websocket import WebSocketTransport
+from responses_client import Client, Conversation, Item, RetryPolicy, tool, zero_delays
 from responses_client.emulator import Reply, ToolCall
 from responses_client.emulator._engine import EVENT, Ids, plan_response
+from responses_client.transports import SSETransport, WebSocketTransport
 
 KEY = "sk-reliability-0123456789SECRETKEY"
 
@@ -76,19 +73,18 @@ def stripped(items: Sequence[Item] | Sequence[dict[str, Any]]) -> list[dict[str,
     return out
 
 
-def sse_transport(client: Client, sleeps: list[float] | None = None) -> SSETransport:
-    """An SSE transport on the client's pool that never really sleeps between retries."""
+def sse_transport(client: Client) -> SSETransport:
+    """An SSE transport on the client's pool."""
+    return SSETransport(client.http_client, client.config)
+
+
+def recording(sleeps: list[float], max_retries: int = 2) -> RetryPolicy:
+    """A retry policy with zero backoff that records the waits instead of sleeping them."""
 
     async def sleep(seconds: float) -> None:
-        if sleeps is not None:
-            sleeps.append(seconds)
+        sleeps.append(seconds)
 
-    return SSETransport(
-        client._http,
-        client._config,
-        retry=RetryPolicy(max_retries=2, delays=zero_delays),
-        sleep=sleep,
-    )
+    return RetryPolicy(max_retries=max_retries, delays=zero_delays, sleep=sleep)
 
 
 def sse_conversation(client: Client, log: ToolLog, **options: Any) -> Conversation:
@@ -170,7 +166,8 @@ class Clock:
 def ws_transport(client: Client, clock: Clock | None = None) -> WebSocketTransport:
     """A WebSocket transport that reconnects without waiting."""
     return WebSocketTransport(
-        client._config,
+        client.config,
+        connect_attempts=1,
         reconnect_delays=zero_delays,
         clock=clock or Clock(),
         sleep=_no_sleep,

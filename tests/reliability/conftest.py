@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from responses_client import Client
+from responses_client import Client, RetryPolicy, zero_delays
 from responses_client.emulator import Emulator, ScriptedModel
 
 from ._support import KEY, FaultyHTTP
@@ -43,7 +43,12 @@ async def client(emulator: Emulator, faulty: FaultyHTTP) -> AsyncIterator[Client
     Modules that need other client settings define their own ``client``.
     """
     async with httpx.AsyncClient(transport=faulty) as http:
-        async with Client(base_url=emulator.base_url, api_key=KEY, http_client=http) as client:
+        async with Client(
+            base_url=emulator.base_url,
+            api_key=KEY,
+            http_client=http,
+            retry=RetryPolicy(max_retries=2, delays=zero_delays),
+        ) as client:
             yield client
 
 

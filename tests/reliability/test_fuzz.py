@@ -15,6 +15,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from responses_client import InputError, RemoteProtocolError
+from responses_client._fold import ResponseFold
 from responses_client._items import (
     FunctionCall,
     FunctionCallOutput,
@@ -25,7 +26,6 @@ from responses_client._items import (
 )
 from responses_client._planner import DigestChain, Planner
 from responses_client._sse import SSEDecoder
-from responses_client._turn import ResponseFold
 from responses_client.events import ServerEvent, UnknownEvent, parse_event
 
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8)

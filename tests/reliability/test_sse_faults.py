@@ -14,7 +14,7 @@ from responses_client import (
 )
 from responses_client.emulator import Drop, Emulator, HttpStatus, Reply, ScriptedModel
 
-from ._support import KEY, FaultyHTTP, sse_transport, stripped
+from ._support import KEY, FaultyHTTP, recording, sse_transport, stripped
 
 pytestmark = pytest.mark.anyio
 
@@ -41,7 +41,9 @@ async def test_retryable_status_waits_as_told_then_completes(
     emulator.model = ScriptedModel([HttpStatus(status, headers=headers), "Fine."])
     sleeps: list[float] = []
     before = len(emulator.http_requests)
-    async with client.conversation(transport=sse_transport(client, sleeps)) as convo:
+    async with client.conversation(
+        transport=sse_transport(client), retry=recording(sleeps)
+    ) as convo:
         async with convo.stream("Hi") as events:
             types = [event.type async for event in events]
     assert sleeps == waits
@@ -57,7 +59,9 @@ async def test_exhausted_retries_raise_typed_and_keep_only_the_input(
 ) -> None:
     emulator.model = ScriptedModel([HttpStatus(status)] * 3 + ["Back."])
     sleeps: list[float] = []
-    async with client.conversation(transport=sse_transport(client, sleeps)) as convo:
+    async with client.conversation(
+        transport=sse_transport(client), retry=recording(sleeps)
+    ) as convo:
         with pytest.raises(error):
             await convo.send("Hi")
         assert sleeps == [0.0, 0.0]
@@ -73,7 +77,9 @@ async def test_reset_before_the_first_event_is_retried_silently(
     faulty.faults.append("reset")
     sleeps: list[float] = []
     before = len(emulator.http_requests)
-    async with client.conversation(transport=sse_transport(client, sleeps)) as convo:
+    async with client.conversation(
+        transport=sse_transport(client), retry=recording(sleeps)
+    ) as convo:
         async with convo.stream("Hi") as events:
             types = [event.type async for event in events]
     assert "client.retry" not in types

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from responses_client._fold import Ending, ResponseFold, Tokens
 from responses_client._items import FunctionCall, Message
-from responses_client._turn import Ending, ResponseFold, Tokens
 from responses_client.events import Usage, parse_event
 
 

@@ -1,0 +1,28 @@
+"""The transports a conversation can talk over, for building one with your own options.
+
+Pass a name to ``Client.conversation(transport=...)`` for the defaults (``"websocket"``,
+``"sse"``), or an object built here for more control::
+
+    from responses_client.transports import WebSocketTransport
+
+    convo = client.conversation(
+        transport=WebSocketTransport(client.config, drain_timeout=1.0, max_connection_age=600)
+    )
+
+Any object that satisfies ``responses_client.Transport`` works too (see its docstring for
+the contract). A transport object serves one conversation.
+"""
+
+from __future__ import annotations
+
+from ._transports.base import Transport
+from ._transports.sse import SSETransport
+from ._transports.websocket import WebSocketTransport
+
+__all__ = ["SSETransport", "Transport", "WebSocketTransport"]
+
+for _name in __all__:
+    _obj = globals()[_name]
+    if getattr(_obj, "__module__", "").startswith("responses_client._"):
+        _obj.__module__ = __name__
+del _name, _obj

@@ -1,0 +1,418 @@
+"""The turn machine: every retry, tool-round and interrupt rule, as tables (no server).
+
+Each case feeds the machine what happened (a response's events, a transport fault, tool
+outcomes, an interrupt) and compares the actions it answers with the expected ones.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from responses_client import (
+    APIConnectionError,
+    APITimeoutError,
+    ConnectionClosed,
+    RemoteProtocolError,
+    ResponseFailedError,
+    RetryAfterOutputError,
+    RetryPolicy,
+    ToolError,
+)
+from responses_client._exceptions import status_error
+from responses_client._planner import Plan
+from responses_client._turn import (
+    Action,
+    Emit,
+    Fail,
+    Finish,
+    Forget,
+    Keep,
+    Remember,
+    RunTools,
+    Send,
+    TurnMachine,
+    Wait,
+)
+from responses_client.events import parse_event
+
+from .test_fold import CALL, MESSAGE, USAGE, response
+
+BACKOFF = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
+"""The policy's delays in these tests: easy to tell apart from a server's Retry-After."""
+
+
+def delays() -> Iterator[float]:
+    return iter(BACKOFF)
+
+
+def machine(
+    *, max_retries: int = 2, max_tool_rounds: int = 2, retry_after_output: bool = True
+) -> TurnMachine:
+    turn = TurnMachine(
+        retry=RetryPolicy(max_retries=max_retries, delays=delays),
+        max_tool_rounds=max_tool_rounds,
+        retry_after_output=retry_after_output,
+    )
+    assert turn.start(100.0) == [Send(full_context=False)]
+    return turn
+
+
+def plan(input_len: int = 1) -> Plan:
+    return Plan(None, 0, "no previous response", input_len, b"digest", 1, b"key")
+
+
+def call(n: int) -> dict[str, Any]:
+    return {**CALL, "id": f"fc_{n}", "call_id": f"call_{n}"}
+
+
+CREATED = {"type": "response.created", "response": response("in_progress", [])}
+DELTA = {
+    "type": "response.output_text.delta",
+    "item_id": "msg_1",
+    "output_index": 0,
+    "content_index": 0,
+    "delta": "Hi",
+}
+COMPLETED = {"type": "response.completed", "response": response("completed", [MESSAGE])}
+CALLS = {"type": "response.completed", "response": response("completed", [call(1), call(2)])}
+INCOMPLETE = {
+    "type": "response.incomplete",
+    "response": response("incomplete", [], incomplete_details={"reason": "max_output_tokens"}),
+}
+FAILED = {
+    "type": "response.failed",
+    "response": response("failed", [], error={"code": "server_error", "message": "boom"}),
+}
+
+
+def error(code: str) -> dict[str, Any]:
+    return {"type": "error", "code": code, "message": "m", "param": None}
+
+
+def respond(turn: TurnMachine, *events: dict[str, Any], yielded: bool = False) -> list[Action]:
+    """Send one request whose stream carries ``events``, then report that it ended."""
+    fold = turn.sending(plan(), 1)
+    for event in events:
+        fold.apply(parse_event(json.dumps(event)))
+    return turn.stream_ended(yielded=yielded)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    call_id: str
+    name: str = "f"
+    arguments: str = "{}"
+    output: str = "ok"
+    error: str | None = None
+
+
+def kinds(actions: list[Action]) -> list[str]:
+    """The actions in short: class name and the one field that tells cases apart."""
+    out = []
+    for action in actions:
+        match action:
+            case Send(full_context=full):
+                out.append(f"Send(full={full})")
+            case Wait(seconds=seconds):
+                out.append(f"Wait({seconds})")
+            case Forget(reason=reason):
+                out.append(f"Forget({reason})")
+            case Emit(event=event):
+                out.append(f"Emit({event.type})")
+            case Fail(error=error_):
+                out.append(f"Fail({type(error_).__name__})")
+            case Finish(status=status):
+                out.append(f"Finish({status})")
+            case Remember() | Keep() | RunTools():
+                out.append(type(action).__name__)
+    return out
+
+
+# -- how a response's stream ended ------------------------------------------------------
+
+ENDINGS = [
+    ("completed, no calls", [CREATED, DELTA, COMPLETED], ["Remember", "Keep", "Finish(completed)"]),
+    ("completed with calls", [CREATED, CALLS], ["RunTools"]),
+    (
+        "incomplete",
+        [CREATED, INCOMPLETE],
+        ["Forget(response not kept)", "Finish(incomplete)"],
+    ),
+    ("failed", [CREATED, FAILED], ["Forget(response not kept)", "Fail(ResponseFailedError)"]),
+    (
+        "error that is not worth a retry",
+        [CREATED, error("invalid_request_error")],
+        ["Forget(response not kept)", "Fail(ResponseFailedError)"],
+    ),
+    (
+        "server forgot the previous response",
+        [error("previous_response_not_found")],
+        ["Forget(server forgot)", "Send(full=True)"],
+    ),
+    (
+        "connection reached its age limit",
+        [CREATED, error("websocket_connection_limit_reached")],
+        ["Forget(connection changed)", "Send(full=True)"],
+    ),
+    (
+        "no terminal event (an interrupt broke the stream)",
+        [CREATED, DELTA],
+        ["Finish(interrupted)"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("events", "expected"), [c[1:] for c in ENDINGS], ids=[c[0] for c in ENDINGS]
+)
+def test_what_follows_the_end_of_a_response(
+    events: list[dict[str, Any]], expected: list[str]
+) -> None:
+    assert kinds(respond(machine(), *events)) == expected
+
+
+def test_incomplete_reports_why() -> None:
+    (_, finish) = respond(machine(), CREATED, INCOMPLETE)
+    assert finish == Finish("incomplete", "max_output_tokens")
+
+
+def test_a_response_sent_without_history_is_not_remembered() -> None:
+    turn = machine()
+    turn.sending(plan(input_len=0), 0)  # instructions as the only input
+    for event in (CREATED, COMPLETED):
+        turn.fold.apply(parse_event(json.dumps(event)))
+    assert kinds(turn.stream_ended(yielded=True)) == [
+        "Forget(no previous response)",
+        "Keep",
+        "Finish(completed)",
+    ]
+
+
+# -- faults of the transport -------------------------------------------------------------
+
+
+def retried(wait: float) -> list[str]:
+    return ["Forget(connection changed)", f"Wait({wait})", "Send(full=True)"]
+
+
+FAULTS = [
+    ("refused connection", APIConnectionError("refused"), retried(0.5)),
+    ("timeout", APITimeoutError("slow"), retried(0.5)),
+    ("WebSocket closed", ConnectionClosed("gone", code=1006), retried(0.5)),
+    ("429 without header", status_error(429, {}), retried(0.5)),
+    ("429 with Retry-After", status_error(429, {}, headers={"Retry-After": "3"}), retried(3.0)),
+    (
+        "503, retry-after-ms",
+        status_error(503, {}, headers={"retry-after-ms": "250"}),
+        retried(0.25),
+    ),
+    ("above the cap", status_error(500, {}, headers={"retry-after": "3600"}), retried(60.0)),
+    ("408", status_error(408, {}), retried(0.5)),
+    ("409", status_error(409, {}), retried(0.5)),
+    ("400", status_error(400, {}), ["Fail(BadRequestError)"]),
+    ("401", status_error(401, {}), ["Fail(AuthenticationError)"]),
+    ("404", status_error(404, {}), ["Fail(NotFoundError)"]),
+    ("422", status_error(422, {}), ["Fail(UnprocessableEntityError)"]),
+    ("malformed data", RemoteProtocolError("bad json"), ["Fail(RemoteProtocolError)"]),
+]
+
+
+@pytest.mark.parametrize(("fault", "expected"), [c[1:] for c in FAULTS], ids=[c[0] for c in FAULTS])
+def test_what_follows_a_fault_before_any_event(fault: Exception, expected: list[str]) -> None:
+    turn = machine()
+    turn.sending(plan(), 1)
+    assert kinds(turn.stream_failed(fault, yielded=False)) == expected
+
+
+RETRIES_AFTER_OUTPUT = [
+    (True, ["Forget(connection changed)", "Emit(client.retry)", "Wait(0.5)", "Send(full=True)"]),
+    (False, ["Forget(connection changed)", "Fail(RetryAfterOutputError)"]),
+]
+
+
+@pytest.mark.parametrize(("allowed", "expected"), RETRIES_AFTER_OUTPUT, ids=["allowed", "refused"])
+def test_a_fault_after_output_reached_the_caller(allowed: bool, expected: list[str]) -> None:
+    turn = machine(retry_after_output=allowed)
+    turn.sending(plan(), 1)
+    actions = turn.stream_failed(APIConnectionError("dropped"), yielded=True)
+    assert kinds(actions) == expected
+    if allowed:
+        (emit,) = [a for a in actions if isinstance(a, Emit)]
+        assert (emit.event.attempt, emit.event.reason) == (2, "connection_dropped")  # type: ignore[attr-defined]
+    else:
+        (fail,) = [a for a in actions if isinstance(a, Fail)]
+        assert isinstance(fail.error, RetryAfterOutputError)
+        assert isinstance(fail.error.__cause__, APIConnectionError)
+
+
+@pytest.mark.parametrize("max_retries", [0, 1, 2, 5])
+def test_a_request_goes_out_at_most_max_retries_plus_one_times(max_retries: int) -> None:
+    turn = machine(max_retries=max_retries)
+    sends = 1  # start() sent the first
+    waits = []
+    fault = APIConnectionError("refused")
+    while True:
+        turn.sending(plan(), 1)
+        actions = turn.stream_failed(fault, yielded=False)
+        waits += [a.seconds for a in actions if isinstance(a, Wait)]
+        if isinstance(actions[-1], Fail):
+            assert actions[-1].error is fault  # the last fault, as it came
+            break
+        assert isinstance(actions[-1], Send)
+        sends += 1
+    assert sends == max_retries + 1
+    assert waits == list(BACKOFF[:max_retries])  # the policy's delays, in order
+
+
+def test_error_code_retries_share_the_budget_with_faults() -> None:
+    turn = machine(max_retries=2)
+    assert kinds(respond(turn, error("previous_response_not_found")))[-1] == "Send(full=True)"
+    turn.sending(plan(), 1)
+    assert (
+        kinds(turn.stream_failed(APIConnectionError("x"), yielded=False))[-1] == "Send(full=True)"
+    )
+    assert kinds(respond(turn, error("previous_response_not_found"))) == [
+        "Forget(server forgot)",
+        "Fail(ResponseFailedError)",
+    ]
+
+
+def test_each_round_of_a_turn_has_its_own_budget() -> None:
+    turn = machine(max_retries=1)
+    turn.sending(plan(), 1)
+    assert (
+        kinds(turn.stream_failed(APIConnectionError("x"), yielded=False))[-1] == "Send(full=True)"
+    )
+    assert kinds(respond(turn, CREATED, CALLS)) == ["RunTools"]
+    turn.tools_ran([Outcome("call_1"), Outcome("call_2")])
+    turn.sending(plan(), 1)
+    # A fresh round: its first fault is retried again.
+    assert (
+        kinds(turn.stream_failed(APIConnectionError("x"), yielded=False))[-1] == "Send(full=True)"
+    )
+
+
+# -- tool rounds ------------------------------------------------------------------------
+
+
+def test_tool_outcomes_are_emitted_kept_with_the_calls_then_the_next_round_goes() -> None:
+    turn = machine()
+    (run,) = respond(turn, CREATED, CALLS)
+    assert isinstance(run, RunTools)
+    assert [c.call_id for c in run.calls] == ["call_1", "call_2"]
+    actions = turn.tools_ran([Outcome("call_1", output="a"), Outcome("call_2", error="boom")])
+    assert kinds(actions) == [
+        "Emit(client.tool.result)",
+        "Emit(client.tool.result)",
+        "Remember",
+        "Keep",
+        "Send(full=False)",
+    ]
+    (keep,) = [a for a in actions if isinstance(a, Keep)]
+    assert [item.to_wire()["type"] for item in keep.items] == [
+        "function_call",
+        "function_call",
+        "function_call_output",
+        "function_call_output",
+    ]
+
+
+TOOL_ROUNDS = [
+    (1, ["Forget(response not kept)", "Fail(ToolError)"]),
+    (2, ["RunTools"]),
+]
+
+
+@pytest.mark.parametrize(("max_tool_rounds", "second"), TOOL_ROUNDS, ids=["over", "within"])
+def test_max_tool_rounds_bounds_the_rounds_of_calls(
+    max_tool_rounds: int, second: list[str]
+) -> None:
+    turn = machine(max_tool_rounds=max_tool_rounds)
+    assert kinds(respond(turn, CREATED, CALLS)) == ["RunTools"]
+    turn.tools_ran([Outcome("call_1"), Outcome("call_2")])
+    actions = respond(turn, CREATED, CALLS)
+    assert kinds(actions) == second
+    if isinstance(actions[-1], Fail):
+        assert isinstance(actions[-1].error, ToolError)
+        assert "max_tool_rounds" in str(actions[-1].error)
+
+
+# -- interrupts -------------------------------------------------------------------------
+
+
+def fault_after_output(turn: TurnMachine) -> list[Action]:
+    turn.sending(plan(), 1)
+    return turn.stream_failed(APIConnectionError("x"), yielded=True)
+
+
+INTERRUPTS = [
+    ("while streaming", lambda t: respond(t, CREATED, DELTA, COMPLETED)),
+    ("then a fault", lambda t: fault_after_output(t)),
+    ("while tools run", lambda t: t.tools_ran(None)),
+    ("after tools ran", lambda t: t.tools_ran([Outcome("call_1")])),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("report", [c[1] for c in INTERRUPTS], ids=[c[0] for c in INTERRUPTS])
+def test_an_interrupt_finishes_the_turn_as_interrupted(report: Any) -> None:
+    turn = machine()
+    turn.interrupt()
+    assert turn.stopping()
+    assert kinds(report(turn)) == ["Finish(interrupted)"]
+
+
+def test_a_cancelled_tool_run_finishes_as_interrupted_even_without_a_flag() -> None:
+    turn = machine()
+    respond(turn, CREATED, CALLS)
+    assert kinds(turn.tools_ran(None)) == ["Finish(interrupted)"]
+
+
+# -- the result -------------------------------------------------------------------------
+
+
+def test_result_counts_rounds_retries_items_and_tokens() -> None:
+    turn = machine()
+    turn.sending(plan(), 1)
+    turn.stream_failed(APIConnectionError("x"), yielded=False)
+    calls = {**CALLS, "response": {**CALLS["response"], "usage": USAGE}}
+    respond(turn, CREATED, calls)
+    turn.tools_ran([Outcome("call_1"), Outcome("call_2")])
+    turn.first_output = 101.5
+    done = {**COMPLETED, "response": {**COMPLETED["response"], "usage": USAGE}}
+    finish = respond(turn, CREATED, DELTA, done)[-1]
+    assert isinstance(finish, Finish)
+    result = turn.result(finish, now=103.0)
+    assert (result.status, result.text) == ("completed", "Hi there")
+    assert (result.stats.rounds, result.stats.retries, result.stats.items_sent) == (2, 1, 3)
+    assert result.stats.time_to_first_token == 1.5 and result.stats.duration == 3.0
+    assert result.usage is not None and result.usage.input_tokens == 20
+    assert [item.to_wire()["type"] for item in result.output] == [
+        "function_call",
+        "function_call",
+        "function_call_output",
+        "function_call_output",
+        "message",
+    ]
+
+
+def test_an_interrupted_result_has_the_streamed_text_and_what_it_cost() -> None:
+    turn = machine()
+    turn.interrupt()
+    cut = {**INCOMPLETE, "response": {**INCOMPLETE["response"], "usage": USAGE}}
+    finish = respond(turn, CREATED, DELTA, cut)[-1]
+    assert isinstance(finish, Finish)
+    result = turn.result(finish, now=100.0)
+    assert (result.status, result.text, result.output) == ("interrupted", "Hi", ())
+    assert result.usage is not None and result.usage.total_tokens == 15
+    assert result.stats.time_to_first_token is None
+
+
+def test_failures_carry_the_server_detail() -> None:
+    (_, fail) = respond(machine(), CREATED, FAILED)
+    assert isinstance(fail, Fail) and isinstance(fail.error, ResponseFailedError)
+    assert fail.error.code == "server_error"
