@@ -22,6 +22,7 @@ PURE_MODULES = [
     "_request.py",
     "_retry.py",
     "_cancel.py",
+    "_tool_schema.py",
     "emulator/_engine.py",
 ]
 
