@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 import anyio
 
+from ._chat import items_from_message
 from ._exceptions import (
     APIConnectionError,
     ConnectionClosed,
@@ -48,7 +49,7 @@ from ._exceptions import (
     RetryAfterOutputError,
     ToolError,
 )
-from ._items import FunctionCallOutput, Item, Message, items_from_message, parse_item
+from ._items import FunctionCallOutput, Item, Message, parse_item
 from ._planner import DigestChain, Plan, Planner
 from ._request import RequestSettings, build_body, redact_body
 from ._tools import Tool, Toolset, run_tool_calls

@@ -15,6 +15,7 @@ PURE_MODULES = [
     "_config.py",
     "_exceptions.py",
     "_items.py",
+    "_chat.py",
     "events.py",
     "_sse.py",
     "_planner.py",
