@@ -25,7 +25,7 @@ Three ways in:
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
@@ -57,7 +57,6 @@ __all__ = [
     "canonical_json",
     "describe_item_error",
     "parse_item",
-    "redact_for_log",
     "validate_item",
 ]
 
@@ -472,44 +471,3 @@ def parse_item(data: Mapping[str, Any]) -> Item:
     if not isinstance(data.get("type"), str):
         raise RemoteProtocolError("item has no string 'type'")
     return validate_item(dict(data), RemoteProtocolError)
-
-
-# -- logging ----------------------------------------------------------------------
-
-# Keys whose string values are base64 payloads (image, file and audio data, encrypted
-# reasoning): long values are shortened in logs.
-_BULKY_KEYS = frozenset({"file_data", "data", "encrypted_content", "partial_image_b64", "result"})
-_KEEP = 8  # characters of a payload kept in the log, enough to recognise it
-_LIMIT = 64  # strings at most this long are logged whole
-
-
-def _shorten(value: str, *, bulky: bool) -> str:
-    if len(value) <= _LIMIT:
-        return value
-    if value.startswith("data:"):
-        head, sep, payload = value.partition(",")
-        if sep:
-            return f"{head},{payload[:_KEEP]}…({len(payload)} chars)"
-    if bulky:
-        return f"{value[:_KEEP]}…({len(value)} chars)"
-    return value
-
-
-def _redact(value: Any, *, bulky: bool = False) -> Any:
-    if isinstance(value, str):
-        return _shorten(value, bulky=bulky)
-    if isinstance(value, Mapping):
-        return {k: _redact(v, bulky=k in _BULKY_KEYS) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_redact(v) for v in value]
-    return value
-
-
-def redact_for_log(wire_items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Copy wire items for a log line, shortening base64 data.
-
-    ``data:`` URLs keep their header (``data:image/png;base64,iVBORw0K…(12345 chars)``);
-    long values of ``file_data``, audio ``data``, ``encrypted_content`` and generated
-    images are cut the same way. The input is not changed.
-    """
-    return [_redact(item) for item in wire_items]

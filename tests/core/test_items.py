@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -24,7 +23,7 @@ from responses_client import (
     UnknownPart,
 )
 from responses_client._chat import items_from_message
-from responses_client._items import canonical_json, parse_item, redact_for_log
+from responses_client._items import canonical_json, parse_item
 
 IMAGE = "https://example.com/cat.png"
 
@@ -314,37 +313,3 @@ def test_unknown_item_round_trip_keeps_every_field() -> None:
     assert isinstance(item, UnknownItem)
     assert item.type == "image_generation_call"
     assert item.to_wire() == wire
-
-
-# -- logging ------------------------------------------------------------------------
-
-
-def test_redact_for_log_shortens_data() -> None:
-    payload = "iVBORw0KGgo" + "A" * 12000
-    audio = "UklGR" + "B" * 5000
-    items = [
-        Message.user(
-            [
-                InputText(text="What is this? " * 20),
-                InputImage(image_url=f"data:image/png;base64,{payload}"),
-                InputFile(file_data=f"data:application/pdf;base64,{payload}", filename="a.pdf"),
-                InputAudio(input_audio={"data": audio, "format": "wav"}),  # type: ignore[arg-type]
-            ]
-        ).to_wire(),
-        {"type": "reasoning", "id": "rs_1", "summary": [], "encrypted_content": "g" * 500},
-    ]
-    before = json.dumps(items)
-    redacted = redact_for_log(items)
-    assert json.dumps(items) == before  # the input is untouched
-    text, image, file, sound = redacted[0]["content"]
-    assert text["text"] == "What is this? " * 20  # long text is not data: kept whole
-    assert image["image_url"] == f"data:image/png;base64,iVBORw0K…({len(payload)} chars)"
-    assert file["file_data"] == f"data:application/pdf;base64,iVBORw0K…({len(payload)} chars)"
-    assert sound["input_audio"]["data"] == "UklGRBBB…(5005 chars)"
-    assert redacted[1]["encrypted_content"] == "gggggggg…(500 chars)"
-    assert redacted[1]["id"] == "rs_1"
-
-
-def test_redact_for_log_keeps_short_values() -> None:
-    items = [{"type": "input_image", "image_url": "data:image/png;base64,AAAA"}]
-    assert redact_for_log(items) == items
