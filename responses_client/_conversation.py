@@ -41,9 +41,10 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import anyio
 
+from ._chat import items_from_message
 from ._exceptions import APIStatusError, InputError, ResponsesError, TransportError
 from ._fold import Ending, ResponseFold
-from ._items import FunctionCall, Item, Message, items_from_message
+from ._items import FunctionCall, Item, Message
 from ._planner import DigestChain, Planner
 from ._request import RequestSettings, build_body, redact_body
 from ._retry import RetryPolicy

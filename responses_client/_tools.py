@@ -1,21 +1,11 @@
-"""Tools: plain Python functions the model may call, their JSON schemas, and running them.
+"""Tools: plain Python functions the model may call, and running the model's calls.
 
-A ``Tool`` is built once from a function: its name, description and parameter schema come
-from the signature and the docstring, and a validator for the model's arguments is built
-at the same time, so nothing is derived again per call. ``run_tool_calls`` runs the calls of
-one response concurrently and turns every failure (bad arguments, an exception, a timeout,
-an unknown name) into an error *output* the model can read: a ``function_call`` sent back to
+A ``Tool`` is built once from a function: ``_tool_schema`` reads its name, description and
+parameter schema from the signature and the docstring, with a validator for the model's
+arguments, so nothing is derived again per call. ``run_tool_calls`` runs the calls of one
+response concurrently and turns every failure (bad arguments, an exception, a timeout, an
+unknown name) into an error *output* the model can read: a ``function_call`` sent back to
 the API always gets exactly one ``function_call_output``.
-
-Schema rules (see ``docs/concepts/tools.md``):
-
-- The description is the docstring before its first Google-style section; a parameter's
-  description comes from ``Annotated[..., Field(description=...)]`` or, failing that, from
-  the docstring's ``Args:`` section.
-- Parameter types go through pydantic's public ``TypeAdapter(...).json_schema()``.
-- Strict mode follows the API's structured-output subset. ``strict=None`` means "strict when
-  the schema allows it". A parameter with a default is then required and nullable, and a
-  ``null`` from the model means "use the default".
 """
 
 from __future__ import annotations
@@ -26,33 +16,25 @@ import functools
 import inspect
 import json
 import logging
-import re
-import sys
 import time
 import types
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Annotated, Any, Generic, ParamSpec, Protocol, TypeVar, cast, overload
+from typing import Any, Generic, ParamSpec, Protocol, TypeVar, cast, overload
 
 import anyio
 import anyio.lowlevel
 import anyio.to_thread
 import pydantic
 import pydantic_core
-from pydantic.fields import FieldInfo
 
 from ._exceptions import InputError
-
-if sys.version_info >= (3, 12):
-    from typing import NotRequired, Required, TypedDict
-else:  # pydantic takes only typing_extensions' TypedDict before 3.12 (a declared dependency)
-    from typing_extensions import NotRequired, Required, TypedDict
+from ._tool_schema import function_schema, tool_name
 
 __all__ = [
     "Tool",
     "ToolCall",
     "ToolOutcome",
     "Toolset",
-    "run_tool_call",
     "run_tool_calls",
     "tool",
 ]
@@ -61,294 +43,6 @@ logger = logging.getLogger("responses_client.tools")
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-# The API's rule for function names.
-_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-
-
-# -- docstrings ------------------------------------------------------------------
-
-_SECTION = re.compile(
-    r"^(Args|Arguments|Parameters|Params|Keyword Args|Keyword Arguments|Returns?|Yields?"
-    r"|Raises|Examples?|Notes?|Attributes|See Also|Warnings?|Todo|References)\s*:\s*$"
-)
-_ARG_SECTIONS = frozenset(
-    {"Args", "Arguments", "Parameters", "Params", "Keyword Args", "Keyword Arguments"}
-)
-_ARG_ENTRY = re.compile(r"^\*{0,2}([A-Za-z_]\w*)\s*(?:\([^)]*\))?\s*:\s*(.*)$")
-
-
-def _parse_docstring(doc: str | None) -> tuple[str, dict[str, str]]:
-    """Split a Google-style docstring into (description, {parameter: description}).
-
-    The description is every line before the first section header (summary and body).
-    """
-    if not doc:
-        return "", {}
-    lines = inspect.cleandoc(doc).splitlines()
-    description: list[str] = []
-    params: dict[str, str] = {}
-    i = 0
-    while i < len(lines) and not _SECTION.match(lines[i]):
-        description.append(lines[i])
-        i += 1
-    while i < len(lines):
-        header = _SECTION.match(lines[i])
-        i += 1
-        body: list[str] = []
-        # A section lasts while its lines are indented (or blank).
-        while i < len(lines) and (not lines[i].strip() or lines[i][:1].isspace()):
-            body.append(lines[i])
-            i += 1
-        if header is not None and header.group(1) in _ARG_SECTIONS:
-            params.update(_parse_args_section(body))
-    return "\n".join(description).strip(), params
-
-
-def _parse_args_section(lines: list[str]) -> dict[str, str]:
-    entries: dict[str, list[str]] = {}
-    entry_indent: int | None = None
-    current: list[str] | None = None
-    for line in lines:
-        text = line.strip()
-        if not text:
-            continue
-        indent = len(line) - len(line.lstrip())
-        if entry_indent is None:
-            entry_indent = indent
-        match = _ARG_ENTRY.match(text) if indent <= entry_indent else None
-        if match is not None:
-            current = entries.setdefault(match.group(1), [])
-            if match.group(2):
-                current.append(match.group(2))
-        elif current is not None:
-            current.append(text)  # a continuation line of the entry above
-    return {name: " ".join(words) for name, words in entries.items() if words}
-
-
-# -- schemas ---------------------------------------------------------------------
-
-# Keywords the API accepts in a strict schema (its structured-outputs subset).
-_STRICT_KEYWORDS = frozenset(
-    {
-        "type",
-        "properties",
-        "required",
-        "items",
-        "anyOf",
-        "enum",
-        "description",
-        "$ref",
-        "$defs",
-        "pattern",
-        "multipleOf",
-        "maximum",
-        "exclusiveMaximum",
-        "minimum",
-        "exclusiveMinimum",
-        "minItems",
-        "maxItems",
-    }
-)
-_STRICT_FORMATS = frozenset(
-    {"date-time", "time", "date", "duration", "email", "hostname", "ipv4", "ipv6", "uuid"}
-)
-# Value constraints the strict subset lacks. They are left out of the strict schema and
-# named in the description instead; the local validator still enforces them, so a value
-# that breaks one comes back to the model as an error output.
-_DESCRIBED_ONLY = frozenset(
-    {"minLength", "maxLength", "uniqueItems", "minProperties", "maxProperties", "format"}
-)
-_SUBSCHEMA_LISTS = ("anyOf", "allOf", "oneOf", "prefixItems")
-_SUBSCHEMA_ONE = ("items", "not", "additionalProperties")
-
-
-class _NotStrict(Exception):
-    """The schema uses something outside the API's strict subset (the message says what)."""
-
-
-def _strip_titles(node: Any) -> Any:
-    """Drop pydantic's generated ``title`` keywords, which only cost the model tokens."""
-    if not isinstance(node, dict):
-        return node
-    out: dict[str, Any] = {}
-    for key, value in node.items():
-        if key == "title":
-            continue
-        if key in ("properties", "$defs"):
-            out[key] = {name: _strip_titles(sub) for name, sub in value.items()}
-        elif key in _SUBSCHEMA_LISTS:
-            out[key] = [_strip_titles(sub) for sub in value]
-        elif key in _SUBSCHEMA_ONE:
-            out[key] = _strip_titles(value)
-        else:
-            out[key] = value
-    return out
-
-
-def _admits_null(node: Mapping[str, Any]) -> bool:
-    kind = node.get("type")
-    if kind == "null" or (isinstance(kind, list) and "null" in kind):
-        return True
-    if "anyOf" in node:
-        return any(_admits_null(sub) for sub in node["anyOf"])
-    # No type, enum, const or reference at all: any value, null included.
-    return not ({"type", "enum", "const", "$ref", "oneOf", "allOf"} & node.keys())
-
-
-def _resolve(root: Mapping[str, Any], ref: str) -> dict[str, Any]:
-    prefix = "#/$defs/"
-    if not ref.startswith(prefix) or ref[len(prefix) :] not in root.get("$defs", {}):
-        raise _NotStrict(f"an unresolvable reference {ref!r}")
-    return cast("dict[str, Any]", root["$defs"][ref[len(prefix) :]])
-
-
-def _strict_node(node: Mapping[str, Any], root: Mapping[str, Any], where: str) -> dict[str, Any]:
-    """Rewrite one subschema for strict mode, or raise ``_NotStrict`` naming the obstacle."""
-    if "$ref" in node and len(node) > 1:
-        # The API takes no keywords beside a $ref in strict mode: inline the target.
-        target = _resolve(root, node["$ref"])
-        node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
-    out: dict[str, Any] = {}
-    notes: list[str] = []
-    for key, value in node.items():
-        if key in ("title", "default", "required", "additionalProperties"):
-            if key == "additionalProperties" and value is not False:
-                raise _NotStrict(f"{where} is a free-form mapping")
-            continue  # required and additionalProperties are set below for every object
-        if key == "const":
-            out["enum"] = [value]
-        elif key == "properties":
-            out[key] = {
-                name: _strict_node(sub, root, f"{where}.{name}" if where else name)
-                for name, sub in value.items()
-            }
-        elif key == "items":
-            out[key] = _strict_node(value, root, f"{where}[]")
-        elif key == "anyOf":
-            out[key] = [_strict_node(sub, root, where) for sub in value]
-        elif key == "$defs":
-            out[key] = {name: _strict_node(sub, root, name) for name, sub in value.items()}
-        elif key == "format" and value in _STRICT_FORMATS:
-            out[key] = value
-        elif key in _DESCRIBED_ONLY:
-            notes.append(f"{key}: {json.dumps(value)}")
-        elif key in _STRICT_KEYWORDS:
-            out[key] = value
-        else:
-            raise _NotStrict(f"{where or 'the schema'} uses {key!r}")
-    if not ({"type", "anyOf", "enum", "$ref"} & out.keys()):
-        raise _NotStrict(f"{where} accepts a value of any type")
-    if out.get("type") == "object" and node is not root:  # the root is handled by the caller
-        properties = out.get("properties")
-        if not properties:
-            raise _NotStrict(f"{where} is an object without declared fields")
-        optional = set(properties) - set(node.get("required", ()))
-        if optional:
-            raise _NotStrict(f"{where} has optional fields {sorted(optional)}")
-    if out.get("type") == "object":
-        out["required"] = list(out.get("properties", {}))
-        out["additionalProperties"] = False
-    if notes:
-        description = out.get("description", "")
-        out["description"] = f"{description} ({'; '.join(notes)})".lstrip()
-    return out
-
-
-def _strict_schema(schema: dict[str, Any], defaulted: Iterable[str]) -> dict[str, Any]:
-    """The strict form of a parameters schema, or raise ``_NotStrict``.
-
-    Parameters with a default become required and nullable; the caller maps a ``null``
-    back to the default before validation.
-    """
-    properties = dict(schema["properties"])
-    for name in defaulted:
-        prop = properties[name]
-        if _admits_null(prop):
-            continue
-        inner = {k: v for k, v in prop.items() if k not in ("description", "default")}
-        nullable: dict[str, Any] = {"anyOf": [inner, {"type": "null"}]}
-        if "description" in prop:
-            nullable["description"] = prop["description"]
-        properties[name] = nullable
-    root = {**schema, "properties": properties, "required": list(properties)}
-    strict = _strict_node(root, root, "")
-    # The root object has declared fields by construction; allow a tool with no parameters.
-    strict.setdefault("properties", {})
-    strict["required"] = list(strict["properties"])
-    strict["additionalProperties"] = False
-    return strict
-
-
-@dataclasses.dataclass(frozen=True)
-class _Signature:
-    """What one function's signature yields: validator, schema, and how to call it."""
-
-    adapter: pydantic.TypeAdapter[dict[str, Any]]
-    schema: dict[str, Any]
-    defaults: dict[str, Any]
-    positional: tuple[str, ...]
-    binds_self: bool
-
-
-# Called with a computed name and fields, which the type checker cannot follow.
-_make_typed_dict: Any = TypedDict
-
-
-def _analyse(fn: Callable[..., Any], name: str, param_docs: Mapping[str, str]) -> _Signature:
-    try:
-        # eval_str resolves ``from __future__ import annotations`` strings; it keeps
-        # Annotated metadata, like typing.get_type_hints(include_extras=True).
-        signature = inspect.signature(fn, eval_str=True)
-    except (NameError, TypeError, ValueError) as exc:
-        raise InputError(f"cannot read the signature of tool {name!r}: {exc}") from exc
-    fields: dict[str, Any] = {}
-    defaults: dict[str, Any] = {}
-    positional: list[str] = []
-    binds_self = False
-    for index, param in enumerate(signature.parameters.values()):
-        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-            raise InputError(
-                f"tool {name!r} takes *{param.name} or **{param.name}: the model can only "
-                "send named arguments, so every parameter must be named"
-            )
-        if index == 0 and param.name in ("self", "cls") and inspect.isfunction(fn):
-            binds_self = True  # a method decorated in its class body; bound by __get__
-            continue
-        if param.kind is param.POSITIONAL_ONLY:
-            positional.append(param.name)
-        annotation = Any if param.annotation is param.empty else param.annotation
-        doc = param_docs.get(param.name)
-        if doc is not None and not _has_field_description(annotation):
-            annotation = _annotated(annotation, doc)
-        if param.default is param.empty:
-            fields[param.name] = Required[annotation]
-        else:
-            fields[param.name] = NotRequired[annotation]
-            defaults[param.name] = param.default
-    try:
-        arguments = _make_typed_dict(name, fields, total=False)
-        pydantic.with_config(pydantic.ConfigDict(extra="forbid"))(arguments)
-        adapter: pydantic.TypeAdapter[dict[str, Any]] = pydantic.TypeAdapter(arguments)
-        schema = _strip_titles(adapter.json_schema())
-    except (pydantic.PydanticSchemaGenerationError, pydantic.PydanticUserError) as exc:
-        raise InputError(f"tool {name!r} has a parameter type pydantic cannot use: {exc}") from exc
-    schema.setdefault("properties", {})
-    for param_name, default in defaults.items():
-        try:
-            schema["properties"][param_name]["default"] = pydantic_core.to_jsonable_python(default)
-        except pydantic_core.PydanticSerializationError:
-            pass  # a default JSON cannot show stays out of the schema; it still applies
-    return _Signature(adapter, schema, defaults, tuple(positional), binds_self)
-
-
-def _has_field_description(annotation: Any) -> bool:
-    metadata = getattr(annotation, "__metadata__", ())
-    return any(isinstance(m, FieldInfo) and m.description for m in metadata)
-
-
-def _annotated(annotation: Any, description: str) -> Any:
-    return Annotated[annotation, pydantic.Field(description=description)]
 
 
 # -- Tool ------------------------------------------------------------------------
@@ -362,8 +56,9 @@ class Tool(Generic[P, R]):
     """A function the model may call, with its name, description and parameter schema.
 
     Build one with ``@tool``, ``@tool(...)`` or ``Tool.from_function(fn)``. A ``Tool`` is
-    still callable like the function it wraps. Treat its attributes as read-only: the
-    schema dicts are shared with every request that sends the tool.
+    still callable like the function it wraps. ``name``, ``description``, ``parameters``
+    and ``strict`` are read-only; the schema dicts are shared with every request that
+    sends the tool, so do not mutate them either.
 
     Attributes:
         name: The name the model calls the tool by (``^[A-Za-z0-9_-]{1,64}$``).
@@ -375,10 +70,6 @@ class Tool(Generic[P, R]):
         fn: The wrapped function, sync or async.
     """
 
-    name: str
-    description: str
-    parameters: dict[str, Any]
-    strict: bool
     timeout: float | None
     fn: Callable[P, R]
 
@@ -393,58 +84,35 @@ class Tool(Generic[P, R]):
     ) -> None:
         if not callable(fn):
             raise InputError(f"a tool must be a function, not {type(fn).__name__}")
-        if name is None:
-            name = getattr(fn, "__name__", None)
-            if not isinstance(name, str):
-                raise InputError(f"cannot name the tool {fn!r}: pass name=")
-        if not _NAME.match(name):
-            raise InputError(
-                f"tool name {name!r} is not valid for the API: use 1 to 64 letters, digits,"
-                " '_' or '-' (pass name= to choose one)"
-            )
+        name = tool_name(fn, name)
         if timeout is not None and not timeout > 0:
             raise InputError(f"tool {name!r}: timeout must be positive or None, got {timeout!r}")
-        doc_description, param_docs = _parse_docstring(inspect.getdoc(fn))
-        sig = _analyse(fn, name, param_docs)
-        wire_schema = sig.schema
-        defaulted = list(sig.defaults)
-        try:
-            ambiguous = [n for n in defaulted if _admits_null(sig.schema["properties"][n])]
-            ambiguous = [n for n in ambiguous if sig.defaults[n] is not None]
-            if ambiguous:
-                raise _NotStrict(
-                    f"{ambiguous[0]} accepts null but defaults to "
-                    f"{sig.defaults[ambiguous[0]]!r}, so null cannot mean 'use the default'"
-                )
-            strict_schema = _strict_schema(sig.schema, defaulted)
-        except _NotStrict as exc:
-            if strict:
-                raise InputError(f"tool {name!r} cannot be strict: {exc}") from None
-            strict = False
-        else:
-            if strict is not False:
-                strict = True
-                wire_schema = strict_schema
-        self.name = name
-        self.description = doc_description if description is None else description
-        self.parameters = wire_schema
-        self.strict = strict
+        self._spec, self._sig = function_schema(fn, name, description=description, strict=strict)
         self.timeout = None if timeout is None else float(timeout)
         self.fn = fn
-        self._sig = sig
-        # Parameters whose type rejects null: a null from the model means "the default".
-        self._null_is_default = tuple(n for n in defaulted if n not in ambiguous)
         # A callable object counts as async when its __call__ is a coroutine function.
         self._is_async = inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
             type(fn).__call__
         )
-        self._wire = {
-            "type": "function",
-            "name": self.name,
-            "description": self.description,
-            "parameters": self.parameters,
-            "strict": self.strict,
-        }
+        self._wire = self._spec.to_responses()
+
+    # The neutral fields, read-only (documented in the class docstring's Attributes).
+
+    @property
+    def name(self) -> str:
+        return self._spec.name
+
+    @property
+    def description(self) -> str:
+        return self._spec.description
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        return self._spec.parameters
+
+    @property
+    def strict(self) -> bool:
+        return self._spec.strict
 
     @classmethod
     def from_function(
@@ -509,7 +177,7 @@ class Tool(Generic[P, R]):
             raise _BadArguments(
                 f"arguments must be a JSON object, not {_json_kind(data)}"
             ) from None
-        for name in self._null_is_default:
+        for name in self._sig.null_is_default:
             if name in data and data[name] is None:
                 del data[name]
         try:
@@ -680,15 +348,6 @@ def _encode(value: object) -> str:
     if isinstance(value, str):
         return value
     return pydantic_core.to_json(value).decode()
-
-
-async def run_tool_call(call: ToolCall, tools: Mapping[str, Tool[..., Any]]) -> ToolOutcome:
-    """Run one tool call and return its outcome; every failure becomes an error output.
-
-    Only cancellation of the caller escapes (and then there is no outcome).
-    """
-    [outcome] = await run_tool_calls([call], tools)
-    return outcome
 
 
 async def _run_call(call: ToolCall, tools: Mapping[str, Tool[..., Any]]) -> ToolOutcome:

@@ -15,6 +15,7 @@ PURE_MODULES = [
     "_config.py",
     "_exceptions.py",
     "_items.py",
+    "_chat.py",
     "events.py",
     "_sse.py",
     "_planner.py",
@@ -22,6 +23,7 @@ PURE_MODULES = [
     "_request.py",
     "_retry.py",
     "_cancel.py",
+    "_tool_schema.py",
     "emulator/_engine.py",
 ]
 

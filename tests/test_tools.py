@@ -1,29 +1,21 @@
-"""Tools: schemas from signatures and docstrings, strictness, validation, and running calls."""
+"""Tools: building and binding, toolsets, validation as outputs, and running calls."""
 
 # No ``from __future__ import annotations`` here: several tools below are defined inside
 # test functions, and their annotations must be objects, not strings to resolve later.
 
 import dataclasses
-import enum
 import json
 import logging
 import threading
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Annotated, Any, Literal, Optional
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import anyio
 import pytest
-from pydantic import BaseModel, Field
 
-from responses_client._exceptions import InputError
-from responses_client._tools import (
-    Tool,
-    ToolOutcome,
-    Toolset,
-    run_tool_call,
-    run_tool_calls,
-    tool,
-)
+from responses_client import InputError, Tool, Toolset, tool
+from responses_client._tools import ToolOutcome, run_tool_calls
+from tests.helpers import Customer, Point, Unit
 
 # -- helpers -----------------------------------------------------------------------
 
@@ -43,31 +35,11 @@ def call(name: str, arguments: Any = None, call_id: str = "call_1") -> Call:
 
 
 async def run_one(t: Tool[..., Any], arguments: Any = None) -> ToolOutcome:
-    return await run_tool_call(call(t.name, arguments), Toolset([t]))
+    [outcome] = await run_tool_calls([call(t.name, arguments)], Toolset([t]))
+    return outcome
 
 
-class Unit(enum.Enum):
-    CELSIUS = "C"
-    FAHRENHEIT = "F"
-
-
-@dataclasses.dataclass
-class Point:
-    x: int
-    y: int
-
-
-class Customer(BaseModel):
-    name: str
-    tags: list[str]
-
-
-class Filters(BaseModel):
-    country: str
-    active: bool = True  # an optional nested field: not expressible in strict mode
-
-
-# -- names, descriptions, wire shape -------------------------------------------------------
+# -- building and binding ------------------------------------------------------------------
 
 
 def test_bare_decorator_builds_a_tool_that_is_still_callable() -> None:
@@ -95,282 +67,22 @@ def test_decorator_options_override_name_description_strict_timeout() -> None:
     assert "lookup" in repr(find_customer) and "timeout=5.0" in repr(find_customer)
 
 
-def test_to_wire_is_the_flat_function_tool_shape() -> None:
+def test_the_fields_every_request_sends_are_read_only() -> None:
     @tool
     def ping(host: str) -> str:
         """Ping a host."""
         return host
 
-    wire = ping.to_wire()
-    assert set(wire) == {"type", "name", "description", "parameters", "strict"}
-    assert wire["type"] == "function"
-    assert wire["name"] == "ping"
-    assert wire["parameters"] is ping.parameters
-    assert wire["strict"] is True
-
-
-def test_description_is_the_docstring_before_its_sections() -> None:
-    def f(city: str, unit: str, days: int) -> None:
-        """Current weather for a city.
-
-        Uses the nearest station.
-
-        Args:
-            city: The city name, e.g. "Paris".
-            unit (str): Temperature
-                unit, C or F.
-            days: How many
-                days ahead.
-
-        Returns:
-            Nothing useful.
-        """
-
-    t = Tool.from_function(f)
-    assert t.description == "Current weather for a city.\n\nUses the nearest station."
-    props = t.parameters["properties"]
-    assert props["city"]["description"] == 'The city name, e.g. "Paris".'
-    assert props["unit"]["description"] == "Temperature unit, C or F."
-    assert props["days"]["description"] == "How many days ahead."
-
-
-def test_field_description_wins_over_the_docstring() -> None:
-    def f(query: Annotated[str, Field(description="name or email")]) -> None:
-        """Find.
-
-        Args:
-            query: from the docstring.
-        """
-
-    props = Tool.from_function(f).parameters["properties"]
-    assert props["query"]["description"] == "name or email"
-
-
-def test_no_docstring_gives_an_empty_description_and_no_titles() -> None:
-    def f(a: int) -> None:
-        pass
-
-    t = Tool.from_function(f)
-    assert t.description == ""
-    assert "title" not in t.parameters
-    assert "title" not in t.parameters["properties"]["a"]
-
-
-@pytest.mark.parametrize("name", ["has space", "", "x" * 65, "dotted.name"])
-def test_invalid_names_are_rejected(name: str) -> None:
-    with pytest.raises(InputError, match="not valid"):
-        Tool.from_function(lambda: None, name=name)
-
-
-def test_lambda_needs_a_name() -> None:
-    with pytest.raises(InputError, match="name="):
-        Tool.from_function(lambda: None)
-    assert Tool.from_function(lambda: None, name="noop").name == "noop"
+    for field in ("name", "description", "parameters", "strict"):
+        with pytest.raises(AttributeError):
+            setattr(ping, field, None)
+    assert ping.to_wire()["name"] == "ping"
 
 
 @pytest.mark.parametrize("timeout", [0, -1.0])
 def test_timeout_must_be_positive(timeout: float) -> None:
     with pytest.raises(InputError, match="timeout"):
         Tool.from_function(lambda: None, name="noop", timeout=timeout)
-
-
-def test_var_args_and_kwargs_are_rejected() -> None:
-    def star(*items: int) -> None: ...
-
-    def double_star(**options: int) -> None: ...
-
-    for fn in (star, double_star):
-        with pytest.raises(InputError, match="named"):
-            Tool.from_function(fn)
-
-
-def test_a_type_pydantic_cannot_use_is_an_input_error() -> None:
-    class Opaque:
-        pass
-
-    def f(thing: Opaque) -> None: ...
-
-    with pytest.raises(InputError, match="thing|Opaque"):
-        Tool.from_function(f)
-
-
-# -- schema structure ------------------------------------------------------------------
-
-
-def test_scalar_literal_enum_and_required_in_strict_schema() -> None:
-    def f(
-        city: str,
-        count: int,
-        ratio: float,
-        flag: bool,
-        mode: Literal["fast", "slow"],
-        unit: Unit,
-        only: Literal["x"],
-    ) -> None: ...
-
-    t = Tool.from_function(f)
-    schema = t.parameters
-    props = schema["properties"]
-    assert t.strict is True
-    assert schema["type"] == "object"
-    assert schema["additionalProperties"] is False
-    assert (
-        schema["required"]
-        == list(props)
-        == [
-            "city",
-            "count",
-            "ratio",
-            "flag",
-            "mode",
-            "unit",
-            "only",
-        ]
-    )
-    assert [props[n]["type"] for n in ("city", "count", "ratio", "flag")] == [
-        "string",
-        "integer",
-        "number",
-        "boolean",
-    ]
-    assert props["mode"]["enum"] == ["fast", "slow"]
-    # The Enum lives in $defs, referenced by a bare $ref (the API accepts $defs/$ref).
-    assert props["unit"] == {"$ref": "#/$defs/Unit"}
-    assert schema["$defs"]["Unit"]["enum"] == ["C", "F"]
-    # A one-value Literal is sent as a one-value enum (const is not in the strict subset).
-    assert props["only"]["enum"] == ["x"] and "const" not in props["only"]
-
-
-def test_strict_defaults_become_required_and_nullable() -> None:
-    def f(city: str, unit: Literal["C", "F"] = "C", note: str | None = None) -> None:
-        """Weather.
-
-        Args:
-            city: City.
-            unit: Unit.
-        """
-
-    t = Tool.from_function(f)
-    props = t.parameters["properties"]
-    assert t.strict is True
-    assert t.parameters["required"] == ["city", "unit", "note"]
-    assert props["unit"] == {
-        "anyOf": [{"enum": ["C", "F"], "type": "string"}, {"type": "null"}],
-        "description": "Unit.",
-    }
-    # Already nullable: left as it is, and the strict schema carries no default keyword.
-    assert {"type": "null"} in props["note"]["anyOf"]
-    assert all("default" not in p for p in props.values())
-
-
-def test_nested_models_and_dataclasses_are_strict_objects() -> None:
-    def f(customer: Customer, points: list[Point]) -> None: ...
-
-    t = Tool.from_function(f)
-    defs = t.parameters["$defs"]
-    assert t.strict is True
-    for name in ("Customer", "Point"):
-        assert defs[name]["type"] == "object"
-        assert defs[name]["additionalProperties"] is False
-        assert defs[name]["required"] == list(defs[name]["properties"])
-    assert t.parameters["properties"]["points"] == {
-        "items": {"$ref": "#/$defs/Point"},
-        "type": "array",
-    }
-
-
-def test_ref_with_a_description_is_inlined_in_strict_mode() -> None:
-    def f(point: Point) -> None:
-        """Go.
-
-        Args:
-            point: Where to go.
-        """
-
-    prop = Tool.from_function(f).parameters["properties"]["point"]
-    assert "$ref" not in prop
-    assert prop["description"] == "Where to go."
-    assert prop["type"] == "object" and prop["additionalProperties"] is False
-    assert prop["required"] == ["x", "y"]
-
-
-def test_constraints_in_the_strict_subset_are_kept_others_move_to_the_description() -> None:
-    def f(
-        n: Annotated[int, Field(ge=1, le=10)],
-        code: Annotated[str, Field(max_length=3, description="Code")],
-        when: Annotated[str, Field(pattern=r"^\d+$")],
-    ) -> None: ...
-
-    t = Tool.from_function(f)
-    props = t.parameters["properties"]
-    assert t.strict is True
-    assert (props["n"]["minimum"], props["n"]["maximum"]) == (1, 10)
-    assert "maxLength" not in props["code"]
-    assert props["code"]["description"] == "Code (maxLength: 3)"
-    assert props["when"]["pattern"] == r"^\d+$"
-
-
-@pytest.mark.parametrize(
-    ("annotation", "reason"),
-    [
-        (dict[str, int], "free-form mapping"),
-        (tuple[int, str], "prefixItems"),
-        (Any, "any type"),
-        (Filters, "optional fields"),
-    ],
-)
-def test_auto_strict_falls_back_when_the_schema_needs_it(annotation: Any, reason: str) -> None:
-    def f(value) -> None: ...  # type: ignore[no-untyped-def]
-
-    f.__annotations__["value"] = annotation
-    auto = Tool.from_function(f)
-    assert auto.strict is False
-    assert auto.to_wire()["strict"] is False
-    with pytest.raises(InputError, match=reason):
-        Tool.from_function(f, strict=True)
-
-
-def test_nullable_parameter_with_a_non_null_default_cannot_be_strict() -> None:
-    def f(limit: Optional[int] = 5) -> None: ...  # noqa: UP045 (typing.Optional on purpose)
-
-    assert Tool.from_function(f).strict is False
-    with pytest.raises(InputError, match="null"):
-        Tool.from_function(f, strict=True)
-
-
-def test_non_strict_schema_keeps_optional_parameters_and_their_defaults() -> None:
-    def f(query: str, limit: int = 5, extra: dict[str, int] | None = None) -> None: ...
-
-    t = Tool.from_function(f, strict=False)
-    props = t.parameters["properties"]
-    assert t.strict is False
-    assert t.parameters["required"] == ["query"]
-    assert props["limit"] == {"type": "integer", "default": 5}
-    assert props["extra"]["default"] is None
-    # Unknown arguments are rejected in both modes, so the schema says so.
-    assert t.parameters["additionalProperties"] is False
-
-
-def test_no_parameters_is_an_empty_strict_object() -> None:
-    def now() -> str:
-        return "noon"
-
-    t = Tool.from_function(now)
-    assert t.strict is True
-    assert t.parameters == {
-        "type": "object",
-        "properties": {},
-        "required": [],
-        "additionalProperties": False,
-    }
-
-
-def test_string_annotations_resolve() -> None:
-    def f(city: "str", unit: "Unit") -> None: ...
-
-    props = Tool.from_function(f).parameters["properties"]
-    assert props["city"] == {"type": "string"}
-    assert props["unit"] == {"$ref": "#/$defs/Unit"}
 
 
 def test_method_decorated_in_its_class_skips_self_and_binds() -> None:
@@ -664,7 +376,7 @@ async def test_unknown_tool_lists_the_available_names() -> None:
 
     def beta() -> None: ...
 
-    outcome = await run_tool_call(call("gamma", call_id="c9"), Toolset([alpha, beta]))
+    [outcome] = await run_tool_calls([call("gamma", call_id="c9")], Toolset([alpha, beta]))
     assert outcome.call_id == "c9"
     assert outcome.error == "unknown tool 'gamma'; available tools: alpha, beta"
 
@@ -808,18 +520,12 @@ async def test_native_asyncio_cancel_of_the_caller_propagates(how_many: int) -> 
         await never.wait()
         return "unreachable"
 
-    tools = Toolset([hang])
     calls = [call("hang", call_id=str(i)) for i in range(how_many)]
-    runners: list[Callable[[], Awaitable[object]]] = [lambda: run_tool_calls(calls, tools)]
-    if how_many == 1:
-        runners.append(lambda: run_tool_call(calls[0], tools))
-    for runner in runners:
-        started = anyio.Event()
-        task = asyncio.ensure_future(runner())
-        await started.wait()
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+    task = asyncio.ensure_future(run_tool_calls(calls, Toolset([hang])))
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
 
 
 # -- less common callables ----------------------------------------------------------------

@@ -15,15 +15,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from responses_client import InputError, RemoteProtocolError
+from responses_client._chat import items_from_message
 from responses_client._fold import ResponseFold
-from responses_client._items import (
-    FunctionCall,
-    FunctionCallOutput,
-    Item,
-    Message,
-    items_from_message,
-    parse_item,
-)
+from responses_client._items import FunctionCall, FunctionCallOutput, Item, Message, parse_item
 from responses_client._planner import DigestChain, Planner
 from responses_client._sse import SSEDecoder
 from responses_client.events import ServerEvent, UnknownEvent, parse_event
