@@ -435,7 +435,7 @@ async def test_a_cancel_ends_a_waiting_read_where_the_response_has_no_socket() -
 
     import httpx
 
-    from responses_client.emulator._engine import EVENT, Ids, plan_response
+    from responses_client.emulator._engine import EventStep, Ids, plan_response
 
     body = {"model": "gpt-4.1", "input": "hi"}
     plan = plan_response(
@@ -446,7 +446,7 @@ async def test_a_cancel_ends_a_waiting_read_where_the_response_has_no_socket() -
         ids=Ids(seed=3),
         now=1_760_000_000.0,
     )
-    events = [payload for kind, payload in plan.steps if kind == EVENT]
+    events = [step.event for step in plan.steps if isinstance(step, EventStep)]
     types = [event["type"] for event in events]
     first = events[: types.index("response.output_text.delta") + 1]  # up to the first delta
     head = "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in first)

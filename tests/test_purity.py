@@ -23,6 +23,9 @@ PURE_MODULES = [
     "_retry.py",
     "_cancel.py",
     "emulator/_engine.py",
+    "emulator/_errors.py",
+    "emulator/_input.py",
+    "emulator/_script.py",
 ]
 
 FORBIDDEN = {"httpx", "httpcore", "websockets", "anyio", "asyncio", "socket", "trio", "uvicorn"}

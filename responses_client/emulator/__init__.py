@@ -17,14 +17,9 @@ gives a running ``Emulator`` per test. Needs the ``emulator`` extra (starlette, 
 
 from __future__ import annotations
 
-from ._app import (
-    ConnectionRecord,
-    EmulatorState,
-    HttpRequestRecord,
-    ResponseRecord,
-    create_app,
-)
-from ._engine import (
+from ._app import create_app
+from ._models import DefaultModel, Model, ModelRequest, ScriptedModel, ScriptExhausted
+from ._script import (
     Drop,
     ErrorEvent,
     Fault,
@@ -35,8 +30,8 @@ from ._engine import (
     ToolCall,
     UnknownEvent,
 )
-from ._models import DefaultModel, Model, ModelRequest, ScriptedModel, ScriptExhausted
 from ._server import Emulator, serve
+from ._state import ConnectionRecord, EmulatorState, HttpRequestRecord, ResponseRecord
 
 __all__ = [
     "ConnectionRecord",

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ._engine import HttpStatus, Reply, ToolCall
+from ._script import HttpStatus, Reply, ToolCall
 
 __all__ = ["DefaultModel", "Model", "ModelRequest", "ScriptedModel", "ScriptExhausted"]
 

@@ -13,7 +13,7 @@ from responses_client._retry import RetryPolicy, zero_delays
 from responses_client._transports.sse import SSETransport
 from responses_client._transports.websocket import WebSocketTransport
 from responses_client.emulator import Reply, ToolCall
-from responses_client.emulator._engine import EVENT, Ids, plan_response
+from responses_client.emulator._engine import EventStep, Ids, plan_response
 
 KEY = "sk-reliability-0123456789SECRETKEY"
 
@@ -45,7 +45,7 @@ def event_counts(script: Sequence[Reply] = BASE_SCRIPT) -> list[int]:
             ids=Ids(0),
             now=0.0,
         )
-        counts.append(sum(1 for kind, _ in plan.steps if kind == EVENT))
+        counts.append(sum(1 for step in plan.steps if isinstance(step, EventStep)))
     return counts
 
 

@@ -24,13 +24,13 @@ from responses_client.emulator import (
     Drop,
     Emulator,
     ErrorEvent,
+    Fault,
     HttpStatus,
     Malformed,
     ModelRequest,
     Reply,
     ScriptedModel,
 )
-from responses_client.emulator._engine import Fault
 from responses_client.events import Event
 
 from ._support import (
