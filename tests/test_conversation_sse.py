@@ -28,7 +28,7 @@ from responses_client import (
 from responses_client._items import FunctionCall, FunctionCallOutput, Message
 from responses_client._retry import RetryPolicy
 from responses_client._transports.sse import SSETransport
-from responses_client.emulator import Emulator, HttpStatus, Reply, ScriptedModel, ToolCall
+from responses_client.emulator import CallTool, Emulator, HttpStatus, Reply, ScriptedModel
 from responses_client.events import ToolResultEvent
 
 from .helpers import without_ids
@@ -158,11 +158,11 @@ async def test_tool_loop_of_two_rounds_with_parallel_calls(
         [
             Reply(
                 tool_calls=[
-                    ToolCall("get_weather", {"city": "Paris"}, call_id="call_a"),
-                    ToolCall("get_weather", {"city": "Rome"}, call_id="call_b"),
+                    CallTool("get_weather", {"city": "Paris"}, call_id="call_a"),
+                    CallTool("get_weather", {"city": "Rome"}, call_id="call_b"),
                 ]
             ),
-            Reply(tool_calls=[ToolCall("get_time", {"city": "Oslo"}, call_id="call_c")]),
+            Reply(tool_calls=[CallTool("get_time", {"city": "Oslo"}, call_id="call_c")]),
             Reply(text="Paris and Rome are sunny; it is noon in Oslo."),
         ]
     )
@@ -204,9 +204,9 @@ async def test_tool_errors_go_back_to_the_model(client: Client, script: Scripted
         [
             Reply(
                 tool_calls=[
-                    ToolCall("divide", {"a": 1, "b": 0}, call_id="call_zero"),
-                    ToolCall("divide", '{"a": 1,', call_id="call_json"),
-                    ToolCall("nope", {}, call_id="call_unknown"),
+                    CallTool("divide", {"a": 1, "b": 0}, call_id="call_zero"),
+                    CallTool("divide", '{"a": 1,', call_id="call_json"),
+                    CallTool("nope", {}, call_id="call_unknown"),
                 ]
             ),
             "Sorry, that failed.",
@@ -227,7 +227,7 @@ async def test_max_tool_rounds_stops_a_runaway_loop(client: Client, script: Scri
         """Ping."""
         return "pong"
 
-    script.extend([Reply(tool_calls=[ToolCall("ping", {})]) for _ in range(3)])
+    script.extend([Reply(tool_calls=[CallTool("ping", {})]) for _ in range(3)])
     convo = client.conversation(tools=[ping], max_tool_rounds=2)
     with pytest.raises(ToolError, match="max_tool_rounds"):
         await convo.send("loop")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._errors import JSON, WireError
-from ._script import Drop, ErrorEvent, Malformed, Pause, Reply, UnknownEvent
+from ._script import Drop, Malformed, Pause, Reply, SendError, SendUnknown
 
 __all__ = [
     "DropStep",
@@ -450,7 +450,7 @@ def plan_response(
     return _apply_faults(response_id, events, reply, resolved_input, final, skeleton)
 
 
-def _fault_error(fault: ErrorEvent) -> WireError:
+def _fault_error(fault: SendError) -> WireError:
     return WireError(
         fault.status,
         fault.message or _failure_message(fault.code),
@@ -468,13 +468,13 @@ def _apply_faults(
     skeleton: JSON,
 ) -> Plan:
     """Number the events and weave the reply's faults in; a fault past the end is moot."""
-    before: dict[int, list[Malformed | UnknownEvent | ErrorEvent | Pause]] = {}
+    before: dict[int, list[Malformed | SendUnknown | SendError | Pause]] = {}
     drop_after: int | None = None
     for fault in reply.faults:
         match fault:
             case Drop(after=after):
                 drop_after = after if drop_after is None else min(drop_after, after)
-            case Malformed() | UnknownEvent() | ErrorEvent() | Pause():
+            case Malformed() | SendUnknown() | SendError() | Pause():
                 before.setdefault(fault.at, []).append(fault)
 
     steps: list[Step] = []
@@ -493,7 +493,7 @@ def _apply_faults(
     for index, event in enumerate(events):
         for fault in before.get(index, ()):
             match fault:
-                case UnknownEvent(type=kind):
+                case SendUnknown(type=kind):
                     note = "an event type this client may not know"
                     steps.append(
                         EventStep({"type": kind, "note": note, "sequence_number": sequence})
@@ -503,7 +503,7 @@ def _apply_faults(
                     steps.append(RawStep(data))
                 case Pause(seconds=seconds):
                     steps.append(PauseStep(seconds))
-                case ErrorEvent():
+                case SendError():
                     steps.append(ErrorStep(_fault_error(fault), sequence))
                     return plan(reached_final=False)
         event["sequence_number"] = sequence

@@ -5,10 +5,11 @@ an ending, faults) or an ``HttpStatus`` (a refusal before any event). Nothing he
 wire: each wire's engine turns the same script into its own events, so one script serves
 the Responses API over SSE and WebSocket today, and any wire added later.
 
-Fault positions count the events a wire plans for the reply, from 0 (on the Responses
-API, ``response.created`` is event 0).
+Directives are named for what they do (``SendError``, ``CallTool``), so that none shares
+a name with a client type. Fault positions count the events a wire plans for the reply,
+from 0 (on the Responses API, ``response.created`` is event 0).
 
-Pure values only: no I/O, no wire shapes.
+Pure values only, no I/O.
 """
 
 from __future__ import annotations
@@ -18,22 +19,22 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 __all__ = [
+    "CallTool",
     "Drop",
-    "ErrorEvent",
     "Fault",
     "HttpStatus",
     "Malformed",
     "Pause",
     "Reply",
-    "ToolCall",
-    "UnknownEvent",
+    "SendError",
+    "SendUnknown",
 ]
 
 # -- what a model decides ---------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class ToolCall:
+class CallTool:
     """Call a function tool: one function call item of the reply.
 
     Attributes:
@@ -74,7 +75,7 @@ class Malformed:
 
 
 @dataclass(frozen=True)
-class UnknownEvent:
+class SendUnknown:
     """Send an extra event of a type the API does not (yet) send, before event ``at``.
 
     It takes a ``sequence_number`` of its own, like any event.
@@ -85,7 +86,7 @@ class UnknownEvent:
 
 
 @dataclass(frozen=True)
-class ErrorEvent:
+class SendError:
     """Send an ``error`` event in place of event ``at`` and end the stream there.
 
     Each wire writes the error in its own shape. On the Responses API over SSE it is flat
@@ -108,7 +109,7 @@ class Pause:
     seconds: float
 
 
-Fault = Drop | Malformed | UnknownEvent | ErrorEvent | Pause
+Fault = Drop | Malformed | SendUnknown | SendError | Pause
 """One planned misbehaviour of a reply."""
 
 
@@ -133,7 +134,7 @@ class Reply:
     """
 
     text: str | Sequence[str] | None = None
-    tool_calls: Sequence[ToolCall] = ()
+    tool_calls: Sequence[CallTool] = ()
     delay: float = 0.0
     end: Literal["completed", "failed", "incomplete"] = "completed"
     error_code: str = "server_error"

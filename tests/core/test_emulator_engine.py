@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from responses_client.emulator import (
+    CallTool,
     DefaultModel,
     Drop,
-    ErrorEvent,
     HttpStatus,
     Malformed,
     ModelRequest,
@@ -18,8 +18,8 @@ from responses_client.emulator import (
     Reply,
     ScriptedModel,
     ScriptExhausted,
-    ToolCall,
-    UnknownEvent,
+    SendError,
+    SendUnknown,
 )
 from responses_client.emulator._engine import (
     DropStep,
@@ -195,7 +195,7 @@ def test_text_plan_order_and_sequence_numbers() -> None:
 
 def test_calls_follow_the_message_with_their_own_output_index() -> None:
     result = plan(
-        Reply(text="x", tool_calls=[ToolCall("a", {"n": 1}), ToolCall("b", '{"raw"', "call_b")])
+        Reply(text="x", tool_calls=[CallTool("a", {"n": 1}), CallTool("b", '{"raw"', "call_b")])
     )
     assert result.final is not None
     output = result.final["output"]
@@ -241,7 +241,7 @@ def test_endings(end: Any, terminal: str, status: str) -> None:
 def test_faults_are_placed_by_event_index() -> None:
     reply = Reply(
         text="a b",
-        faults=[Malformed(at=1), UnknownEvent(at=2), Pause(at=3, seconds=0.5), Drop(after=5)],
+        faults=[Malformed(at=1), SendUnknown(at=2), Pause(at=3, seconds=0.5), Drop(after=5)],
     )
     result = plan(reply)
     kinds = [type(step) for step in result.steps]
@@ -259,7 +259,7 @@ def test_faults_are_placed_by_event_index() -> None:
 
 
 def test_error_fault_replaces_the_rest() -> None:
-    result = plan(Reply(text="a b", faults=[ErrorEvent(at=2, code="server_error")]))
+    result = plan(Reply(text="a b", faults=[SendError(at=2, code="server_error")]))
     assert [type(step) for step in result.steps] == [EventStep, EventStep, ErrorStep]
     last = result.steps[-1]
     assert isinstance(last, ErrorStep)
@@ -268,7 +268,7 @@ def test_error_fault_replaces_the_rest() -> None:
 
 
 def test_cancelled_events_keep_finished_items_only() -> None:
-    result = plan(Reply(text="a", tool_calls=[ToolCall("f")]))
+    result = plan(Reply(text="a", tool_calls=[CallTool("f")]))
     first_done = next(
         i
         for i, step in enumerate(result.steps)

@@ -12,7 +12,7 @@ from responses_client._items import Item
 from responses_client._retry import RetryPolicy, zero_delays
 from responses_client._transports.sse import SSETransport
 from responses_client._transports.websocket import WebSocketTransport
-from responses_client.emulator import Reply, ToolCall
+from responses_client.emulator import CallTool, Reply
 from responses_client.emulator._engine import EventStep, Ids, plan_response
 
 KEY = "sk-reliability-0123456789SECRETKEY"
@@ -22,7 +22,7 @@ TURNS = ("Hello?", "Look up x, please.", "Thanks.")
 
 BASE_SCRIPT: tuple[Reply, ...] = (
     Reply(text="Hello there, friend."),
-    Reply(tool_calls=[ToolCall("lookup", {"q": "x"}, call_id="call_lookup_1")]),
+    Reply(tool_calls=[CallTool("lookup", {"q": "x"}, call_id="call_lookup_1")]),
     Reply(text="The answer is 42."),
     Reply(text="You are welcome."),
 )
