@@ -34,7 +34,8 @@ import sys
 import time
 from typing import Any
 
-from responses_client.emulator._engine import EVENT, Ids, Reply, plan_response
+from responses_client.emulator import Reply
+from responses_client.emulator._engine import EventStep, Ids, plan_response
 
 N = 100_000
 WARM = 2_000
@@ -59,7 +60,7 @@ def events(n: int, *, stamp: bool = False) -> list[dict[str, Any]]:
         ids=Ids(seed=n),
         now=1_760_000_000.0,
     )
-    out = [payload for kind, payload in plan.steps if kind == EVENT]
+    out = [step.event for step in plan.steps if isinstance(step, EventStep)]
     if stamp:
         for event in out:
             if event["type"] == "response.output_text.delta":

@@ -28,7 +28,7 @@ import anyio
 from bench._common import emit
 from responses_client._client import Client
 from responses_client._tools import tool
-from responses_client.emulator import Emulator, Reply, ScriptedModel, ToolCall
+from responses_client.emulator import CallTool, Emulator, Reply, ScriptedModel
 
 TURNS = 50
 GOAL = 0.04
@@ -53,7 +53,7 @@ def script(turns: int) -> ScriptedModel:
     replies: list[Reply | str] = []
     for turn in range(turns):
         city = CITIES[turn % len(CITIES)]
-        replies.append(Reply(tool_calls=[ToolCall("get_weather", {"city": city})]))
+        replies.append(Reply(tool_calls=[CallTool("get_weather", {"city": city})]))
         replies.append(
             f"It is clear in {city} at 21 degrees with a light wind. "
             "A good day for a walk along the river."

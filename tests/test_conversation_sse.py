@@ -28,7 +28,7 @@ from responses_client import (
     zero_delays,
 )
 from responses_client._items import FunctionCall, FunctionCallOutput, Message
-from responses_client.emulator import Emulator, HttpStatus, Reply, ScriptedModel, ToolCall
+from responses_client.emulator import CallTool, Emulator, HttpStatus, Reply, ScriptedModel
 from responses_client.events import ToolResultEvent
 from responses_client.transports import SSETransport
 
@@ -162,11 +162,11 @@ async def test_tool_loop_of_two_rounds_with_parallel_calls(
         [
             Reply(
                 tool_calls=[
-                    ToolCall("get_weather", {"city": "Paris"}, call_id="call_a"),
-                    ToolCall("get_weather", {"city": "Rome"}, call_id="call_b"),
+                    CallTool("get_weather", {"city": "Paris"}, call_id="call_a"),
+                    CallTool("get_weather", {"city": "Rome"}, call_id="call_b"),
                 ]
             ),
-            Reply(tool_calls=[ToolCall("get_time", {"city": "Oslo"}, call_id="call_c")]),
+            Reply(tool_calls=[CallTool("get_time", {"city": "Oslo"}, call_id="call_c")]),
             Reply(text="Paris and Rome are sunny; it is noon in Oslo."),
         ]
     )
@@ -208,9 +208,9 @@ async def test_tool_errors_go_back_to_the_model(client: Client, script: Scripted
         [
             Reply(
                 tool_calls=[
-                    ToolCall("divide", {"a": 1, "b": 0}, call_id="call_zero"),
-                    ToolCall("divide", '{"a": 1,', call_id="call_json"),
-                    ToolCall("nope", {}, call_id="call_unknown"),
+                    CallTool("divide", {"a": 1, "b": 0}, call_id="call_zero"),
+                    CallTool("divide", '{"a": 1,', call_id="call_json"),
+                    CallTool("nope", {}, call_id="call_unknown"),
                 ]
             ),
             "Sorry, that failed.",
@@ -231,7 +231,7 @@ async def test_max_tool_rounds_stops_a_runaway_loop(client: Client, script: Scri
         """Ping."""
         return "pong"
 
-    script.extend([Reply(tool_calls=[ToolCall("ping", {})]) for _ in range(3)])
+    script.extend([Reply(tool_calls=[CallTool("ping", {})]) for _ in range(3)])
     convo = client.conversation(tools=[ping], max_tool_rounds=2)
     with pytest.raises(ToolError, match="max_tool_rounds"):
         await convo.send("loop")
@@ -442,7 +442,7 @@ async def test_a_cancel_ends_a_waiting_read_where_the_response_has_no_socket() -
 
     import httpx
 
-    from responses_client.emulator._engine import EVENT, Ids, plan_response
+    from responses_client.emulator._engine import EventStep, Ids, plan_response
 
     body = {"model": "gpt-4.1", "input": "hi"}
     plan = plan_response(
@@ -453,7 +453,7 @@ async def test_a_cancel_ends_a_waiting_read_where_the_response_has_no_socket() -
         ids=Ids(seed=3),
         now=1_760_000_000.0,
     )
-    events = [payload for kind, payload in plan.steps if kind == EVENT]
+    events = [step.event for step in plan.steps if isinstance(step, EventStep)]
     types = [event["type"] for event in events]
     first = events[: types.index("response.output_text.delta") + 1]  # up to the first delta
     head = "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in first)

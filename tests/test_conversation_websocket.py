@@ -29,14 +29,14 @@ from responses_client._conversation import Conversation
 from responses_client._items import FunctionCall, FunctionCallOutput, Message
 from responses_client._transports.websocket import WebSocketTransport
 from responses_client.emulator import (
+    CallTool,
     Drop,
     Emulator,
-    ErrorEvent,
     Malformed,
     Pause,
     Reply,
     ScriptedModel,
-    ToolCall,
+    SendError,
 )
 from responses_client.events import Event
 
@@ -46,7 +46,7 @@ pytestmark = pytest.mark.anyio
 
 KEY = "sk-test-conversation-ws-0123456789SECRET"
 
-TOOL_REPLY = Reply(text="Let me look.", tool_calls=[ToolCall("get_weather", {"city": "Paris"})])
+TOOL_REPLY = Reply(text="Let me look.", tool_calls=[CallTool("get_weather", {"city": "Paris"})])
 TOOL_REPLY_EVENTS = 16
 """Events the emulator streams for ``TOOL_REPLY`` (checked in the first test using it)."""
 
@@ -232,7 +232,7 @@ async def test_changing_instructions_sends_full_context(
 async def test_previous_response_not_found_retries_with_full_context(
     convo: Conversation, emulator: Emulator, script: ScriptedModel
 ) -> None:
-    lost = ErrorEvent(at=0, code="previous_response_not_found", status=400)
+    lost = SendError(at=0, code="previous_response_not_found", status=400)
     script.extend(["One.", Reply(text="never", faults=[lost]), "Two."])
     await convo.send("first")
     result = await convo.send("second")
@@ -478,12 +478,12 @@ async def test_the_key_never_reaches_a_log(
 async def test_client_retry_comes_once_per_attempt_that_showed_output(
     convo: Conversation, script: ScriptedModel
 ) -> None:
-    from responses_client.emulator import Drop, ErrorEvent
+    from responses_client.emulator import Drop, SendError
 
     script.extend(
         [
             Reply(text="partial answer", faults=[Drop(after=5)]),
-            Reply(text="never", faults=[ErrorEvent(at=0, code="previous_response_not_found")]),
+            Reply(text="never", faults=[SendError(at=0, code="previous_response_not_found")]),
             Reply(text="final answer"),
         ]
     )

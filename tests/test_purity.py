@@ -25,6 +25,9 @@ PURE_MODULES = [
     "_cancel.py",
     "_tool_schema.py",
     "emulator/_engine.py",
+    "emulator/_errors.py",
+    "emulator/_input.py",
+    "emulator/_script.py",
 ]
 
 FORBIDDEN = {"httpx", "httpcore", "websockets", "anyio", "asyncio", "socket", "trio", "uvicorn"}

@@ -3,9 +3,9 @@
 It speaks the real wire protocol (SSE and WebSocket on ``/v1/responses``), field for field,
 and keeps everything it received so tests can assert the server's view of a conversation::
 
-    from responses_client.emulator import Emulator, Reply, ScriptedModel, ToolCall
+    from responses_client.emulator import CallTool, Emulator, Reply, ScriptedModel
 
-    script = ScriptedModel([Reply(tool_calls=[ToolCall("get_weather", {"city": "Paris"})]),
+    script = ScriptedModel([Reply(tool_calls=[CallTool("get_weather", {"city": "Paris"})]),
                             "It is sunny in Paris."])
     async with Emulator(script) as emu:
         ...  # point a client at emu.base_url / emu.websocket_url
@@ -17,34 +17,32 @@ gives a running ``Emulator`` per test. Needs the ``emulator`` extra (starlette, 
 
 from __future__ import annotations
 
-from ._app import (
-    ConnectionRecord,
-    EmulatorState,
-    HttpRequestRecord,
-    ResponseRecord,
-    create_app,
-)
-from ._engine import (
+import warnings
+from typing import Any
+
+from ._app import create_app
+from ._models import DefaultModel, Model, ModelRequest, ScriptedModel, ScriptExhausted
+from ._script import (
+    CallTool,
     Drop,
-    ErrorEvent,
     Fault,
     HttpStatus,
     Malformed,
     Pause,
     Reply,
-    ToolCall,
-    UnknownEvent,
+    SendError,
+    SendUnknown,
 )
-from ._models import DefaultModel, Model, ModelRequest, ScriptedModel, ScriptExhausted
 from ._server import Emulator, serve
+from ._state import ConnectionRecord, EmulatorState, HttpRequestRecord, ResponseRecord
 
 __all__ = [
+    "CallTool",
     "ConnectionRecord",
     "DefaultModel",
     "Drop",
     "Emulator",
     "EmulatorState",
-    "ErrorEvent",
     "Fault",
     "HttpRequestRecord",
     "HttpStatus",
@@ -56,8 +54,8 @@ __all__ = [
     "ResponseRecord",
     "ScriptExhausted",
     "ScriptedModel",
-    "ToolCall",
-    "UnknownEvent",
+    "SendError",
+    "SendUnknown",
     "create_app",
     "serve",
 ]
@@ -68,3 +66,22 @@ for _name in __all__:
     if getattr(_obj, "__module__", "").startswith("responses_client.emulator._"):
         _obj.__module__ = __name__
 del _name, _obj
+
+# Directives renamed so that none shares a name with a client type (the client's
+# ``ErrorEvent``, ``UnknownEvent``, ``ToolCall``). The old names stay importable, with a
+# warning, for one release.
+_RENAMED = {"ErrorEvent": "SendError", "ToolCall": "CallTool", "UnknownEvent": "SendUnknown"}
+
+
+def __getattr__(name: str) -> Any:
+    """Resolve a renamed directive's old name to the same class, with a warning."""
+    new = _RENAMED.get(name)
+    if new is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    warnings.warn(
+        f"responses_client.emulator.{name} is deprecated and will be removed in the next "
+        f"release; use {new} (the same class)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return globals()[new]

@@ -1,9 +1,10 @@
-"""The emulator's pure core: request in, wire events out.
+"""The emulator's pure core: request and script in, ordered wire events out.
 
-Nothing here touches a socket, a clock or the event loop. The server part (``_app``) feeds
-it a request body, the context a ``previous_response_id`` points at, the model's reply and
-the time, and gets back a ``Plan``: the ordered steps to put on the wire (events with
-their ``sequence_number`` already set, pauses, raw malformed frames, a drop, an error).
+Nothing here touches a socket, a clock or the event loop. The server part (``_state`` and
+the endpoints) feeds it a checked request body, the input the model saw (``_input``), the
+model's ``Reply`` (``_script``) and the time, and gets back a ``Plan``: the ordered steps
+to put on the wire (events with their ``sequence_number`` already set, pauses, raw
+malformed frames, a drop, an error), each step a small frozen value matched with ``match``.
 
 Everything is plain JSON-ready dicts, written from the API's documented shapes, so the
 emulator is an independent check of the client's decoding and not a mirror of it.
@@ -15,230 +16,25 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any
+
+from ._errors import JSON, WireError
+from ._script import Drop, Malformed, Pause, Reply, SendError, SendUnknown
 
 __all__ = [
-    "DROP",
-    "ERROR",
-    "EVENT",
-    "PAUSE",
-    "RAW",
-    "Context",
-    "Drop",
-    "ErrorEvent",
-    "Fault",
-    "HttpStatus",
+    "DropStep",
+    "ErrorStep",
+    "EventStep",
     "Ids",
-    "Malformed",
-    "Pause",
+    "PauseStep",
     "Plan",
-    "Reply",
-    "ToolCall",
-    "UnknownEvent",
-    "WireError",
+    "RawStep",
+    "Step",
     "cancelled_events",
     "count_tokens",
-    "invalid_type",
     "plan_response",
-    "resolve_input",
-    "status_error",
 ]
-
-JSON = dict[str, Any]
-
-# -- what a model decides ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ToolCall:
-    """A function call the model makes.
-
-    Attributes:
-        name: The function's name, as declared in the request's ``tools``.
-        arguments: The arguments: a mapping (sent as compact JSON) or a ready JSON string
-            (sent verbatim, so a test can send arguments that are not valid JSON).
-        call_id: The ``call_id``; generated (``call_…``) when ``None``.
-    """
-
-    name: str
-    arguments: Mapping[str, Any] | str = field(default_factory=dict)
-    call_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Drop:
-    """Drop the connection abruptly right after event ``after`` (0-based) was sent.
-
-    No terminal event follows; over WebSocket no close frame is sent, over HTTP the chunked
-    body is left unterminated (when served by ``Emulator``; see the how-to).
-    """
-
-    after: int
-
-
-@dataclass(frozen=True)
-class Malformed:
-    """Send a frame that is not valid JSON just before event ``at`` (0-based).
-
-    The stream then goes on as planned: the malformed frame takes no ``sequence_number``.
-    """
-
-    at: int
-    data: str = '{"type": "response.output_text.delta", "delta": '
-
-
-@dataclass(frozen=True)
-class UnknownEvent:
-    """Insert an event of a type the API does not (yet) send, before event ``at``."""
-
-    at: int
-    type: str = "response.emulator_future_event"
-
-
-@dataclass(frozen=True)
-class ErrorEvent:
-    """Send an ``error`` event in place of event ``at`` and end the stream there.
-
-    Over SSE the error is flat (``code``, ``message``, ``param``, ``sequence_number``); over
-    WebSocket it is nested under ``error`` with a ``status``.
-    """
-
-    at: int
-    code: str = "server_error"
-    message: str | None = None
-    status: int = 500
-
-
-@dataclass(frozen=True)
-class Pause:
-    """Wait ``seconds`` before event ``at`` (on top of the reply's ``delay``)."""
-
-    at: int
-    seconds: float
-
-
-Fault = Drop | Malformed | UnknownEvent | ErrorEvent | Pause
-"""One planned misbehaviour of a reply."""
-
-
-@dataclass(frozen=True)
-class Reply:
-    """One planned reply of a model: text and/or function calls, timing and faults.
-
-    Attributes:
-        text: The assistant message: a string (split into word-sized deltas) or the exact
-            sequence of deltas. ``None`` or ``""`` means no message item.
-        tool_calls: Function calls, each its own output item after the message.
-        delay: Seconds to wait between consecutive events (0: as fast as possible).
-        end: How the response ends: ``"completed"``, ``"failed"`` (``response.failed``
-            with ``error_code``) or ``"incomplete"`` (``max_output_tokens``).
-        error_code: The ``response.error.code`` of a ``"failed"`` ending.
-        error_message: Its message (a default is written from the code).
-        faults: Misbehaviour to inject, positioned by event index (see each fault).
-        reasoning_tokens: Reported in ``usage.output_tokens_details.reasoning_tokens``.
-    """
-
-    text: str | Sequence[str] | None = None
-    tool_calls: Sequence[ToolCall] = ()
-    delay: float = 0.0
-    end: Literal["completed", "failed", "incomplete"] = "completed"
-    error_code: str = "server_error"
-    error_message: str | None = None
-    faults: Sequence[Fault] = ()
-    reasoning_tokens: int = 0
-
-
-@dataclass(frozen=True)
-class HttpStatus:
-    """Refuse the request with an HTTP error status before any event (e.g. 429, 503).
-
-    Over HTTP this is the status, ``headers`` and the API's error body. Over WebSocket it
-    is an ``error`` event carrying ``status`` and the headers; the connection stays open.
-
-    Attributes:
-        status: The HTTP status.
-        headers: Extra response headers, e.g. ``{"retry-after": "1"}``.
-        code: The error body's ``code``; a default fits the status.
-        message: The error body's ``message``; a default fits the status.
-    """
-
-    status: int
-    headers: Mapping[str, str] = field(default_factory=dict)
-    code: str | None = None
-    message: str | None = None
-
-
-# -- errors on the wire -----------------------------------------------------------
-
-
-class WireError(Exception):
-    """An API error answer: the HTTP status plus the ``error`` object's fields."""
-
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        *,
-        type: str = "invalid_request_error",
-        code: str | None = None,
-        param: str | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.type = type
-        self.code = code
-        self.param = param
-        self.headers = dict(headers or {})
-
-    def error(self) -> JSON:
-        """The ``error`` object: ``type``, ``code``, ``message``, ``param``."""
-        return {"type": self.type, "code": self.code, "message": self.message, "param": self.param}
-
-    def http_body(self) -> JSON:
-        """The HTTP error body, ``{"error": {...}}``."""
-        return {"error": self.error()}
-
-    def ws_event(self) -> JSON:
-        """The WebSocket ``error`` event (nested shape, with ``status``)."""
-        error = self.error()
-        if self.headers:
-            error["headers"] = self.headers
-        return {"type": "error", "status": self.status, "error": error}
-
-
-_STATUS_DEFAULTS: Mapping[int, tuple[str, str, str]] = {
-    400: ("invalid_request_error", "invalid_request", "The request was invalid."),
-    401: ("invalid_request_error", "invalid_api_key", "Incorrect API key provided."),
-    403: ("invalid_request_error", "unsupported_country_region_territory", "Forbidden."),
-    404: ("invalid_request_error", "not_found", "Not found."),
-    429: (
-        "requests",
-        "rate_limit_exceeded",
-        "Rate limit reached for requests. Please try again in 1s.",
-    ),
-    500: ("server_error", "server_error", "The server had an error processing your request."),
-    502: ("server_error", "server_error", "Bad gateway."),
-    503: ("server_error", "server_error", "The server is overloaded or not ready yet."),
-}
-
-
-def status_error(reply: HttpStatus) -> WireError:
-    """The ``WireError`` a scripted ``HttpStatus`` stands for."""
-    default_type, default_code, default_message = _STATUS_DEFAULTS.get(
-        reply.status,
-        ("server_error" if reply.status >= 500 else "invalid_request_error", None, "Error."),
-    )
-    return WireError(
-        reply.status,
-        reply.message or default_message,
-        type=default_type,
-        code=reply.code or default_code,
-        headers=reply.headers,
-    )
-
 
 # -- ids -------------------------------------------------------------------------
 
@@ -278,236 +74,6 @@ class Ids:
         return "call_" + self._digest()[:24]
 
 
-# -- input validation and resolution --------------------------------------------
-
-_ROLES = ("user", "assistant", "system", "developer")
-_INPUT_PARTS = ("input_text", "input_image", "input_file", "input_audio")
-_ASSISTANT_PARTS = ("output_text", "refusal")
-# Every input item type the API takes, in the order the API's reference lists them. The
-# emulator checks the fields of messages, function calls and function call outputs; the
-# others it takes as they come (no model here runs hosted tools), and an ``item_reference``
-# stands for an item the server holds.
-_ITEM_TYPES = (
-    "message",
-    "file_search_call",
-    "computer_call",
-    "computer_call_output",
-    "web_search_call",
-    "function_call",
-    "function_call_output",
-    "tool_search_call",
-    "tool_search_output",
-    "additional_tools",
-    "reasoning",
-    "compaction",
-    "image_generation_call",
-    "code_interpreter_call",
-    "local_shell_call",
-    "local_shell_call_output",
-    "shell_call",
-    "shell_call_output",
-    "apply_patch_call",
-    "apply_patch_call_output",
-    "mcp_list_tools",
-    "mcp_approval_request",
-    "mcp_approval_response",
-    "mcp_call",
-    "custom_tool_call_output",
-    "custom_tool_call",
-    "compaction_trigger",
-    "item_reference",
-    "program",
-    "program_output",
-)
-
-
-def _supported(values: Sequence[str]) -> str:
-    quoted = [f"'{v}'" for v in values]
-    if len(quoted) <= 2:
-        return " and ".join(quoted)
-    return ", ".join(quoted[:-1]) + f", and {quoted[-1]}"
-
-
-def _invalid_value(value: object, supported: Sequence[str], param: str) -> WireError:
-    return WireError(
-        400,
-        f"Invalid value: '{value}'. Supported values are: {_supported(supported)}.",
-        code="invalid_value",
-        param=param,
-    )
-
-
-def _missing(param: str) -> WireError:
-    return WireError(
-        400,
-        f"Missing required parameter: '{param}'.",
-        code="missing_required_parameter",
-        param=param,
-    )
-
-
-def invalid_type(param: str, expected: str) -> WireError:
-    return WireError(
-        400,
-        f"Invalid type for '{param}': expected {expected}.",
-        code="invalid_type",
-        param=param,
-    )
-
-
-def _check_message(item: Mapping[str, Any], where: str) -> None:
-    role = item.get("role")
-    if role not in _ROLES:
-        if role is None:
-            raise _missing(f"{where}.role")
-        raise _invalid_value(role, ("assistant", "system", "developer", "user"), f"{where}.role")
-    content = item.get("content")
-    if isinstance(content, str):
-        return
-    if not isinstance(content, list):
-        raise invalid_type(f"{where}.content", "a string or an array of content parts")
-    allowed = _ASSISTANT_PARTS if role == "assistant" else _INPUT_PARTS
-    for index, part in enumerate(content):
-        part_where = f"{where}.content[{index}]"
-        if not isinstance(part, dict):
-            raise invalid_type(part_where, "an object")
-        if part.get("type") not in allowed:
-            raise _invalid_value(part.get("type"), allowed, f"{part_where}.type")
-        if part["type"] in ("input_text", "output_text") and not isinstance(part.get("text"), str):
-            raise _missing(f"{part_where}.text")
-
-
-def _item_type(item: Mapping[str, Any]) -> object:
-    """An input item's type; without one, a message (with a role) or a reference (an id)."""
-    kind = item.get("type")
-    if kind is None:
-        return "message" if "role" in item else "item_reference" if "id" in item else None
-    return kind
-
-
-def _check_item(item: object, where: str) -> None:
-    if not isinstance(item, dict):
-        raise invalid_type(where, "an object")
-    kind = _item_type(item)
-    if kind not in _ITEM_TYPES:
-        raise _invalid_value(kind, _ITEM_TYPES, f"{where}.type")
-    if kind == "item_reference":
-        if not isinstance(item.get("id"), str):
-            raise _missing(f"{where}.id")
-    elif kind == "message":
-        _check_message(item, where)
-    elif kind == "function_call":
-        for name in ("call_id", "name", "arguments"):
-            if not isinstance(item.get(name), str):
-                raise _missing(f"{where}.{name}")
-    elif kind == "function_call_output":
-        if not isinstance(item.get("call_id"), str):
-            raise _missing(f"{where}.call_id")
-        if "output" not in item:
-            raise _missing(f"{where}.output")
-
-
-@dataclass(frozen=True)
-class Context:
-    """What a finished response leaves for a later ``previous_response_id``.
-
-    Attributes:
-        input: The resolved input the model saw (earlier context included).
-        output: The response's output items.
-    """
-
-    input: list[JSON]
-    output: list[JSON]
-
-
-def resolve_input(
-    body: Mapping[str, Any], previous: Context | None, held: Mapping[str, JSON] | None = None
-) -> list[JSON]:
-    """Validate a request body and return the full input the model sees.
-
-    Args:
-        body: The ``POST /v1/responses`` body or the ``response.create`` frame.
-        previous: The context ``previous_response_id`` refers to (already looked up by
-            the caller, who raises ``previous_response_not_found`` when it is missing).
-        held: The output items the server still holds, by id (stored responses, and over
-            WebSocket the connection's cache). With ``store`` not true, an input item
-            carrying any other id is refused with the API's 404, as the API does; an
-            ``item_reference`` stands for the held item it names (a 404 when none is).
-
-    Returns:
-        ``previous.input + previous.output + new input``, each input item a dict, each
-        ``item_reference`` replaced by the item it names.
-
-    Raises:
-        WireError: 400 with the API's message, ``param`` and ``code``.
-    """
-    if not isinstance(body.get("model"), str) or not body["model"]:
-        raise _missing("model")
-    raw = body.get("input")
-    new: list[JSON]
-    if raw is None:
-        new = []
-    elif isinstance(raw, str):
-        new = [{"type": "message", "role": "user", "content": raw}]
-    elif isinstance(raw, list):
-        held = held or {}
-        new = []
-        for index, item in enumerate(raw):
-            _check_item(item, f"input[{index}]")
-            if _item_type(item) == "item_reference":
-                referenced = held.get(item["id"])
-                if referenced is None:
-                    raise WireError(404, f"Item with id '{item['id']}' not found.", param="input")
-                new.append(referenced)
-                continue
-            if body.get("store") is not True and "id" in item and item["id"] not in held:
-                raise WireError(
-                    404,
-                    f"Item with id '{item['id']}' not found. Items are not persisted when "
-                    "`store` is set to false. Try again with `store` set to true, or remove "
-                    "this item from your input.",
-                    param="input",
-                )
-            new.append(item)
-    else:
-        raise invalid_type("input", "a string or an array of input items")
-    tools = body.get("tools")
-    if tools is not None:
-        if not isinstance(tools, list):
-            raise invalid_type("tools", "an array")
-        for index, tool in enumerate(tools):
-            if not isinstance(tool, dict) or not tool.get("type"):
-                raise _missing(f"tools[{index}].type")
-            if tool["type"] == "function" and not isinstance(tool.get("name"), str):
-                raise _missing(f"tools[{index}].name")
-    resolved = [*previous.input, *previous.output, *new] if previous else list(new)
-    _check_tool_outputs(resolved)
-    return resolved
-
-
-def _check_tool_outputs(items: Sequence[JSON]) -> None:
-    calls: list[str] = []
-    outputs: set[str] = set()
-    for item in items:
-        kind = item.get("type")
-        if kind == "function_call":
-            calls.append(item["call_id"])
-        elif kind == "function_call_output":
-            call_id = item["call_id"]
-            if call_id not in calls:
-                raise WireError(
-                    400,
-                    f"No tool call found for function call output with call_id {call_id}.",
-                    param="input",
-                )
-            outputs.add(call_id)
-    for call_id in calls:
-        if call_id not in outputs:
-            raise WireError(
-                400, f"No tool output found for function call {call_id}.", param="input"
-            )
-
-
 # -- token accounting ------------------------------------------------------------
 
 
@@ -532,20 +98,45 @@ def count_tokens(items: Sequence[JSON], instructions: object = None) -> int:
     return (chars + 3) // 4 + 4 * len(items) + (4 if instructions else 0)
 
 
-# -- planning ---------------------------------------------------------------------
+# -- steps: what goes on the wire, in order -------------------------------------
 
-EVENT = 0
-"""Step kind: ``(EVENT, event_dict)``: send the event."""
-RAW = 1
-"""Step kind: ``(RAW, text)``: send the text as a frame, verbatim (malformed on purpose)."""
-PAUSE = 2
-"""Step kind: ``(PAUSE, seconds)``: wait."""
-DROP = 3
-"""Step kind: ``(DROP, None)``: drop the connection abruptly."""
-ERROR = 4
-"""Step kind: ``(ERROR, (WireError, sequence_number))``: send an error event; the end."""
 
-Step = tuple[int, Any]
+@dataclass(frozen=True, slots=True)
+class EventStep:
+    """Send ``event``, a JSON object whose ``sequence_number`` is already set."""
+
+    event: JSON
+
+
+@dataclass(frozen=True, slots=True)
+class RawStep:
+    """Send ``text`` as a frame, verbatim (malformed on purpose)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class PauseStep:
+    """Wait ``seconds`` before the next step."""
+
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class DropStep:
+    """Drop the connection abruptly; nothing follows."""
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorStep:
+    """Send ``error`` as the wire's error event, numbered ``sequence_number``; the end."""
+
+    error: WireError
+    sequence_number: int
+
+
+Step = EventStep | RawStep | PauseStep | DropStep | ErrorStep
+"""One step of a ``Plan``."""
 
 _WORDS = re.compile(r"\s*\S+|\s+$")
 _OBFUSCATION = tuple(hashlib.md5(str(i).encode()).hexdigest()[: 3 + i % 12] for i in range(16))
@@ -567,7 +158,7 @@ class Plan:
 
     Attributes:
         response_id: The ``resp_`` id.
-        steps: ``(kind, payload)`` tuples; see ``EVENT`` and the other kinds.
+        steps: What to put on the wire, in order (see ``Step``).
         delay: Seconds between consecutive events.
         resolved_input: The full input the model saw.
         final: The response object of the terminal event (``None`` when a fault cuts the
@@ -859,6 +450,15 @@ def plan_response(
     return _apply_faults(response_id, events, reply, resolved_input, final, skeleton)
 
 
+def _fault_error(fault: SendError) -> WireError:
+    return WireError(
+        fault.status,
+        fault.message or _failure_message(fault.code),
+        type="server_error" if fault.status >= 500 else "invalid_request_error",
+        code=fault.code,
+    )
+
+
 def _apply_faults(
     response_id: str,
     events: list[JSON],
@@ -867,61 +467,52 @@ def _apply_faults(
     final: JSON,
     skeleton: JSON,
 ) -> Plan:
-    before: dict[int, list[Step]] = {}
+    """Number the events and weave the reply's faults in; a fault past the end is moot."""
+    before: dict[int, list[Malformed | SendUnknown | SendError | Pause]] = {}
     drop_after: int | None = None
     for fault in reply.faults:
-        if isinstance(fault, Drop):
-            drop_after = fault.after if drop_after is None else min(drop_after, fault.after)
-        elif isinstance(fault, Malformed):
-            before.setdefault(fault.at, []).append((RAW, fault.data))
-        elif isinstance(fault, UnknownEvent):
-            before.setdefault(fault.at, []).append(
-                (EVENT, {"type": fault.type, "note": "an event type this client may not know"})
-            )
-        elif isinstance(fault, Pause):
-            before.setdefault(fault.at, []).append((PAUSE, fault.seconds))
-        else:
-            error = WireError(
-                fault.status,
-                fault.message or _failure_message(fault.code),
-                type="server_error" if fault.status >= 500 else "invalid_request_error",
-                code=fault.code,
-            )
-            before.setdefault(fault.at, []).append((ERROR, error))
+        match fault:
+            case Drop(after=after):
+                drop_after = after if drop_after is None else min(drop_after, after)
+            case Malformed() | SendUnknown() | SendError() | Pause():
+                before.setdefault(fault.at, []).append(fault)
 
     steps: list[Step] = []
+
+    def plan(reached_final: bool) -> Plan:
+        return Plan(
+            response_id=response_id,
+            steps=steps,
+            delay=reply.delay,
+            resolved_input=resolved_input,
+            final=final if reached_final else None,
+            skeleton=skeleton,
+        )
+
     sequence = 0
-    reached_final = True
     for index, event in enumerate(events):
-        stop = False
-        for kind, payload in before.get(index, ()):
-            if kind == EVENT:
-                steps.append((EVENT, {**payload, "sequence_number": sequence}))
-                sequence += 1
-            elif kind == ERROR:
-                steps.append((ERROR, (payload, sequence)))
-                stop = True
-                break
-            else:
-                steps.append((kind, payload))
-        if stop:
-            reached_final = False
-            break
+        for fault in before.get(index, ()):
+            match fault:
+                case SendUnknown(type=kind):
+                    note = "an event type this client may not know"
+                    steps.append(
+                        EventStep({"type": kind, "note": note, "sequence_number": sequence})
+                    )
+                    sequence += 1
+                case Malformed(data=data):
+                    steps.append(RawStep(data))
+                case Pause(seconds=seconds):
+                    steps.append(PauseStep(seconds))
+                case SendError():
+                    steps.append(ErrorStep(_fault_error(fault), sequence))
+                    return plan(reached_final=False)
         event["sequence_number"] = sequence
         sequence += 1
-        steps.append((EVENT, event))
+        steps.append(EventStep(event))
         if drop_after is not None and index >= drop_after:
-            steps.append((DROP, None))
-            reached_final = index == len(events) - 1
-            break
-    return Plan(
-        response_id=response_id,
-        steps=steps,
-        delay=reply.delay,
-        resolved_input=resolved_input,
-        final=final if reached_final else None,
-        skeleton=skeleton,
-    )
+            steps.append(DropStep())
+            return plan(reached_final=index == len(events) - 1)
+    return plan(reached_final=True)
 
 
 def cancelled_events(plan: Plan, sent: int) -> list[JSON]:
@@ -940,11 +531,11 @@ def cancelled_events(plan: Plan, sent: int) -> list[JSON]:
     """
     output: list[JSON] = []
     sequence = 0
-    for kind, payload in plan.steps[:sent]:
-        if kind == EVENT:
-            sequence = payload["sequence_number"] + 1
-            if payload["type"] == "response.output_item.done":
-                output.append(payload["item"])
+    for step in plan.steps[:sent]:
+        if isinstance(step, EventStep):
+            sequence = step.event["sequence_number"] + 1
+            if step.event["type"] == "response.output_item.done":
+                output.append(step.event["item"])
     input_tokens = count_tokens(plan.resolved_input, plan.skeleton.get("instructions"))
     output_tokens = count_tokens(output) if output else 0
     response = {

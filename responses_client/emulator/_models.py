@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ._engine import HttpStatus, Reply, ToolCall
+from ._script import CallTool, HttpStatus, Reply
 
 __all__ = ["DefaultModel", "Model", "ModelRequest", "ScriptedModel", "ScriptExhausted"]
 
@@ -167,7 +167,7 @@ class DefaultModel:
             name = tool["name"]
             if name.lower() in lowered or words & _keywords(tool):
                 arguments = _arguments(tool.get("parameters"), message)
-                return Reply(tool_calls=[ToolCall(name=name, arguments=arguments)])
+                return Reply(tool_calls=[CallTool(name=name, arguments=arguments)])
         quoted = message.strip()
         if len(quoted) > 200:
             quoted = quoted[:197] + "..."

@@ -14,18 +14,10 @@ from typing import Any
 import anyio
 import uvicorn
 
-from ._app import (
-    ABORT_SCOPE_KEY,
-    ConnectionRecord,
-    EmulatorState,
-    HttpRequestRecord,
-    Receive,
-    ResponseRecord,
-    Scope,
-    Send,
-    create_app,
-)
+from ._app import create_app
+from ._asgi import ABORT_SCOPE_KEY, Receive, Scope, Send
 from ._models import Model
+from ._state import ConnectionRecord, EmulatorState, HttpRequestRecord, ResponseRecord
 
 __all__ = ["Emulator", "serve"]
 

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from responses_client.emulator import (
+    CallTool,
     DefaultModel,
     Drop,
-    ErrorEvent,
     HttpStatus,
     Malformed,
     ModelRequest,
@@ -18,29 +18,28 @@ from responses_client.emulator import (
     Reply,
     ScriptedModel,
     ScriptExhausted,
-    ToolCall,
-    UnknownEvent,
+    SendError,
+    SendUnknown,
 )
 from responses_client.emulator._engine import (
-    DROP,
-    ERROR,
-    EVENT,
-    PAUSE,
-    RAW,
-    Context,
+    DropStep,
+    ErrorStep,
+    EventStep,
     Ids,
-    WireError,
+    PauseStep,
+    Plan,
+    RawStep,
     cancelled_events,
     count_tokens,
     plan_response,
-    resolve_input,
-    status_error,
 )
+from responses_client.emulator._errors import WireError, status_error
+from responses_client.emulator._input import Context, resolve_input
 
 BODY: dict[str, Any] = {"model": "gpt-4.1", "input": "hi"}
 
 
-def plan(reply: Reply, **body: Any):  # type: ignore[no-untyped-def]
+def plan(reply: Reply, **body: Any) -> Plan:
     request = {**BODY, **body}
     resolved = resolve_input(request, None)
     return plan_response(
@@ -48,8 +47,12 @@ def plan(reply: Reply, **body: Any):  # type: ignore[no-untyped-def]
     )
 
 
-def event_types(steps: list[tuple[int, Any]]) -> list[str]:
-    return [payload["type"] for kind, payload in steps if kind == EVENT]
+def events(result: Plan) -> list[dict[str, Any]]:
+    return [step.event for step in result.steps if isinstance(step, EventStep)]
+
+
+def event_types(result: Plan) -> list[str]:
+    return [event["type"] for event in events(result)]
 
 
 # -- validation ------------------------------------------------------------------------
@@ -169,7 +172,7 @@ def test_status_error_defaults(status: int, kind: str, code: str | None) -> None
 
 def test_text_plan_order_and_sequence_numbers() -> None:
     result = plan(Reply(text="one two three"))
-    types = event_types(result.steps)
+    types = event_types(result)
     assert types == [
         "response.created",
         "response.in_progress",
@@ -181,9 +184,10 @@ def test_text_plan_order_and_sequence_numbers() -> None:
         "response.output_item.done",
         "response.completed",
     ]
-    sequence = [payload["sequence_number"] for _, payload in result.steps]
+    assert all(isinstance(step, EventStep) for step in result.steps)
+    sequence = [event["sequence_number"] for event in events(result)]
     assert sequence == list(range(len(sequence)))
-    deltas = [p["delta"] for _, p in result.steps if p["type"] == "response.output_text.delta"]
+    deltas = [e["delta"] for e in events(result) if e["type"] == "response.output_text.delta"]
     assert deltas == ["one", " two", " three"]
     assert result.final is not None
     assert result.final["created_at"] == 1000 and result.final["completed_at"] == 1000
@@ -191,14 +195,14 @@ def test_text_plan_order_and_sequence_numbers() -> None:
 
 def test_calls_follow_the_message_with_their_own_output_index() -> None:
     result = plan(
-        Reply(text="x", tool_calls=[ToolCall("a", {"n": 1}), ToolCall("b", '{"raw"', "call_b")])
+        Reply(text="x", tool_calls=[CallTool("a", {"n": 1}), CallTool("b", '{"raw"', "call_b")])
     )
     assert result.final is not None
     output = result.final["output"]
     assert [item["type"] for item in output] == ["message", "function_call", "function_call"]
     assert json.loads(output[1]["arguments"]) == {"n": 1}
     assert output[2]["arguments"] == '{"raw"' and output[2]["call_id"] == "call_b"
-    done = [p for _, p in result.steps if p["type"] == "response.function_call_arguments.done"]
+    done = [e for e in events(result) if e["type"] == "response.function_call_arguments.done"]
     assert [p["output_index"] for p in done] == [1, 2]
 
 
@@ -230,36 +234,45 @@ def test_usage_is_consistent_and_counts_cached_context() -> None:
 )
 def test_endings(end: Any, terminal: str, status: str) -> None:
     result = plan(Reply(text="x", end=end))
-    assert event_types(result.steps)[-1] == terminal
+    assert event_types(result)[-1] == terminal
     assert result.final is not None and result.final["status"] == status
 
 
 def test_faults_are_placed_by_event_index() -> None:
     reply = Reply(
         text="a b",
-        faults=[Malformed(at=1), UnknownEvent(at=2), Pause(at=3, seconds=0.5), Drop(after=5)],
+        faults=[Malformed(at=1), SendUnknown(at=2), Pause(at=3, seconds=0.5), Drop(after=5)],
     )
     result = plan(reply)
-    kinds = [kind for kind, _ in result.steps]
-    assert kinds == [EVENT, RAW, EVENT, EVENT, EVENT, PAUSE, EVENT, EVENT, EVENT, DROP]
-    assert result.steps[3][1]["type"] == "response.emulator_future_event"
-    events = [p for k, p in result.steps if k == EVENT]
-    assert [e["sequence_number"] for e in events] == list(range(7))
+    kinds = [type(step) for step in result.steps]
+    assert kinds == [
+        *[EventStep, RawStep, EventStep, EventStep, EventStep],
+        *[PauseStep, EventStep, EventStep, EventStep, DropStep],
+    ]
+    assert result.steps[1] == RawStep(Malformed(at=1).data)
+    assert result.steps[5] == PauseStep(0.5)
+    unknown = result.steps[3]
+    assert isinstance(unknown, EventStep)
+    assert unknown.event["type"] == "response.emulator_future_event"
+    assert [e["sequence_number"] for e in events(result)] == list(range(7))
     assert result.final is None
 
 
 def test_error_fault_replaces_the_rest() -> None:
-    result = plan(Reply(text="a b", faults=[ErrorEvent(at=2, code="server_error")]))
-    assert [kind for kind, _ in result.steps] == [EVENT, EVENT, ERROR]
-    error, sequence = result.steps[-1][1]
-    assert (error.code, sequence) == ("server_error", 2)
+    result = plan(Reply(text="a b", faults=[SendError(at=2, code="server_error")]))
+    assert [type(step) for step in result.steps] == [EventStep, EventStep, ErrorStep]
+    last = result.steps[-1]
+    assert isinstance(last, ErrorStep)
+    assert (last.error.code, last.sequence_number) == ("server_error", 2)
     assert result.final is None
 
 
 def test_cancelled_events_keep_finished_items_only() -> None:
-    result = plan(Reply(text="a", tool_calls=[ToolCall("f")]))
+    result = plan(Reply(text="a", tool_calls=[CallTool("f")]))
     first_done = next(
-        i for i, (_, p) in enumerate(result.steps) if p["type"] == "response.output_item.done"
+        i
+        for i, step in enumerate(result.steps)
+        if isinstance(step, EventStep) and step.event["type"] == "response.output_item.done"
     )
     (ending,) = cancelled_events(result, first_done + 2)
     assert ending["type"] == "response.incomplete"

@@ -17,13 +17,13 @@ from pydantic import BaseModel
 from websockets.asyncio.client import connect
 
 from responses_client.emulator import (
+    CallTool,
     DefaultModel,
     Emulator,
     HttpStatus,
     Pause,
     Reply,
     ScriptedModel,
-    ToolCall,
 )
 
 from ._wire import WEATHER_TOOL, create, sse_events, ws_until_terminal
@@ -74,7 +74,7 @@ def strictly(event: dict[str, Any], classes: dict[str, type[BaseModel]]) -> Base
 
 TOOL_SCRIPT = [
     Reply(text=["Checking ", "the weather."]),
-    Reply(tool_calls=[ToolCall("get_weather", {"city": "Rome", "unit": "celsius"})]),
+    Reply(tool_calls=[CallTool("get_weather", {"city": "Rome", "unit": "celsius"})]),
 ]
 
 
@@ -196,9 +196,9 @@ async def _collect(connection: Any) -> list[dict[str, Any]]:
 
 
 async def test_error_events_validate_in_both_shapes() -> None:
-    from responses_client.emulator import ErrorEvent
+    from responses_client.emulator import SendError
 
-    script = ScriptedModel([Reply(text="x", faults=[ErrorEvent(at=2, code="server_error")])] * 2)
+    script = ScriptedModel([Reply(text="x", faults=[SendError(at=2, code="server_error")])] * 2)
     async with Emulator(script) as emu:
         client = AsyncOpenAI(base_url=emu.base_url, api_key="sk-test", max_retries=0)
         async with client:
@@ -249,9 +249,9 @@ ENDINGS = [
     Reply(text="partial", end="failed", error_code="rate_limit_exceeded"),
     Reply(text="cut short", end="incomplete"),
     Reply(
-        text="two items", tool_calls=[ToolCall("get_weather", {"city": "Oslo", "unit": "celsius"})]
+        text="two items", tool_calls=[CallTool("get_weather", {"city": "Oslo", "unit": "celsius"})]
     ),
-    Reply(tool_calls=[ToolCall("a", {}), ToolCall("b", {"x": 1})], reasoning_tokens=12),
+    Reply(tool_calls=[CallTool("a", {}), CallTool("b", {"x": 1})], reasoning_tokens=12),
 ]
 
 

@@ -10,16 +10,16 @@ import httpx
 import pytest
 
 from responses_client.emulator import (
+    CallTool,
     Drop,
     Emulator,
-    ErrorEvent,
     HttpStatus,
     Malformed,
     Pause,
     Reply,
     ScriptedModel,
-    ToolCall,
-    UnknownEvent,
+    SendError,
+    SendUnknown,
     create_app,
 )
 
@@ -59,7 +59,7 @@ async def test_sse_stream_has_event_lines_and_the_full_sequence(http: httpx.Asyn
 
 
 async def test_non_streaming_returns_the_response_object(http: httpx.AsyncClient) -> None:
-    call = ToolCall("get_weather", {"city": "Oslo"})
+    call = CallTool("get_weather", {"city": "Oslo"})
     async with Emulator(ScriptedModel([Reply(text="Let me check.", tool_calls=[call])])) as emu:
         answer = await http.post(f"{emu.base_url}/responses", json=body(tools=[WEATHER_TOOL]))
     response = answer.json()
@@ -195,9 +195,7 @@ async def test_drop_before_a_non_streaming_answer(http: httpx.AsyncClient) -> No
 
 
 async def test_malformed_and_unknown_events_on_sse(http: httpx.AsyncClient) -> None:
-    reply = Reply(
-        text="a b", faults=[Malformed(at=3), UnknownEvent(at=5, type="response.new_kind")]
-    )
+    reply = Reply(text="a b", faults=[Malformed(at=3), SendUnknown(at=5, type="response.new_kind")])
     async with Emulator(ScriptedModel([reply])) as emu:
         answer = await http.post(f"{emu.base_url}/responses", json=body(stream=True))
     messages = parse_sse(answer.text)
@@ -213,7 +211,7 @@ async def test_malformed_and_unknown_events_on_sse(http: httpx.AsyncClient) -> N
 
 async def test_error_event_on_sse_is_flat(http: httpx.AsyncClient) -> None:
     reply = Reply(
-        text="a b", faults=[ErrorEvent(at=4, code="rate_limit_exceeded", message="slow down")]
+        text="a b", faults=[SendError(at=4, code="rate_limit_exceeded", message="slow down")]
     )
     async with Emulator(ScriptedModel([reply, reply])) as emu:
         url = f"{emu.base_url}/responses"

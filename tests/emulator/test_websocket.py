@@ -13,17 +13,17 @@ import websockets
 from websockets.asyncio.client import connect
 
 from responses_client.emulator import (
+    CallTool,
     Drop,
     Emulator,
-    ErrorEvent,
     HttpStatus,
     Malformed,
     ModelRequest,
     Pause,
     Reply,
     ScriptedModel,
-    ToolCall,
-    UnknownEvent,
+    SendError,
+    SendUnknown,
 )
 
 from ._wire import TERMINAL, WEATHER_TOOL, create, ws_until_terminal
@@ -66,7 +66,7 @@ async def test_text_reply_has_the_full_event_sequence() -> None:
 
 
 async def test_function_call_reply_streams_arguments() -> None:
-    call = ToolCall("get_weather", {"city": "Paris", "unit": "celsius"}, call_id="call_1")
+    call = CallTool("get_weather", {"city": "Paris", "unit": "celsius"}, call_id="call_1")
     async with Emulator(ScriptedModel([Reply(tool_calls=[call])])) as emu:
         async with connect(emu.websocket_url) as ws:
             await ws.send(create("Weather?", tools=[WEATHER_TOOL]))
@@ -330,7 +330,7 @@ async def test_malformed_frame_then_the_stream_goes_on() -> None:
 
 
 async def test_unknown_event_type_is_inserted_with_its_own_sequence_number() -> None:
-    reply = Reply(text="a", faults=[UnknownEvent(at=2, type="response.future_thing")])
+    reply = Reply(text="a", faults=[SendUnknown(at=2, type="response.future_thing")])
     async with Emulator(ScriptedModel([reply])) as emu:
         async with connect(emu.websocket_url) as ws:
             await ws.send(create())
@@ -344,7 +344,7 @@ async def test_unknown_event_type_is_inserted_with_its_own_sequence_number() -> 
     "code", ["server_error", "rate_limit_exceeded", "previous_response_not_found"]
 )
 async def test_error_event_at_k_is_nested_and_ends_the_response(code: str) -> None:
-    reply = Reply(text="a b c", faults=[ErrorEvent(at=3, code=code, status=500)])
+    reply = Reply(text="a b c", faults=[SendError(at=3, code=code, status=500)])
     async with Emulator(ScriptedModel([reply, "next"])) as emu:
         async with connect(emu.websocket_url) as ws:
             await ws.send(create())

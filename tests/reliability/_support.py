@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 
 from responses_client import Client, Conversation, Item, RetryPolicy, tool, zero_delays
-from responses_client.emulator import Reply, ToolCall
-from responses_client.emulator._engine import EVENT, Ids, plan_response
+from responses_client.emulator import CallTool, Reply
+from responses_client.emulator._engine import EventStep, Ids, plan_response
 from responses_client.transports import SSETransport, WebSocketTransport
 
 KEY = "sk-reliability-0123456789SECRETKEY"
@@ -19,7 +19,7 @@ TURNS = ("Hello?", "Look up x, please.", "Thanks.")
 
 BASE_SCRIPT: tuple[Reply, ...] = (
     Reply(text="Hello there, friend."),
-    Reply(tool_calls=[ToolCall("lookup", {"q": "x"}, call_id="call_lookup_1")]),
+    Reply(tool_calls=[CallTool("lookup", {"q": "x"}, call_id="call_lookup_1")]),
     Reply(text="The answer is 42."),
     Reply(text="You are welcome."),
 )
@@ -42,7 +42,7 @@ def event_counts(script: Sequence[Reply] = BASE_SCRIPT) -> list[int]:
             ids=Ids(0),
             now=0.0,
         )
-        counts.append(sum(1 for kind, _ in plan.steps if kind == EVENT))
+        counts.append(sum(1 for step in plan.steps if isinstance(step, EventStep)))
     return counts
 
 

@@ -23,14 +23,14 @@ from responses_client import Client, Conversation, ProtocolError
 from responses_client.emulator import (
     Drop,
     Emulator,
-    ErrorEvent,
+    Fault,
     HttpStatus,
     Malformed,
     ModelRequest,
     Reply,
     ScriptedModel,
+    SendError,
 )
-from responses_client.emulator._engine import Fault
 from responses_client.events import Event
 
 from ._support import (
@@ -51,7 +51,7 @@ pytestmark = pytest.mark.anyio
 FAULTS: dict[str, Callable[[int], Fault]] = {
     "drop": lambda k: Drop(after=k),
     "malformed": lambda k: Malformed(at=k),
-    "not_found": lambda k: ErrorEvent(at=k, code="previous_response_not_found", status=400),
+    "not_found": lambda k: SendError(at=k, code="previous_response_not_found", status=400),
 }
 
 

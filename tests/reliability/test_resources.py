@@ -17,7 +17,7 @@ import anyio
 import pytest
 
 from responses_client import Client, _conversation
-from responses_client.emulator import Drop, Emulator, Reply, ScriptedModel, ToolCall
+from responses_client.emulator import CallTool, Drop, Emulator, Reply, ScriptedModel
 
 from ._support import KEY, ToolLog, client_sockets, conversation
 from .conftest import MATRIX_RUNS
@@ -36,7 +36,7 @@ def plan(turn: int) -> tuple[str, list[Reply]]:
     if turn % 10 == 6:
         return "cancel", [Reply(text=f"cancelled {turn} here")]
     if turn % 10 == 8:
-        call = ToolCall("lookup", {"q": str(turn)}, call_id=f"call_{turn}")
+        call = CallTool("lookup", {"q": str(turn)}, call_id=f"call_{turn}")
         return "tool", [Reply(tool_calls=[call]), Reply(text="looked up")]
     if turn % 10 == 9:
         return "interrupt", [Reply(text=f"interrupted {turn} here")]

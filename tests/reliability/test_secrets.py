@@ -15,13 +15,13 @@ import pytest
 
 from responses_client import Client, ResponsesError, tool
 from responses_client.emulator import (
+    CallTool,
     Drop,
     Emulator,
     HttpStatus,
     Malformed,
     Reply,
     ScriptedModel,
-    ToolCall,
 )
 
 from ._support import sse_transport, ws_transport
@@ -97,7 +97,7 @@ def lookup(q: str) -> str:
 
 
 SUCCESS = [
-    Reply(tool_calls=[ToolCall("lookup", {"q": "x"}), ToolCall("lookup", {"q": "boom"})]),
+    Reply(tool_calls=[CallTool("lookup", {"q": "x"}), CallTool("lookup", {"q": "boom"})]),
     "Done.",
 ]
 PATHS: dict[str, list[Reply | HttpStatus | str]] = {

@@ -15,7 +15,7 @@ import anyio
 import pytest
 
 from responses_client import Client, tool
-from responses_client.emulator import Emulator, Reply, ScriptedModel, ToolCall
+from responses_client.emulator import CallTool, Emulator, Reply, ScriptedModel
 from responses_client.events import ToolResultEvent
 
 from ._support import KEY, sse_transport, ws_transport
@@ -54,12 +54,12 @@ async def self_cancelling(city: str) -> str:
 TOOLS = [explode, add, slow, self_cancelling]
 
 CASES = {
-    "exception": (ToolCall("explode", {"reason": "r1"}), "RuntimeError: kaboom: r1"),
-    "invalid-json": (ToolCall("add", '{"a": 1, "b":'), "add"),
-    "wrong-types": (ToolCall("add", {"a": "one", "b": 2}), "a"),
-    "unknown-name": (ToolCall("subtract", {"a": 1}), "unknown tool 'subtract'"),
-    "timeout": (ToolCall("slow", {"city": "Oslo"}), "timed out after 0.05 s"),
-    "cancelled": (ToolCall("self_cancelling", {"city": "Oslo"}), "was cancelled"),
+    "exception": (CallTool("explode", {"reason": "r1"}), "RuntimeError: kaboom: r1"),
+    "invalid-json": (CallTool("add", '{"a": 1, "b":'), "add"),
+    "wrong-types": (CallTool("add", {"a": "one", "b": 2}), "a"),
+    "unknown-name": (CallTool("subtract", {"a": 1}), "unknown tool 'subtract'"),
+    "timeout": (CallTool("slow", {"city": "Oslo"}), "timed out after 0.05 s"),
+    "cancelled": (CallTool("self_cancelling", {"city": "Oslo"}), "was cancelled"),
 }
 
 
@@ -91,7 +91,7 @@ async def test_a_failing_call_reaches_the_model_as_its_output(
     emulator: Emulator, client: Client, case: str, transport: str
 ) -> None:
     call, needle = CASES[case]
-    call = ToolCall(call.name, call.arguments, call_id=f"call_{case}")
+    call = CallTool(call.name, call.arguments, call_id=f"call_{case}")
     emulator.model = ScriptedModel([Reply(tool_calls=[call]), "Noted the failure."])
     chosen = sse_transport(client) if transport == "sse" else ws_transport(client)
     async with client.conversation(tools=TOOLS, transport=chosen) as convo:
@@ -111,10 +111,10 @@ async def test_all_failures_in_one_response_each_get_exactly_one_output(
     emulator: Emulator, client: Client
 ) -> None:
     calls = [
-        ToolCall(call.name, call.arguments, call_id=f"call_{case}")
+        CallTool(call.name, call.arguments, call_id=f"call_{case}")
         for case, (call, _) in CASES.items()
     ]
-    calls.append(ToolCall("add", {"a": 2, "b": 3}, call_id="call_ok"))
+    calls.append(CallTool("add", {"a": 2, "b": 3}, call_id="call_ok"))
     emulator.model = ScriptedModel([Reply(tool_calls=calls), "Done."])
     async with client.conversation(tools=TOOLS, transport=sse_transport(client)) as convo:
         result = await convo.send("Go")

@@ -23,14 +23,14 @@ from responses_client._exceptions import (
 from responses_client._retry import zero_delays
 from responses_client._transports.websocket import WebSocketTransport
 from responses_client.emulator import (
+    CallTool,
     Drop,
     Emulator,
-    ErrorEvent,
     Malformed,
     Pause,
     Reply,
     ScriptedModel,
-    ToolCall,
+    SendError,
 )
 from responses_client.events import ServerEvent
 
@@ -38,7 +38,7 @@ pytestmark = pytest.mark.anyio
 
 KEY = "sk-test-websocket-0123456789SECRET"
 
-TOOL_REPLY = Reply(text="Let me look.", tool_calls=[ToolCall("get_weather", {"city": "Paris"})])
+TOOL_REPLY = Reply(text="Let me look.", tool_calls=[CallTool("get_weather", {"city": "Paris"})])
 
 
 def body(text: str = "Hi", **extra: Any) -> dict[str, Any]:
@@ -385,7 +385,7 @@ async def test_a_drop_raises_connection_closed_and_the_next_stream_reconnects(
 async def test_error_event_ends_the_stream_and_keeps_the_connection(
     transport: WebSocketTransport, script: ScriptedModel
 ) -> None:
-    script.extend([Reply(text="x", faults=[ErrorEvent(at=2, code="server_error")]), "Ok."])
+    script.extend([Reply(text="x", faults=[SendError(at=2, code="server_error")]), "Ok."])
     events = await collect(transport, body(previous_response_id="resp_unknown"))
     assert [e.type for e in events] == ["error"]
     assert events[0].code == "previous_response_not_found"  # type: ignore[union-attr]

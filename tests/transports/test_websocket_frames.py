@@ -24,7 +24,7 @@ from responses_client._exceptions import ConnectionClosed
 from responses_client._retry import zero_delays
 from responses_client._transports.websocket import WebSocketTransport
 from responses_client.emulator import Reply
-from responses_client.emulator._engine import EVENT, Ids, plan_response
+from responses_client.emulator._engine import EventStep, Ids, plan_response
 
 pytestmark = pytest.mark.anyio
 
@@ -44,7 +44,7 @@ def response_frames() -> list[str]:
         ids=Ids(seed=7),
         now=1_760_000_000.0,
     )
-    return [json.dumps(payload) for kind, payload in plan.steps if kind == EVENT]
+    return [json.dumps(step.event) for step in plan.steps if isinstance(step, EventStep)]
 
 
 @asynccontextmanager

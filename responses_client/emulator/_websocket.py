@@ -1,0 +1,374 @@
+"""The emulator's WebSocket endpoint: ``/v1/responses`` in the API's WebSocket mode.
+
+One connection carries many responses. A reader task takes the client's frames in
+(``response.create``, ``response.cancel``, anything else answered with an ``error``), a
+sender hands each ``response.create`` to its lane (``stream_id``), and lanes stream side
+by side, each serving its requests one after another. A cancel is seen at once, even
+during a pause; the connection age limit closes the connection when reached.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections import ChainMap
+from typing import Any
+
+import anyio
+import anyio.lowlevel
+from anyio.streams.memory import MemoryObjectSendStream
+
+from ._asgi import ABORT_SCOPE_KEY, Receive, Scope, Send, dumps, recorded_headers, request_headers
+from ._engine import DropStep, ErrorStep, EventStep, PauseStep, RawStep, cancelled_events
+from ._errors import (
+    INVALID_API_KEY,
+    JSON,
+    WireError,
+    invalid_type,
+    invalid_value,
+    previous_not_found,
+)
+from ._input import Context
+from ._state import (
+    ConnectionRecord,
+    EmulatorState,
+    authorized,
+    decide,
+    finish,
+    start_response,
+    track_connection,
+    untrack_connection,
+)
+
+__all__ = ["WebSocketEndpoint"]
+
+
+class _Lane:
+    """One ``stream_id`` of a WebSocket connection: its requests run one after another.
+
+    Requests without a ``stream_id`` share the connection's default lane (``id`` is
+    ``None``), and their events carry no ``stream_id``.
+    """
+
+    def __init__(self, lane_id: str | None, jobs: MemoryObjectSendStream[JSON]) -> None:
+        self.id = lane_id
+        self.jobs = jobs
+        """Where the connection's reader queues this lane's ``response.create`` frames."""
+        self.current: str | None = None
+        self.cancel: str | None = None
+        self.cancelled = anyio.Event()
+
+    def tag(self, event: JSON) -> JSON:
+        """``event`` as this lane sends it: echoing its ``stream_id``, if it has one."""
+        return event if self.id is None else {**event, "stream_id": self.id}
+
+
+class _Connection:
+    """The state of one WebSocket connection."""
+
+    def __init__(self, opened: float) -> None:
+        self.opened = opened
+        self.cache: dict[str, Context] = {}
+        self.items: dict[str, JSON] = {}
+        """The output items of this connection's responses, by id."""
+        self.lanes: dict[str | None, _Lane] = {}
+        self.urgent: list[str] = []
+
+    def lane_running(self, response_id: object) -> _Lane | None:
+        """The lane whose response in progress has this id."""
+        if response_id is None:
+            return None
+        return next((lane for lane in self.lanes.values() if lane.current == response_id), None)
+
+
+class WebSocketEndpoint:
+    """The ASGI endpoint of WebSocket ``/v1/responses`` over one ``EmulatorState``."""
+
+    def __init__(self, state: EmulatorState) -> None:
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        state = self.state
+        message = await receive()
+        if message["type"] != "websocket.connect":
+            return
+        if not authorized(state, request_headers(scope)):
+            await self._deny(scope, send)
+            return
+        await send({"type": "websocket.accept"})
+        record = ConnectionRecord(index=len(state.connections), headers=recorded_headers(scope))
+        state.connections.append(record)
+        conn = _Connection(state.clock())
+        jobs_in, jobs_out = anyio.create_memory_object_stream[Any](64)
+        try:
+            async with anyio.create_task_group() as group:
+                stop = group.cancel_scope.cancel
+
+                async def close(code: int, reason: str) -> None:
+                    with contextlib.suppress(OSError):  # the client may be gone already
+                        await send({"type": "websocket.close", "code": code, "reason": reason})
+                    stop()
+
+                track_connection(state, record.index, scope.get(ABORT_SCOPE_KEY) or stop, close)
+                group.start_soon(
+                    self._sender, scope, send, conn, jobs_out, record, group.cancel_scope
+                )
+                async with jobs_in:
+                    await self._receiver(receive, conn, jobs_in, record)
+                group.cancel_scope.cancel()
+        finally:
+            untrack_connection(state, record.index)
+            record.closed = True
+
+    async def _deny(self, scope: Scope, send: Send) -> None:
+        if "websocket.http.response" in scope.get("extensions", {}):
+            body = dumps(INVALID_API_KEY.http_body()).encode()
+            await send(
+                {
+                    "type": "websocket.http.response.start",
+                    "status": 401,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "websocket.http.response.body", "body": body})
+        else:
+            await send({"type": "websocket.close", "code": 1008, "reason": "invalid_api_key"})
+
+    async def _receiver(
+        self,
+        receive: Receive,
+        conn: _Connection,
+        jobs: anyio.abc.ObjectSendStream[Any],
+        record: ConnectionRecord,
+    ) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            text = message.get("text")
+            if text is None:
+                text = (message.get("bytes") or b"").decode("utf-8", "replace")
+            try:
+                frame = json.loads(text)
+            except ValueError:
+                record.frames.append(text)
+                self._urgent(
+                    conn, WireError(400, "Invalid JSON in WebSocket message.", code="invalid_json")
+                )
+                await jobs.send(None)
+                continue
+            record.frames.append(frame)
+            kind = frame.get("type") if isinstance(frame, dict) else None
+            if kind == "response.create":
+                lane_id = frame.get("stream_id")
+                if lane_id is None or isinstance(lane_id, str):
+                    await jobs.send(frame)
+                else:
+                    self._urgent(conn, invalid_type("stream_id", "a string"))
+                    await jobs.send(None)
+            elif kind == "response.cancel":
+                target = frame.get("response_id")
+                lane = conn.lane_running(target)
+                if lane is not None:
+                    lane.cancel = target
+                    lane.cancelled.set()
+                else:
+                    self._urgent(
+                        conn,
+                        WireError(
+                            400,
+                            f"No response with id '{target}' is in progress on this connection.",
+                            code="response_not_found",
+                            param="response_id",
+                        ),
+                    )
+                    await jobs.send(None)
+            else:
+                supported = ("response.create", "response.cancel")
+                self._urgent(conn, invalid_value(kind, supported, "type"))
+                await jobs.send(None)
+
+    @staticmethod
+    def _urgent(conn: _Connection, error: WireError) -> None:
+        conn.urgent.append(dumps(error.ws_event()))
+
+    async def _sender(
+        self,
+        scope: Scope,
+        send: Send,
+        conn: _Connection,
+        jobs: anyio.abc.ObjectReceiveStream[Any],
+        record: ConnectionRecord,
+        scope_to_cancel: anyio.CancelScope,
+    ) -> None:
+        """Hand each ``response.create`` to its lane; lanes run side by side."""
+        async with jobs, anyio.create_task_group() as lanes:
+            try:
+                async for frame in jobs:
+                    try:
+                        await _flush_urgent(send, conn)
+                    except OSError:
+                        scope_to_cancel.cancel()
+                        return
+                    if frame is None:
+                        continue
+                    lane_id = frame.get("stream_id")
+                    lane = conn.lanes.get(lane_id)
+                    if lane is None:
+                        lane_in, lane_out = anyio.create_memory_object_stream[JSON](64)
+                        lane = conn.lanes[lane_id] = _Lane(lane_id, lane_in)
+                        lanes.start_soon(
+                            self._serve_lane,
+                            scope,
+                            send,
+                            conn,
+                            lane,
+                            lane_out,
+                            record,
+                            scope_to_cancel,
+                        )
+                    await lane.jobs.send(frame)
+            finally:
+                for lane in conn.lanes.values():
+                    lane.jobs.close()  # each lane serves what it holds, then ends
+
+    async def _serve_lane(
+        self,
+        scope: Scope,
+        send: Send,
+        conn: _Connection,
+        lane: _Lane,
+        jobs: anyio.abc.ObjectReceiveStream[JSON],
+        record: ConnectionRecord,
+        scope_to_cancel: anyio.CancelScope,
+    ) -> None:
+        state = self.state
+        try:
+            async with jobs:
+                async for frame in jobs:
+                    await _flush_urgent(send, conn)
+                    max_age = state.connection_max_age
+                    if max_age is not None and state.clock() - conn.opened >= max_age:
+                        error = WireError(
+                            400,
+                            "Responses websocket connection limit reached "
+                            f"({max_age:g} seconds). "
+                            "Create a new websocket connection to continue.",
+                            code="websocket_connection_limit_reached",
+                        )
+                        await _text(send, dumps(lane.tag(error.ws_event())))
+                        await send(
+                            {
+                                "type": "websocket.close",
+                                "code": 1000,
+                                "reason": "websocket_connection_limit_reached",
+                            }
+                        )
+                        scope_to_cancel.cancel()
+                        return
+                    if await self._respond(scope, send, conn, lane, frame, record):
+                        scope_to_cancel.cancel()
+                        return
+        except OSError:
+            # ASGI servers raise an OSError subclass for a send on a closed connection: the
+            # client went away mid-response (a drop, a reset). Nothing left to serve.
+            scope_to_cancel.cancel()
+
+    async def _respond(
+        self,
+        scope: Scope,
+        send: Send,
+        conn: _Connection,
+        lane: _Lane,
+        frame: dict[str, Any],
+        record: ConnectionRecord,
+    ) -> bool:
+        """Serve one ``response.create``; True when the connection was dropped."""
+        state = self.state
+        previous: Context | None = None
+        previous_id = frame.get("previous_response_id")
+        if previous_id is not None:
+            previous = conn.cache.get(previous_id) or state.stored.get(previous_id)
+            if previous is None:
+                await _text(send, dumps(lane.tag(previous_not_found(previous_id).ws_event())))
+                return False
+        held = ChainMap(conn.items, state.stored_items)
+        decided = decide(state, frame, previous, "websocket", held)
+        if isinstance(decided, WireError):
+            await _text(send, dumps(lane.tag(decided.ws_event())))
+            return False
+        plan = decided
+        response = start_response(state, plan, frame, "websocket", record.index)
+        lane.current = plan.response_id
+        lane.cancelled = anyio.Event()
+        delay = plan.delay
+        first = True
+        try:
+            for sent, step in enumerate(plan.steps):
+                if conn.urgent:
+                    await _flush_urgent(send, conn)
+                if lane.cancel == plan.response_id:
+                    ending = cancelled_events(plan, sent)
+                    for event in ending:
+                        await _text(send, dumps(lane.tag(event)))
+                    response.output = ending[-1]["response"]["output"]
+                    response.status = "cancelled"
+                    return False
+                match step:
+                    case EventStep() | RawStep():
+                        if delay and not first:
+                            await _pause(lane, delay)
+                        elif sent & 3 == 3:
+                            # Let a response.cancel in, and the news of a client gone before
+                            # more than a few writes go nowhere (asyncio warns from the
+                            # sixth): without delays nothing else yields.
+                            await anyio.lowlevel.checkpoint()
+                        first = False
+                        await _text(send, _frame(lane, step))
+                    case PauseStep(seconds=seconds):
+                        await _pause(lane, seconds)
+                    case ErrorStep(error=error, sequence_number=sequence):
+                        event = error.ws_event()
+                        event["sequence_number"] = sequence
+                        await _text(send, dumps(lane.tag(event)))
+                        response.status = "error"
+                        return False
+                    case DropStep():
+                        response.status = "dropped"
+                        abort = scope.get(ABORT_SCOPE_KEY)
+                        if abort is None:
+                            await send({"type": "websocket.close", "code": 1011, "reason": ""})
+                        else:
+                            abort()
+                            await anyio.lowlevel.checkpoint()
+                        return True
+            finish(state, response, plan, conn.cache, conn.items)
+            return False
+        finally:
+            lane.current = None
+            lane.cancel = None
+
+
+async def _pause(lane: _Lane, seconds: float) -> None:
+    """Wait, but no longer than until a ``response.cancel`` arrives."""
+    with anyio.move_on_after(seconds):
+        await lane.cancelled.wait()
+
+
+def _frame(lane: _Lane, step: EventStep | RawStep) -> str:
+    """One text frame: an event as the lane sends it, or raw (malformed) text."""
+    if isinstance(step, EventStep):
+        return dumps(lane.tag(step.event))
+    return step.text
+
+
+async def _text(send: Send, text: str) -> None:
+    await send({"type": "websocket.send", "text": text})
+
+
+async def _flush_urgent(send: Send, conn: _Connection) -> None:
+    while conn.urgent:
+        await _text(send, conn.urgent.pop(0))
