@@ -11,9 +11,13 @@ History rules (see docs/concepts/turns.md):
 - A round is appended only when it is finished: its response completed and, when it asked for
   tools, every call has its output. Then each completed response's output is in the history
   exactly once, and nothing of a failed, incomplete, cancelled or retried attempt is.
-- One turn at a time. A turn that starts while an earlier stream is parked (abandoned after a
-  ``break``, nobody iterating it) closes that stream first, which cancels its response; a turn
-  that starts while another task is iterating waits for it to end.
+- One turn at a time. A turn that starts while an earlier stream is abandoned (its loop
+  left, nobody inside it) closes that stream first, which cancels its response; a turn that
+  another task starts while a stream is consumed (an ``async for`` loop or ``async with``
+  block holds it) waits for it to end. A turn started inside a loop of the same task, or by
+  a tool of the conversation, raises ``InputError``: it could only wait for itself.
+- Edits of the history are refused while a turn runs; an item that cannot be encoded is
+  refused before it is appended.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import logging
 import sys
 import time
 import warnings
+import weakref
 from collections import deque
 from collections.abc import (
     AsyncGenerator,
@@ -35,6 +40,7 @@ from collections.abc import (
     Sequence,
 )
 from contextlib import aclosing
+from contextvars import ContextVar
 from dataclasses import replace
 from types import AsyncGeneratorType, TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, cast
@@ -75,6 +81,11 @@ logger = logging.getLogger("responses_client")
 InputLike = str | Item | Mapping[str, Any] | Sequence[str | Item | Mapping[str, Any]] | None
 """What ``stream()`` / ``send()`` accept: text (a user message), an item, a chat-style or
 Responses-style dict, or a list of those. ``None`` runs a turn on the history as it is."""
+
+_RUNNING_TOOLS_OF: ContextVar[Conversation | None] = ContextVar(
+    "responses_client_running_tools_of", default=None
+)
+"""The conversation whose tools the current task runs for (tasks inherit it)."""
 
 _JSON_VERSION = 2
 """Version 2 keeps the settings as one object; ``Client.restore`` reads version 1 too."""
@@ -130,6 +141,26 @@ def _is_item(value: object) -> bool:
     return hasattr(value, "to_wire") and hasattr(value, "digest")
 
 
+class _Iteration:
+    """What ``async for`` holds while it iterates a ``TurnStream``: its lifetime is the loop's."""
+
+    __slots__ = ("__weakref__", "_next")
+
+    def __init__(self, generator: AsyncGeneratorType[Event, None]) -> None:
+        self._next = generator.__anext__
+
+    def __aiter__(self) -> _Iteration:
+        return self
+
+    def __anext__(self) -> Awaitable[Event]:
+        # The generator's own awaitable, not a coroutine around it (one call per event).
+        return self._next()
+
+
+def _current_task_id() -> int:
+    return anyio.get_current_task().id
+
+
 class TurnStream:
     """The events of one turn: an async iterator that is also an async context manager.
 
@@ -145,14 +176,38 @@ class TurnStream:
         )
         self._result: TurnResult | None = None
         self._done = False
-        self._finished: anyio.Event | None = None
-        """Made only when a task waits for the turn to end (rare: most turns end first)."""
+        self._changed: anyio.Event | None = None
+        """Set when the turn ends or is let go of; made only when a task waits."""
+        self._loops = 0
+        self._loop_refs: set[weakref.ref[_Iteration]] = set()
+        self._entered = 0
+        self._consumer: int | None = None
+        """The task that last began consuming the stream."""
         self._machine = conversation._new_machine()
         self._tool_scope: anyio.CancelScope | None = None
 
     def __aiter__(self) -> AsyncIterator[Event]:
-        # ``async for`` then steps the generator itself, without a Python call per event.
-        return self._generator
+        # The iterator lives exactly as long as the ``async for`` loop holding it: while it
+        # does, the stream is being consumed (its task may be awaiting in the loop body),
+        # and a turn started by another task waits instead of closing it.
+        iteration = _Iteration(self._generator)
+        self._loops += 1
+        self._loop_refs.add(weakref.ref(iteration, self._loop_ended))
+        self._consumer = _current_task_id()
+        return iteration
+
+    def _loop_ended(self, ref: weakref.ref[_Iteration]) -> None:
+        self._loop_refs.discard(ref)
+        self._loops -= 1
+        self._signal()
+
+    @property
+    def _consumed(self) -> bool:
+        """Whether a caller holds the stream: an ``async for`` loop or ``async with`` block."""
+        return self._loops > 0 or self._entered > 0
+
+    def _consumed_by_this_task(self) -> bool:
+        return self._consumed and self._consumer == _current_task_id()
 
     def __anext__(self) -> Awaitable[Event]:
         # For ``anext(stream)``: the generator's own awaitable, not a coroutine around it.
@@ -178,6 +233,8 @@ class TurnStream:
         self._finish()
 
     async def __aenter__(self) -> TurnStream:
+        self._entered += 1
+        self._consumer = _current_task_id()
         return self
 
     async def __aexit__(
@@ -186,6 +243,8 @@ class TurnStream:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._entered -= 1
+        self._signal()
         await self.aclose()
 
     @property
@@ -194,11 +253,24 @@ class TurnStream:
         return self._done
 
     async def _wait_finished(self) -> None:
-        if self._done:
-            return
-        if self._finished is None:
-            self._finished = anyio.Event()
-        await self._finished.wait()
+        while not self._done:
+            await self._wait_change()
+
+    async def _wait_released(self) -> None:
+        """Wait until the turn ends, or until nobody is inside it or holding it."""
+        while not self._done and (self._pulling or self._consumed):
+            await self._wait_change()
+
+    async def _wait_change(self) -> None:
+        if self._changed is None:
+            self._changed = anyio.Event()
+        await self._changed.wait()
+
+    def _signal(self) -> None:
+        # The event is made only when a task waits (rare: most turns end first).
+        changed, self._changed = self._changed, None
+        if changed is not None:
+            changed.set()
 
     @property
     def result(self) -> TurnResult:
@@ -215,8 +287,7 @@ class TurnStream:
         if result is not None:
             self._result = result
         self._done = True
-        if self._finished is not None:
-            self._finished.set()
+        self._signal()
         # A finished turn counts as no turn everywhere; letting go of it frees its
         # generator, event and result while the conversation idles.
         if self._conversation._current is self:
@@ -328,7 +399,12 @@ class Conversation:
         return self._tools
 
     def add_user(self, content: str | Sequence[Any]) -> Message:
-        """Append a user message (text, or a list of content parts) and return it."""
+        """Append a user message (text, or a list of content parts) and return it.
+
+        Like every edit of the history, refused while a turn runs (``InputError``): pass
+        the input to the next ``stream()`` / ``send()`` instead.
+        """
+        self._check_idle()
         (item,) = coerce_items({"role": "user", "content": content})
         self._append([item])
         assert isinstance(item, Message)
@@ -340,12 +416,14 @@ class Conversation:
         Raises:
             InputError: the dict fits no rule.
         """
+        self._check_idle()
         items = coerce_items(message)
         self._append(items)
         return items
 
     def add_items(self, items: Iterable[Item | Mapping[str, Any]]) -> None:
         """Append several items or dicts at once."""
+        self._check_idle()
         self._append(coerce_items(list(items)))
 
     def replace_item(self, index: int, item: Item | Mapping[str, Any]) -> None:
@@ -367,6 +445,16 @@ class Conversation:
         return [item.to_wire() for item in self._items]
 
     def _append(self, items: Sequence[Item]) -> None:
+        # Every digest first: an item that cannot be encoded (a lone surrogate in its text)
+        # must fail before it enters the history, or history and chain would disagree.
+        for index, item in enumerate(items):
+            try:
+                item.digest  # noqa: B018 (computed once and cached by the item)
+            except UnicodeEncodeError as exc:
+                raise InputError(
+                    f"input item {index} cannot be encoded as UTF-8 ({exc.reason} at "
+                    f"position {exc.start} of its text: a lone surrogate?); nothing was added"
+                ) from None
         self._items.extend(items)
         self._chain.extend(items)
 
@@ -383,7 +471,11 @@ class Conversation:
 
     def _check_idle(self) -> None:
         if self._current is not None and not self._current.finished:
-            raise InputError("the history cannot be edited while a turn is running")
+            raise InputError(
+                "the history cannot be edited while a turn is running (a stream left "
+                "unfinished counts: close it, or iterate it inside `async with`); pass the "
+                "input to the next stream() or send() instead"
+            )
 
     def _settings_digest(self) -> bytes:
         settings = self._settings
@@ -410,6 +502,11 @@ class Conversation:
         """
         if self._closed:
             raise ResponsesError("the conversation is closed")
+        if _RUNNING_TOOLS_OF.get() is self:
+            raise InputError(
+                "a tool of this conversation cannot run a turn of it: the turn is waiting "
+                "for the tool's output, so the new turn would wait forever"
+            )
         return TurnStream(self, input)
 
     async def send(self, input: InputLike = None) -> TurnResult:
@@ -452,8 +549,13 @@ class Conversation:
     async def _begin(self, stream: TurnStream) -> None:
         while self._current is not None and not self._current.finished:
             previous = self._current
-            if previous._pulling:
-                await previous._wait_finished()
+            if previous._consumed_by_this_task():
+                raise InputError(
+                    "a turn of this conversation is still being consumed by this task: "
+                    "leave its loop (or its async with block) before starting another"
+                )
+            if previous._pulling or previous._consumed:
+                await previous._wait_released()
             else:
                 logger.debug("closing an abandoned turn before starting a new one")
                 await previous.aclose()
@@ -525,7 +627,11 @@ class Conversation:
         """Run one round's calls; ``None`` when ``interrupt()`` cancelled them."""
         with anyio.CancelScope() as scope:
             stream._tool_scope = scope
-            outcomes = await run_tool_calls(calls, self._tools)
+            running = _RUNNING_TOOLS_OF.set(self)  # seen by the tools' tasks (contextvars)
+            try:
+                outcomes = await run_tool_calls(calls, self._tools)
+            finally:
+                _RUNNING_TOOLS_OF.reset(running)
         stream._tool_scope = None
         return None if scope.cancelled_caught else outcomes
 

@@ -350,6 +350,20 @@ def _encode(value: object) -> str:
     return pydantic_core.to_json(value).decode()
 
 
+def _well_formed(text: str) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD, so that it encodes as UTF-8.
+
+    A tool's output goes back to the model whatever it holds; a lone surrogate (what a
+    JSON ``\ud83d`` escape without its pair decodes to) could be neither sent nor digested.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # Through UTF-16, valid surrogate pairs join and lone ones become U+FFFD.
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
+
+
 async def _run_call(call: ToolCall, tools: Mapping[str, Tool[..., Any]]) -> ToolOutcome:
     """Run one call; only ever awaited in a task-group child (see ``_invoke_guarded``)."""
     started = time.perf_counter()
@@ -368,12 +382,13 @@ async def _run_call(call: ToolCall, tools: Mapping[str, Tool[..., Any]]) -> Tool
         else:
             error, output = await _invoke_guarded(found, arguments)
     if error is not None:
+        error = _well_formed(error)
         output = f"Error: {error}"
     return ToolOutcome(
         call_id=call.call_id,
         name=name,
         arguments=call.arguments,
-        output=output,
+        output=_well_formed(output),
         error=error,
         duration=time.perf_counter() - started,
     )
