@@ -14,7 +14,7 @@ from ._exceptions import InputError, ResponsesError
 from ._items import Item, parse_item
 from ._request import RequestSettings
 from ._retry import RetryPolicy
-from ._tools import Tool, Toolset
+from ._tools import Tool, ToolLike, Toolset, split_tools
 from ._transports.base import Transport
 
 if TYPE_CHECKING:
@@ -118,7 +118,7 @@ class Client:
         *,
         model: str = "gpt-4.1",
         instructions: str | None = None,
-        tools: Iterable[Tool[..., Any] | Callable[..., Any]] = (),
+        tools: Iterable[ToolLike] = (),
         transport: TransportName | Transport | None = None,
         temperature: float | None = None,
         top_p: float | None = None,
@@ -139,7 +139,9 @@ class Client:
         Args:
             model: The model every turn asks for.
             instructions: System instructions, sent with every request.
-            tools: Functions (plain or ``@tool``) the model may call; the SDK runs them.
+            tools: Functions (plain or ``@tool``) the model may call, which the SDK runs,
+                and hosted tools as dicts (``{"type": "web_search"}``), which the server
+                runs.
             transport: ``"websocket"``, ``"sse"``, a ``Transport`` object, or ``None`` for
                 the client's default.
             temperature: Sampling temperature; omitted from requests when ``None``.
@@ -158,11 +160,11 @@ class Client:
             retry_after_output: After a fault once events reached the caller, retry and
                 emit ``client.retry`` (True), or raise ``RetryAfterOutputError`` (False).
         """
-        toolset = Toolset(tools)
+        toolset, schemas = split_tools(tools)
         settings = RequestSettings(
             model=model,
             instructions=instructions,
-            tools=tuple(toolset.to_wire()),
+            tools=schemas,
             temperature=temperature,
             top_p=top_p,
             max_output_tokens=max_output_tokens,
@@ -220,7 +222,8 @@ class Client:
             saved = {k: v for k, v in data.items() if k not in {"version", "tools", "items"}}
         else:
             saved = data.get("settings") or {}
-        settings = RequestSettings.from_json(saved, tools=toolset.to_wire())
+        hosted = data.get("hosted_tools") or []
+        settings = RequestSettings.from_json(saved, tools=[*toolset.to_wire(), *hosted])
         try:
             items = [parse_item(raw) for raw in data["items"]]
         except ResponsesError as exc:

@@ -52,9 +52,9 @@ from ._exceptions import APIStatusError, InputError, ResponsesError, TransportEr
 from ._fold import Ending, ResponseFold
 from ._items import FunctionCall, Item, Message
 from ._planner import DigestChain, Planner
-from ._request import RequestSettings, build_body, redact_body
+from ._request import RequestSettings, TurnOptions, build_body, plain_json, redact_body
 from ._retry import RetryPolicy
-from ._tools import Tool, ToolOutcome, Toolset, run_tool_calls
+from ._tools import Tool, ToolLike, ToolOutcome, Toolset, run_tool_calls, split_tools
 from ._transports.base import Transport
 from ._turn import (
     Emit,
@@ -70,6 +70,11 @@ from ._turn import (
     Wait,
 )
 from .events import Event
+
+if sys.version_info >= (3, 11):
+    from typing import Unpack
+else:  # pragma: no cover (3.10)
+    from typing_extensions import Unpack
 
 if TYPE_CHECKING:
     import asyncio
@@ -157,6 +162,16 @@ class _Iteration:
         return self._next()
 
 
+def _context_key(settings: RequestSettings) -> bytes:
+    """What the server's context depends on beside the items: model, instructions, tools."""
+    key = json.dumps(
+        [settings.model, settings.instructions, list(settings.tools)],
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(key.encode()).digest()
+
+
 def _current_task_id() -> int:
     return anyio.get_current_task().id
 
@@ -169,8 +184,18 @@ class TurnStream:
     After the iteration ends, ``result`` holds the ``TurnResult``.
     """
 
-    def __init__(self, conversation: Conversation, input: InputLike) -> None:
+    def __init__(
+        self,
+        conversation: Conversation,
+        input: InputLike,
+        settings: RequestSettings,
+        context_key: bytes,
+    ) -> None:
         self._conversation = conversation
+        self._settings = settings
+        """The settings of this turn (the conversation's, or per-turn overrides of them)."""
+        self._context_key = context_key
+        self._toolset = conversation._tools
         self._generator = cast(
             "AsyncGeneratorType[Event, None]", conversation._run_turn(self, coerce_items(input))
         )
@@ -335,7 +360,7 @@ class Conversation:
         self._on_close = on_close
         self._current: TurnStream | None = None
         self._closed = False
-        self._context_key = self._settings_digest()
+        self._context_key = _context_key(settings)
         self._append(list(items))
 
     def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
@@ -380,23 +405,46 @@ class Conversation:
 
     @property
     def model(self) -> str:
-        """The model every turn asks for."""
+        """The model every turn asks for; set it to change models from the next turn on."""
         return self._settings.model
+
+    @model.setter
+    def model(self, value: str) -> None:
+        self._set(model=value)
 
     @property
     def instructions(self) -> str | None:
-        """The system instructions sent with every request."""
+        """The system instructions sent with every request (settable, like ``model``)."""
         return self._settings.instructions
 
     @instructions.setter
     def instructions(self, value: str | None) -> None:
-        self._settings = replace(self._settings, instructions=value)
-        self._context_key = self._settings_digest()
+        self._set(instructions=value)
 
     @property
     def tools(self) -> Toolset:
-        """The tools the model may call."""
+        """The function tools the model may call.
+
+        Settable, from the next turn on: functions, ``@tool`` objects, and hosted tools as
+        dicts such as ``{"type": "web_search"}``.
+        """
         return self._tools
+
+    @tools.setter
+    def tools(self, value: Iterable[ToolLike]) -> None:
+        toolset, schemas = split_tools(value)
+        self._tools = toolset
+        self._set(tools=schemas)
+
+    @property
+    def settings(self) -> RequestSettings:
+        """Every setting requests carry (an immutable value)."""
+        return self._settings
+
+    def _set(self, **changes: Any) -> None:
+        """Change settings from the next turn on (the running turn keeps its own)."""
+        self._settings = replace(self._settings, **changes)
+        self._context_key = _context_key(self._settings)
 
     def add_user(self, content: str | Sequence[Any]) -> Message:
         """Append a user message (text, or a list of content parts) and return it.
@@ -477,23 +525,17 @@ class Conversation:
                 "input to the next stream() or send() instead"
             )
 
-    def _settings_digest(self) -> bytes:
-        settings = self._settings
-        key = json.dumps(
-            [settings.model, settings.instructions, [t for t in settings.tools]],
-            sort_keys=True,
-            default=str,
-        )
-        return hashlib.sha256(key.encode()).digest()
-
     # -- turns --------------------------------------------------------------------
 
-    def stream(self, input: InputLike = None) -> TurnStream:
+    def stream(self, input: InputLike = None, **options: Unpack[TurnOptions]) -> TurnStream:
         """Run a turn and yield its events as they arrive.
 
         Args:
             input: New input for this turn (text, items, dicts, or a list of them); ``None``
                 runs a turn on the history as it is. It is appended when iteration starts.
+            **options: Settings for this turn only (``model``, ``instructions``,
+                ``tool_choice``, ``max_output_tokens``, ``temperature``, ``reasoning``, …);
+                the conversation's own settings stay as they are.
 
         Returns:
             A ``TurnStream``: iterate it with ``async for``, ideally inside ``async with`` so
@@ -507,10 +549,15 @@ class Conversation:
                 "a tool of this conversation cannot run a turn of it: the turn is waiting "
                 "for the tool's output, so the new turn would wait forever"
             )
-        return TurnStream(self, input)
+        if not options:
+            return TurnStream(self, input, self._settings, self._context_key)
+        settings = replace(self._settings, **options)
+        return TurnStream(self, input, settings, _context_key(settings))
 
-    async def send(self, input: InputLike = None) -> TurnResult:
+    async def send(self, input: InputLike = None, **options: Unpack[TurnOptions]) -> TurnResult:
         """Run a turn without streaming and return its result (same logic as ``stream``).
+
+        ``options`` are settings for this turn only, as for ``stream()``.
 
         Raises:
             ResponseFailedError: the server failed the response.
@@ -519,7 +566,7 @@ class Conversation:
             ProtocolError: the server sent malformed data.
             ToolError: the tool loop ran more than ``max_tool_rounds`` rounds.
         """
-        async with self.stream(input) as events:
+        async with self.stream(input, **options) as events:
             async for event in events:
                 del event  # not held while the next one is awaited (see _run_turn)
         return events.result
@@ -574,7 +621,7 @@ class Conversation:
                     case Send() if machine.stopping():  # before the request went out: send none
                         actions.extend(machine.stream_ended(yielded=False))
                     case Send(full_context=full_context):
-                        fold, body = self._request(machine, full_context)
+                        fold, body = self._request(stream, full_context)
                         apply, yielded = fold.apply, False
                         try:
                             async with aclosing(transport.stream(body)) as events:
@@ -629,21 +676,21 @@ class Conversation:
             stream._tool_scope = scope
             running = _RUNNING_TOOLS_OF.set(self)  # seen by the tools' tasks (contextvars)
             try:
-                outcomes = await run_tool_calls(calls, self._tools)
+                outcomes = await run_tool_calls(calls, stream._toolset)
             finally:
                 _RUNNING_TOOLS_OF.reset(running)
         stream._tool_scope = None
         return None if scope.cancelled_caught else outcomes
 
     def _request(
-        self, machine: TurnMachine, full_context: bool
+        self, stream: TurnStream, full_context: bool
     ) -> tuple[ResponseFold, dict[str, Any]]:
         """Plan the next request and build its body; returns the fold for its events."""
-        items = self._items
+        items, settings = self._items, stream._settings
         plan = self._planner.plan(
-            items, self._chain, epoch=self._transport.epoch, context_key=self._context_key
+            items, self._chain, epoch=self._transport.epoch, context_key=stream._context_key
         )
-        can_refer = self._transport.supports_previous_response(store=self._settings.store)
+        can_refer = self._transport.supports_previous_response(store=settings.store)
         if plan.incremental and (full_context or not can_refer):
             plan = replace(
                 plan, previous_response_id=None, start=0, reason="full context requested"
@@ -652,13 +699,13 @@ class Conversation:
             "context plan: %s (%d of %d items sent)", plan.reason, plan.items_sent, len(items)
         )
         body = build_body(
-            self._settings,
+            settings,
             [item.to_wire() for item in items[plan.start :]],
             previous_response_id=plan.previous_response_id,
         )
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("request body: %s", json.dumps(redact_body(body), default=str)[:4000])
-        return machine.sending(plan, len(body["input"])), body
+        return stream._machine.sending(plan, len(body["input"])), body
 
     # -- persistence and life ----------------------------------------------------------
 
@@ -671,6 +718,11 @@ class Conversation:
             "version": _JSON_VERSION,
             "settings": self._settings.to_json(),
             "tools": [tool.name for tool in self._tools.values()],
+            "hosted_tools": [
+                plain_json(schema)
+                for schema in self._settings.tools
+                if schema["type"] != "function"
+            ],
             "items": self.to_input(),
         }
 

@@ -11,11 +11,11 @@ import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from ._exceptions import InputError
 
-__all__ = ["RequestSettings", "build_body", "redact_body"]
+__all__ = ["RequestSettings", "TurnOptions", "build_body", "plain_json", "redact_body"]
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ class RequestSettings:
         on restore. Built from the dataclass's fields, so a setting added later is saved
         without anyone remembering to.
         """
-        return {name: _plain(getattr(self, name)) for name in _field_names() if name != "tools"}
+        return {name: plain_json(getattr(self, name)) for name in _field_names() if name != "tools"}
 
     @classmethod
     def from_json(
@@ -99,16 +99,35 @@ class RequestSettings:
         return cls(**values, tools=tuple(tools))
 
 
+class TurnOptions(TypedDict, total=False):
+    """Settings one turn may override (``convo.send(..., model=..., tool_choice=...)``).
+
+    Every ``RequestSettings`` field but the tools; a test pins that the two lists agree.
+    """
+
+    model: str
+    instructions: str | None
+    temperature: float | None
+    top_p: float | None
+    max_output_tokens: int | None
+    service_tier: str | None
+    tool_choice: str | Mapping[str, Any] | None
+    parallel_tool_calls: bool | None
+    reasoning: Mapping[str, Any] | None
+    store: bool
+    extra: Mapping[str, Any]
+
+
 def _field_names() -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(RequestSettings))
 
 
-def _plain(value: Any) -> Any:
+def plain_json(value: Any) -> Any:
     """A settings value as plain JSON data (read-only mappings become dicts)."""
     if isinstance(value, Mapping):
-        return {key: _plain(inner) for key, inner in value.items()}
+        return {key: plain_json(inner) for key, inner in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(inner) for inner in value]
+        return [plain_json(inner) for inner in value]
     return value
 
 

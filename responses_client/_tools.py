@@ -306,6 +306,38 @@ class Toolset(Mapping[str, "Tool[..., Any]"]):
         return self._wire
 
 
+ToolLike = Tool[..., Any] | Callable[..., Any] | Mapping[str, Any]
+"""What ``tools=[...]`` takes: functions, ``Tool`` objects, and hosted tools as dicts
+(``{"type": "web_search"}``, ``{"type": "file_search", "vector_store_ids": [...]}``)."""
+
+
+def split_tools(tools: Iterable[ToolLike]) -> tuple[Toolset, tuple[Mapping[str, Any], ...]]:
+    """The function tools as a ``Toolset``, and the request's whole ``tools`` list.
+
+    Hosted tools (dicts) run on the server: they are sent as given, after the function
+    tools, and never run here.
+
+    Raises:
+        InputError: A dict has no ``type``, or is a function tool without its code.
+    """
+    functions: list[Tool[..., Any] | Callable[..., Any]] = []
+    hosted: list[dict[str, Any]] = []
+    for entry in tools:
+        if not isinstance(entry, Mapping):
+            functions.append(entry)
+        elif "type" not in entry:
+            raise InputError(f"a hosted tool must be a dict with a 'type', got {entry!r}")
+        elif entry["type"] == "function":
+            raise InputError(
+                f"function tool {entry.get('name')!r} given as a dict: pass the function "
+                "(or a Tool) so that the SDK can run it"
+            )
+        else:
+            hosted.append(dict(entry))
+    toolset = Toolset(functions)
+    return toolset, (*toolset.to_wire(), *hosted)
+
+
 # -- running calls -----------------------------------------------------------------
 
 
