@@ -501,6 +501,7 @@ def _official_types(union: Any) -> set[str]:
     return {typing.get_args(m.model_fields["type"].annotation)[0] for m in members}
 
 
+@pytest.mark.conformance
 def test_every_official_event_type_is_known() -> None:
     from openai.types.responses.response_stream_event import ResponseStreamEvent
     from openai.types.responses.responses_server_event import ResponsesServerEvent
@@ -509,6 +510,7 @@ def test_every_official_event_type_is_known() -> None:
     assert official - set(ev.SERVER_EVENT_TYPES) == set()
 
 
+@pytest.mark.conformance
 @pytest.mark.parametrize(("model", "payload"), ALL_EVENTS, ids=[p["type"] for _, p in ALL_EVENTS])
 def test_payloads_match_the_official_types(
     model: type[ev.BaseEvent], payload: dict[str, Any]

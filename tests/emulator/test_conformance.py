@@ -28,7 +28,7 @@ from responses_client.emulator import (
 
 from ._wire import WEATHER_TOOL, create, sse_events, ws_until_terminal
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.conformance]
 
 ALLOWED_EXTRA = {"obfuscation"}
 
