@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from hypothesis import settings
+
+from responses_client import Client, RetryPolicy, zero_delays
+from responses_client.emulator import Emulator, ScriptedModel
+
+from .helpers import KEY, Clock
 
 # ``make test`` draws the same Hypothesis examples every run: a failure shows up again on
 # the next run, and CI cannot turn red on the luck of the draw. HYPOTHESIS_PROFILE=explore
@@ -59,3 +64,45 @@ def _restore_logger_levels() -> Iterator[None]:
         if isinstance(logger, logging.Logger):
             logger.setLevel(levels.get(name, logging.NOTSET))
     logging.root.setLevel(root_level)
+
+
+# -- the emulator, a client of it, a clock: defined once, on the shipped plugin's fixture ---
+
+
+@pytest.fixture
+def script() -> ScriptedModel:
+    """The emulator's script: a test adds replies (``script.extend([...])``) as it goes."""
+    return ScriptedModel([])
+
+
+@pytest.fixture
+async def emulator(responses_emulator: Emulator, script: ScriptedModel) -> Emulator:
+    """The plugin's ``responses_emulator``, answering from ``script``, accepting ``KEY``."""
+    responses_emulator.model = script
+    responses_emulator.api_keys = [KEY]
+    return responses_emulator
+
+
+@pytest.fixture
+def transport() -> str:
+    """The transport of the ``client`` fixture's conversations; modules override it."""
+    return "websocket"
+
+
+@pytest.fixture
+async def client(emulator: Emulator, transport: str) -> AsyncIterator[Client]:
+    """A client of ``emulator`` with ``KEY``, retrying without waiting the backoff."""
+    retry = RetryPolicy(delays=zero_delays)
+    async with Client(
+        base_url=emulator.base_url,
+        api_key=KEY,
+        transport=transport,  # type: ignore[arg-type]
+        retry=retry,
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """A clock the test moves by hand."""
+    return Clock()

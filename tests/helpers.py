@@ -9,6 +9,19 @@ from typing import Any
 
 from pydantic import BaseModel
 
+KEY = "sk-test-0123456789abcdefSECRET"
+"""The API key the shared ``client`` fixture uses and the shared ``emulator`` accepts."""
+
+
+class Clock:
+    """A monotonic clock a test moves by hand (``clock.now += 61``)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
 
 def without_ids(items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Wire items with their server-assigned ``id`` left out, as a ``store=false`` request

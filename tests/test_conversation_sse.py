@@ -25,38 +25,20 @@ from responses_client import (
     ToolError,
     TurnStream,
     tool,
-    zero_delays,
 )
 from responses_client._items import FunctionCall, FunctionCallOutput, Message
 from responses_client.emulator import CallTool, Emulator, HttpStatus, Reply, ScriptedModel
 from responses_client.events import ToolResultEvent
 from responses_client.transports import SSETransport
 
-from .helpers import without_ids
+from .helpers import KEY, without_ids
 
 pytestmark = pytest.mark.anyio
 
-KEY = "sk-test-0123456789abcdefSECRET"
-
 
 @pytest.fixture
-def script() -> ScriptedModel:
-    return ScriptedModel([])
-
-
-@pytest.fixture
-async def emulator(script: ScriptedModel) -> AsyncIterator[Emulator]:
-    async with Emulator(script, api_keys=[KEY]) as emu:
-        yield emu
-
-
-@pytest.fixture
-async def client(emulator: Emulator) -> AsyncIterator[Client]:
-    retry = RetryPolicy(delays=zero_delays)  # retries without waiting the backoff
-    async with Client(
-        base_url=emulator.base_url, api_key=KEY, transport="sse", retry=retry
-    ) as client:
-        yield client
+def transport() -> str:
+    return "sse"
 
 
 async def test_streams_text_and_keeps_history(

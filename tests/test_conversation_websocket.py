@@ -7,7 +7,6 @@ resolved input (the context ``previous_response_id`` pointed at, plus the new it
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
@@ -19,7 +18,6 @@ from responses_client import (
     ConnectionClosed,
     ProtocolError,
     RemoteProtocolError,
-    RetryPolicy,
     tool,
     zero_delays,
 )
@@ -40,11 +38,9 @@ from responses_client.emulator import (
 )
 from responses_client.events import Event
 
-from .helpers import without_ids
+from .helpers import KEY, Clock, without_ids
 
 pytestmark = pytest.mark.anyio
-
-KEY = "sk-test-conversation-ws-0123456789SECRET"
 
 TOOL_REPLY = Reply(text="Let me look.", tool_calls=[CallTool("get_weather", {"city": "Paris"})])
 TOOL_REPLY_EVENTS = 16
@@ -63,32 +59,6 @@ class Weather:
             return f"Sunny in {city}"
 
         self.tool = tool(get_weather)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def script() -> ScriptedModel:
-    return ScriptedModel([])
-
-
-@pytest.fixture
-async def emulator(script: ScriptedModel) -> AsyncIterator[Emulator]:
-    async with Emulator(script, api_keys=[KEY]) as emu:
-        yield emu
-
-
-@pytest.fixture
-async def client(emulator: Emulator) -> AsyncIterator[Client]:
-    retry = RetryPolicy(delays=zero_delays)  # retries without waiting the backoff
-    async with Client(base_url=emulator.base_url, api_key=KEY, retry=retry) as client:
-        yield client
 
 
 @pytest.fixture

@@ -7,18 +7,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import AsyncIterator
 from typing import Any, get_type_hints
 
 import pytest
 
-from responses_client import Client, InputError, RetryPolicy, tool, zero_delays
+from responses_client import Client, InputError, tool
 from responses_client._request import RequestSettings, TurnOptions
 from responses_client.emulator import CallTool, Emulator, Reply, ScriptedModel
 
 pytestmark = pytest.mark.anyio
 
-KEY = "sk-test-options-0123456789SECRET"
 WEB_SEARCH = {"type": "web_search"}
 
 
@@ -31,20 +29,6 @@ def get_weather(city: str) -> str:
 @pytest.fixture(params=["sse", "websocket"])
 def transport(request: pytest.FixtureRequest) -> str:
     return str(request.param)
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[Emulator]:
-    async with Emulator(ScriptedModel([]), api_keys=[KEY]) as emu:
-        yield emu
-
-
-@pytest.fixture
-async def client(emulator: Emulator, transport: str) -> AsyncIterator[Client]:
-    retry = RetryPolicy(delays=zero_delays)
-    options: dict[str, Any] = {"transport": transport, "retry": retry}
-    async with Client(base_url=emulator.base_url, api_key=KEY, **options) as client:
-        yield client
 
 
 def sent(emulator: Emulator, index: int = -1) -> dict[str, Any]:

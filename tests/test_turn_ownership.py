@@ -12,42 +12,21 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 
 import anyio
 import pytest
 from anyio import wait_all_tasks_blocked
 
-from responses_client import Client, InputError, RetryPolicy, tool, zero_delays
+from responses_client import Client, InputError, tool
 from responses_client.emulator import CallTool, Emulator, Reply, ScriptedModel
 from responses_client.events import ToolResultEvent
 
 pytestmark = pytest.mark.anyio
 
-KEY = "sk-test-ownership-0123456789SECRET"
-
 
 @pytest.fixture(params=["sse", "websocket"])
 def transport(request: pytest.FixtureRequest) -> str:
     return str(request.param)
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[Emulator]:
-    async with Emulator(ScriptedModel([]), api_keys=[KEY]) as emu:
-        yield emu
-
-
-@pytest.fixture
-async def client(emulator: Emulator, transport: str) -> AsyncIterator[Client]:
-    retry = RetryPolicy(delays=zero_delays)
-    async with Client(
-        base_url=emulator.base_url,
-        api_key=KEY,
-        transport=transport,
-        retry=retry,  # type: ignore[arg-type]
-    ) as client:
-        yield client
 
 
 async def test_a_turn_of_another_task_waits_while_a_stream_is_consumed(

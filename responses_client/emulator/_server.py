@@ -141,6 +141,16 @@ class Emulator:
         self.state.model = model
 
     @property
+    def api_keys(self) -> list[str] | None:
+        """The accepted bearer keys (``None``: any request); assignable at any time."""
+        keys = self.state.api_keys
+        return None if keys is None else [key.decode() for key in keys]
+
+    @api_keys.setter
+    def api_keys(self, keys: Collection[str] | None) -> None:
+        self.state.api_keys = None if keys is None else [key.encode() for key in keys]
+
+    @property
     def http_requests(self) -> list[HttpRequestRecord]:
         """Every HTTP request received, in order (bodies parsed)."""
         return self.state.http_requests
