@@ -1,7 +1,8 @@
 """The Responses API over one persistent WebSocket: ``wss://…/v1/responses``.
 
 A thin pump around ``websockets``: it writes ``response.create`` frames, reads text
-messages, and validates each into its event model. What it decides itself is connection life:
+messages, and parses each into its event model with ``events.parse_event``. What it
+decides itself is connection life:
 
 - **One connection per transport** (one transport per conversation), opened on the first
   ``stream()`` and reused across turns, so the server's connection-local cache of earlier
@@ -56,15 +57,7 @@ from .._exceptions import (
     status_error,
 )
 from .._retry import backoff, is_retryable_status
-from ..events import (
-    _DELTA_PREFIX,
-    TERMINAL_TYPES,
-    ServerEvent,
-    UnknownEvent,
-    _validate_delta_json,
-    parse_event,
-)
-from ..events import _validate_json as validate_event_json
+from ..events import ENDING_TYPES, ServerEvent, UnknownEvent, parse_event
 
 __all__ = ["WebSocketTransport"]
 
@@ -73,8 +66,8 @@ logger = logging.getLogger("responses_client.websocket")
 CONNECTION_LIMIT = "websocket_connection_limit_reached"
 """The ``error`` code of a connection that reached the server's 60-minute limit."""
 
-_TRACKED_TYPES = TERMINAL_TYPES | {"error", "response.created"}
-"""The events ``_track`` follows: those that end a response, and ``response.created``."""
+_TRACKED_TYPES = ENDING_TYPES | {"response.created"}
+"""The events ``_track`` follows: those that end a request, and ``response.created``."""
 
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 
@@ -341,7 +334,7 @@ class WebSocketTransport:
         payload = json.dumps(frame, separators=(",", ":")).encode()
         refers_back = body.get("previous_response_id") is not None
         # This generator lives as long as the response: keep neither the request nor its
-        # encoding (a few KB each) alive while waiting for the server.
+        # encoding (each may be large) alive while waiting for the server.
         del frame, body
         self._streams += 1
         mine = self._streams
@@ -360,8 +353,7 @@ class WebSocketTransport:
             yield_every = self._yield_every
             messages = ws.messages
             take = ws.take
-            validate = validate_event_json
-            validate_delta = _validate_delta_json
+            parse = parse_event
             tracked = _TRACKED_TYPES
             event: ServerEvent | UnknownEvent | None = None
             while True:
@@ -370,8 +362,8 @@ class WebSocketTransport:
                 if messages:
                     raw = take()
                 else:
-                    # Nothing queued: drop the last event before waiting (a response
-                    # object is ~10 KB; many connections may be waiting at once).
+                    # Nothing queued: drop the last event before waiting (it may hold a
+                    # whole response object, and many connections may be waiting at once).
                     event = None
                     try:
                         received = await ws.receive()
@@ -381,21 +373,11 @@ class WebSocketTransport:
                     if received is None or self._stopping():
                         return
                     raw = received
-                # parse_event, minus a call: it validates the same way, and explains a
-                # failure (outside this except, so that no pydantic error is chained).
-                try:
-                    if raw.startswith(_DELTA_PREFIX):  # most events: skip the union's dispatch
-                        event = validate_delta(raw)
-                    else:
-                        event = validate(raw)
-                except ValueError:
-                    event = None
-                if event is None:
-                    event = parse_event(raw)
+                event = parse(raw)
                 ended = False
                 event_type = event.type
                 if event_type in tracked:  # one set lookup for the many events that are not
-                    ended = event_type != "response.created"
+                    ended = event_type in ENDING_TYPES
                     if await self._track(event, ws):
                         if self._stopping():  # cancel() may have come while _track awaited
                             return
