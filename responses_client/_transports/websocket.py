@@ -12,11 +12,12 @@ decides itself is connection life:
   delays of an injected generator between failed attempts. A connection is replaced before
   a request when it is older than ``max_connection_age`` (the server closes it at 60
   minutes), and dropped when the server answers ``websocket_connection_limit_reached``.
-- **Cancel and drain** (the phases live in the pure ``_cancel`` module). Leaving a stream
-  early sends ``response.cancel`` — at once when the response id is known, when
-  ``response.created`` arrives otherwise — and the next ``stream()`` reads and drops the old
-  response's events up to its terminal event before it writes ``response.create``. A drain
-  that takes longer than ``drain_timeout`` closes the connection instead.
+- **Cancel and drain** (the phases, and what each frame means for them, live in the pure
+  ``_cancel`` module). Leaving a stream early sends ``response.cancel`` — at once when the
+  response id is known, when ``response.created`` arrives otherwise — and the next
+  ``stream()`` reads and drops the old response's events up to its terminal event before it
+  writes ``response.create``. A drain that takes longer than ``drain_timeout`` closes the
+  connection instead.
 - **Bounded buffering.** The connection (``websockets``' own, with a message queue of its
   own for speed: see ``_Connection``) stops reading the socket while ``max_queue`` messages
   wait unread (so a slow consumer pushes back on the server through TCP instead of growing
@@ -42,11 +43,12 @@ import anyio.lowlevel
 import websockets
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.datastructures import Headers
-from websockets.frames import Frame, Opcode
+from websockets.frames import Frame as WSFrame
+from websockets.frames import Opcode
 from websockets.http11 import Response
 from websockets.protocol import Event, State
 
-from .._cancel import CancelState, peek
+from .._cancel import CONNECTION_LIMIT, PHASE_TYPES, CancelState, Frame, Verdict, peek
 from .._config import Config
 from .._exceptions import (
     APIConnectionError,
@@ -62,12 +64,6 @@ from ..events import ENDING_TYPES, ServerEvent, UnknownEvent, parse_event
 __all__ = ["WebSocketTransport"]
 
 logger = logging.getLogger("responses_client.websocket")
-
-CONNECTION_LIMIT = "websocket_connection_limit_reached"
-"""The ``error`` code of a connection that reached the server's 60-minute limit."""
-
-_TRACKED_TYPES = ENDING_TYPES | {"response.created"}
-"""The events ``_track`` follows: those that end a request, and ``response.created``."""
 
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 
@@ -149,7 +145,7 @@ class _Connection(ClientConnection):
             )
 
     def process_event(self, event: Event) -> None:
-        if isinstance(event, Frame):
+        if isinstance(event, WSFrame):
             opcode = event.opcode
             if opcode is Opcode.TEXT or opcode is Opcode.BINARY:
                 if event.fin:
@@ -354,7 +350,8 @@ class WebSocketTransport:
             messages = ws.messages
             take = ws.take
             parse = parse_event
-            tracked = _TRACKED_TYPES
+            phase_types = PHASE_TYPES
+            state = self._state
             event: ServerEvent | UnknownEvent | None = None
             while True:
                 # This runs once per event. Queued messages are taken without awaiting;
@@ -376,12 +373,16 @@ class WebSocketTransport:
                 event = parse(raw)
                 ended = False
                 event_type = event.type
-                if event_type in tracked:  # one set lookup for the many events that are not
-                    ended = event_type in ENDING_TYPES
-                    if await self._track(event, ws):
-                        if self._stopping():  # cancel() may have come while _track awaited
-                            return
+                if event_type in phase_types:  # one set lookup for the many events that are not
+                    verdict = state.on_frame(Frame.of(event))
+                    if verdict is Verdict.DROP:
                         continue
+                    if verdict is Verdict.CLOSE:
+                        logger.info("the server ended the connection: %s", CONNECTION_LIMIT)
+                        await self._discard(ws)
+                    # SEND_CANCEL means cancel() came: the stream stops after this event,
+                    # and its cleanup below sends the cancel.
+                    ended = event_type in ENDING_TYPES
                 yield event
                 if ended or self._stop:
                     return
@@ -401,24 +402,6 @@ class WebSocketTransport:
                 response_id = self._state.cancel()
                 if response_id is not None:
                     await self._send_cancel(ws, response_id)
-
-    async def _track(self, event: ServerEvent | UnknownEvent, ws: _Connection) -> bool:
-        """Follow the response's phase on ``response.created``, a terminal event or ``error``.
-
-        Returns True for an ``error`` that answers an earlier cancel and must be dropped.
-        """
-        state = self._state
-        if event.type == "error":
-            code, param = getattr(event, "code", None), getattr(event, "param", None)
-            message = getattr(event, "message", None)
-            if state.stale_reply(code, param, message if isinstance(message, str) else None):
-                return True
-            if code == CONNECTION_LIMIT:
-                logger.info("the server ended the connection: %s", CONNECTION_LIMIT)
-                await self._discard(ws)
-        response = getattr(event, "response", None)
-        state.observe(event.type, getattr(response, "id", None), getattr(response, "status", None))
-        return False
 
     def _stopping(self) -> bool:
         # A method, not the attribute: mypy keeps ``_stop`` narrowed across awaits.
@@ -563,15 +546,13 @@ class WebSocketTransport:
                     raw = await ws.receive()
                     if raw is None:  # interrupted: the cancelled scope ends the drain
                         continue
-                    frame = peek(raw)
                     dropped += 1
-                    if frame.type == "error" and state.stale_reply(
-                        frame.code, frame.param, frame.message
-                    ):
+                    verdict = state.on_frame(peek(raw))
+                    if verdict is Verdict.DROP:
                         continue
-                    response_id = state.observe(frame.type, frame.response_id, frame.status)
-                    if response_id is not None:
-                        await self._send_cancel(ws, response_id)
+                    if verdict is Verdict.SEND_CANCEL:
+                        assert state.response_id is not None  # the id that just arrived
+                        await self._send_cancel(ws, state.response_id)
                     if dropped % self._yield_every == 0:
                         await anyio.lowlevel.checkpoint()
             except websockets.ConnectionClosed:
