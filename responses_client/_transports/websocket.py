@@ -172,7 +172,7 @@ class WebSocketTransport:
             raise ResponsesError("the WebSocket transport is closed")
         frame = {"type": "response.create", **body}
         frame.pop("stream", None)
-        payload = json.dumps(frame, separators=(",", ":")).encode()
+        payload = _text(frame)
         refers_back = body.get("previous_response_id") is not None
         # This generator lives as long as the response: keep neither the request nor its
         # encoding (each may be large) alive while waiting for the server.
@@ -340,24 +340,22 @@ class WebSocketTransport:
             logger.info("connect attempt %d failed (%s); next in %.2f s", attempt, error, delay)
             await self._sleep(delay)
 
-    async def _send_create(self, ws: Connection, payload: bytes) -> None:
+    async def _send_create(self, ws: Connection, payload: str) -> None:
         # Shielded: a frame cut in half by a cancel would break the connection.
         self._state.begin()
         with anyio.CancelScope(shield=True):
             try:
-                await ws.send(payload, text=True)
+                await ws.send(payload)
             except websockets.ConnectionClosed as exc:
                 self._lost(ws)
                 raise closed_error(exc) from None
         self.bytes_sent += len(payload)
 
     async def _send_cancel(self, ws: Connection, response_id: str) -> None:
-        payload = json.dumps(
-            {"type": "response.cancel", "response_id": response_id}, separators=(",", ":")
-        ).encode()
+        payload = _text({"type": "response.cancel", "response_id": response_id})
         with anyio.CancelScope(shield=True), anyio.move_on_after(self._send_timeout) as limit:
             try:
-                await ws.send(payload, text=True)
+                await ws.send(payload)
             except websockets.ConnectionClosed:
                 self._lost(ws)
                 return
@@ -434,3 +432,12 @@ class WebSocketTransport:
         ws = self._ws
         if ws is not None:
             await self._discard(ws)
+
+
+def _text(frame: Mapping[str, Any]) -> str:
+    """A client frame's JSON text; all ASCII, so its length is its size in bytes.
+
+    Sent as ``str``, which every supported ``websockets`` sends as a text frame (bytes
+    would need ``send(..., text=True)``, which only websockets 14 and later take).
+    """
+    return json.dumps(frame, separators=(",", ":"))
