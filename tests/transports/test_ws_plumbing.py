@@ -80,6 +80,12 @@ async def connected(handler: Handler, *, max_queue: int = 64) -> AsyncIterator[C
             await conn.close()
 
 
+async def receive(conn: Connection) -> bytes | None:
+    """``conn.receive()``, bounded: a broken hook fails the test instead of hanging it."""
+    with anyio.fail_after(5):
+        return await conn.receive()
+
+
 async def until(condition: Callable[[], bool]) -> None:
     """Let the event loop run until ``condition()`` holds (bounded: a failure, not a hang)."""
     with anyio.fail_after(5):
@@ -100,7 +106,7 @@ async def test_fragmented_and_whole_messages_arrive_whole_and_in_order() -> None
         await ws.send(json.dumps({"type": "last", "text": "é"}))
 
     async with connected(mixed) as conn:
-        received = [await conn.receive() for _ in range(5)]
+        received = [await receive(conn) for _ in range(5)]
         assert received == [
             b"one",
             b"fragmented",
@@ -124,7 +130,7 @@ async def test_the_handshake_headers_are_forgotten_and_pings_still_answered() ->
         assert conn.request is None  # it carried the Authorization header
         assert conn.response is not None
         assert (conn.response.status_code, len(conn.response.headers)) == (101, 0)
-        assert await conn.receive() == b"after the pong"
+        assert await receive(conn) == b"after the pong"
         assert len(pongs) == 1
 
 
@@ -149,7 +155,7 @@ async def test_reading_pauses_at_high_water_and_resumes_when_a_quarter_remain() 
             assert conn.reading_paused is (len(conn.messages) > 2)
         assert conn.transport.is_reading()
         while len(received) < total:
-            message = await conn.receive()
+            message = await receive(conn)
             assert message is not None
             received.append(message)
         assert received == [f"message {number:03d}".encode() for number in range(total)]
@@ -158,39 +164,57 @@ async def test_reading_pauses_at_high_water_and_resumes_when_a_quarter_remain() 
 # -- protocol.state, close_exc, connection_lost: a close ends the wait -------------------
 
 
-async def test_a_close_while_waiting_raises_after_the_queued_messages() -> None:
-    async def closing(ws: ServerConnection) -> None:
+async def _raised_while_waiting(
+    end: Callable[[ServerConnection], Awaitable[None]],
+) -> tuple[list[bytes | None], websockets.ConnectionClosed]:
+    """Messages then ``end(ws)`` on the server, once the client waits for more."""
+    go = anyio.Event()
+
+    async def ending(ws: ServerConnection) -> None:
         await ws.send("first")
         await ws.send("second")
+        await go.wait()
+        await end(ws)
+
+    async with connected(ending) as conn:
+        received = [await receive(conn), await receive(conn)]
+        async with anyio.create_task_group() as group:
+
+            async def release() -> None:
+                await anyio.wait_all_tasks_blocked()  # the reader below waits now
+                go.set()
+
+            group.start_soon(release)
+            with pytest.raises(websockets.ConnectionClosed) as caught:
+                await receive(conn)
+        assert conn.protocol.state is State.CLOSED
+        with pytest.raises(websockets.ConnectionClosed):  # and again, for a later reader
+            await receive(conn)
+        return received, caught.value
+
+
+async def test_a_close_while_waiting_raises_after_the_queued_messages() -> None:
+    async def close(ws: ServerConnection) -> None:
         await ws.close(1011, "overloaded")
 
-    async with connected(closing) as conn:
-        assert await conn.receive() == b"first"
-        assert await conn.receive() == b"second"
-        with pytest.raises(websockets.ConnectionClosed) as caught:
-            await conn.receive()
-        assert conn.protocol.state is State.CLOSED
-        error = closed_error(caught.value)
-        assert (error.code, error.reason) == (1011, "overloaded")
-        assert str(error) == "the WebSocket connection was closed (1011 overloaded)"
-        with pytest.raises(websockets.ConnectionClosed):  # and again, for a later reader
-            await conn.receive()
+    received, closed = await _raised_while_waiting(close)
+    assert received == [b"first", b"second"]
+    error = closed_error(closed)
+    assert (error.code, error.reason) == (1011, "overloaded")
+    assert str(error) == "the WebSocket connection was closed (1011 overloaded)"
 
 
 async def test_a_dropped_socket_wakes_a_waiting_reader() -> None:
-    async def dropping(ws: ServerConnection) -> None:
-        await ws.send("only")
+    async def drop(ws: ServerConnection) -> None:
         ws.transport.abort()
 
-    async with connected(dropping) as conn:
-        assert await conn.receive() == b"only"
-        with anyio.fail_after(5), pytest.raises(websockets.ConnectionClosed) as caught:
-            await conn.receive()
-        error = closed_error(caught.value)
-        assert (error.code, str(error)) == (
-            None,
-            "the WebSocket connection dropped without a close frame",
-        )
+    received, closed = await _raised_while_waiting(drop)
+    assert received == [b"first", b"second"]
+    error = closed_error(closed)
+    assert (error.code, str(error)) == (
+        None,
+        "the WebSocket connection dropped without a close frame",
+    )
 
 
 async def test_interrupt_ends_a_wait_and_keeps_what_arrives_later() -> None:
@@ -204,7 +228,7 @@ async def test_interrupt_ends_a_wait_and_keeps_what_arrives_later() -> None:
         results: list[bytes | None] = []
 
         async def wait() -> None:
-            results.append(await conn.receive())
+            results.append(await receive(conn))
 
         async with anyio.create_task_group() as group:
             group.start_soon(wait)
@@ -213,7 +237,7 @@ async def test_interrupt_ends_a_wait_and_keeps_what_arrives_later() -> None:
         assert results == [None]
         conn.interrupt()  # nobody waits: nothing happens
         go.set()
-        assert await conn.receive() == b"after the interrupt"
+        assert await receive(conn) == b"after the interrupt"
 
 
 # -- connect: one attempt, failures in the SDK's exception tree --------------------------
@@ -297,7 +321,7 @@ async def test_the_key_in_the_handshake_is_logged_redacted(
 
     with caplog.at_level(logging.DEBUG, logger="responses_client.wire"):
         async with connected(hello) as conn:
-            assert await conn.receive() == b"hello"
+            assert await receive(conn) == b"hello"
     text = "\n".join(record.getMessage() for record in caplog.records)
     assert "> Authorization: ***" in text
     assert SECRET not in text
