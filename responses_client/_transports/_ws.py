@@ -35,7 +35,7 @@ from .._exceptions import APIConnectionError, APITimeoutError, ConnectionClosed,
 
 __all__ = ["Connection", "RedactingLogger", "closed_error", "connect"]
 
-SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 """Handshake headers whose values are never logged, whatever they hold."""
 
 
@@ -60,7 +60,7 @@ class RedactingLogger(_Adapter):
         """Log like ``Logger.log``, with secrets among ``args`` replaced by ``***``."""
         if not self.isEnabledFor(level):
             return
-        if len(args) == 2 and isinstance(args[0], str) and args[0].lower() in SECRET_HEADERS:
+        if len(args) == 2 and isinstance(args[0], str) and args[0].lower() in _SECRET_HEADERS:
             args = (args[0], "***")
         elif self._secrets:
             args = tuple(self._clean(arg) for arg in args)

@@ -20,9 +20,10 @@ What it decides itself is connection life:
   connection instead.
 - **Bounded buffering.** The connection (``websockets``' own, with a message queue of its
   own for speed: see ``_ws.Connection``) stops reading the socket while ``max_queue``
-  messages wait unread (so a slow consumer pushes back on the server through TCP instead of growing
-  memory); ``websockets`` refuses a message larger than ``max_size`` bytes. The loop yields
-  to other tasks at least every ``yield_every`` events, so a fast server cannot starve them.
+  messages wait unread (so a slow consumer pushes back on the server through TCP instead
+  of growing memory); ``websockets`` refuses a message larger than ``max_size`` bytes. The
+  loop yields to other tasks at least every ``yield_every`` events, so a fast server
+  cannot starve them.
 
 The API key goes into the handshake's ``Authorization`` header and nowhere else:
 ``websockets`` logs handshake headers at DEBUG, so it is given a logger that redacts them
