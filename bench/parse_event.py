@@ -1,5 +1,8 @@
 """How many `response.output_text.delta` frames per second `parse_event` turns into events.
 
+It guards the text-delta fast path inside `events.parse_event` (with bench/ws_throughput.py
+and bench/sse_throughput.py, which time it inside each transport's loop).
+
 Run: .venv/bin/python bench/parse_event.py [N]
 """
 
