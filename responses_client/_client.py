@@ -306,7 +306,6 @@ class Client:
 
             return WebSocketTransport(
                 self._config,
-                connect_attempts=1,  # as above
                 open_timeout=self._connect_timeout(),
             )
         if isinstance(choice, str):

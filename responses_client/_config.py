@@ -110,11 +110,6 @@ class Config:
         """The Responses WebSocket endpoint: ``{websocket_base_url}/responses``."""
         return f"{self.websocket_base_url}/responses"
 
-    @property
-    def websocket_url(self) -> str:
-        """The Responses WebSocket endpoint (``responses_websocket_url``)."""
-        return self.responses_websocket_url
-
     def headers(self) -> dict[str, str]:
         """Every header a request carries, the ``Authorization`` bearer included.
 

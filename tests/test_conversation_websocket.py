@@ -19,7 +19,6 @@ from responses_client import (
     ProtocolError,
     RemoteProtocolError,
     tool,
-    zero_delays,
 )
 from responses_client._cancel import Phase
 from responses_client._client import Client
@@ -246,9 +245,7 @@ async def test_an_old_connection_is_replaced_before_the_request(
     client: Client, emulator: Emulator, script: ScriptedModel
 ) -> None:
     clock = Clock()
-    transport = WebSocketTransport(
-        client._config, clock=clock, max_connection_age=3000.0, reconnect_delays=zero_delays
-    )
+    transport = WebSocketTransport(client.config, clock=clock, max_connection_age=3000.0)
     convo = client.conversation(model="gpt-4.1", transport=transport)
     script.extend(["One.", "Two."])
     await convo.send("first")

@@ -249,6 +249,7 @@ async def connect(
             response.status_code,
             _body(bytes(response.body)),
             request_id=response.headers.get("x-request-id"),
+            headers=dict(response.headers.raw_items()),
         ) from None
     except TimeoutError:
         raise APITimeoutError(f"timed out connecting to {url}") from None

@@ -35,7 +35,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import Any
 
 import anyio
@@ -46,12 +46,9 @@ from websockets.protocol import State
 from .._cancel import CONNECTION_LIMIT, PHASE_TYPES, CancelState, Frame, Verdict, peek
 from .._config import Config
 from .._exceptions import (
-    APIConnectionError,
-    APIStatusError,
     LocalProtocolError,
     ResponsesError,
 )
-from .._retry import backoff, is_retryable_status
 from ..events import ENDING_TYPES, ServerEvent, UnknownEvent, parse_event
 from ._ws import Connection, RedactingLogger, closed_error, connect
 
@@ -75,8 +72,6 @@ class WebSocketTransport:
         self,
         config: Config,
         *,
-        connect_attempts: int = 3,
-        reconnect_delays: Callable[[], Iterator[float]] = backoff,
         open_timeout: float = 10.0,
         drain_timeout: float = 5.0,
         send_timeout: float = 5.0,
@@ -86,18 +81,12 @@ class WebSocketTransport:
         ping_interval: float | None = 20.0,
         yield_every: int = 64,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
     ) -> None:
         """Create the transport; nothing connects until the first ``stream()``.
 
         Args:
-            config: Where to connect (``config.websocket_url``) and the handshake headers.
-            connect_attempts: Tries per connect before the last error is raised. Only
-                connection failures and retryable statuses (408, 409, 429, 5xx) are tried
-                again; 401 and 403 raise at once.
-            reconnect_delays: Makes the iterator of seconds to wait between attempts
-                (called once per connect): jittered exponential ``backoff`` by default;
-                tests pass ``zero_delays``.
+            config: Where to connect (``config.responses_websocket_url``) and the
+                handshake headers (``client.config``).
             open_timeout: Seconds for the TCP, TLS and WebSocket handshakes together.
             drain_timeout: Seconds to wait for a cancelled response to end before the
                 connection is closed instead.
@@ -113,13 +102,12 @@ class WebSocketTransport:
             yield_every: Events after which the stream yields to the event loop even when
                 frames are ready.
             clock: Monotonic seconds, for the connection's age.
-            sleep: Waits between connect attempts.
+
+        A ``stream()`` connects at most once: a refused or failed handshake raises a typed
+        error (``APIStatusError`` with the answer's headers, ``APIConnectionError``), and
+        whether to try again is the conversation's decision (its ``RetryPolicy``).
         """
-        if connect_attempts < 1:
-            raise ValueError("connect_attempts must be at least 1")
         self._config = config
-        self._connect_attempts = connect_attempts
-        self._reconnect_delays = reconnect_delays
         self._open_timeout = open_timeout
         self._drain_timeout = drain_timeout
         self._send_timeout = send_timeout
@@ -129,7 +117,6 @@ class WebSocketTransport:
         self._ping_interval = ping_interval
         self._yield_every = max(1, yield_every)
         self._clock = clock
-        self._sleep = sleep
         secrets = tuple(s for s in (config.api_key,) if s)
         self._wire_logger = RedactingLogger(logging.getLogger("responses_client.wire"), secrets)
 
@@ -148,7 +135,8 @@ class WebSocketTransport:
         """Connections opened so far."""
 
     def __repr__(self) -> str:
-        return f"WebSocketTransport(url={self._config.websocket_url!r}, epoch={self._epoch})"
+        url = self._config.responses_websocket_url
+        return f"WebSocketTransport(url={url!r}, epoch={self._epoch})"
 
     @property
     def epoch(self) -> int:
@@ -313,42 +301,25 @@ class WebSocketTransport:
         return ws
 
     async def _connect(self) -> Connection:
-        url = self._config.websocket_url
-        delays = self._reconnect_delays()
-        attempt = 0
-        while True:
-            attempt += 1
-            error: ResponsesError
-            try:
-                ws = await connect(
-                    url,
-                    headers=self._config.headers(),
-                    logger=self._wire_logger,
-                    open_timeout=self._open_timeout,
-                    close_timeout=self._send_timeout,
-                    ping_interval=self._ping_interval,
-                    max_queue=self._max_queue,
-                    max_size=self._max_size,
-                )
-            except APIStatusError as exc:
-                if not is_retryable_status(exc.status_code):
-                    raise
-                error = exc
-            except APIConnectionError as exc:  # timeouts included
-                error = exc
-            else:
-                self._ws = ws
-                self._epoch += 1
-                self.connects += 1
-                self._connected_at = self._clock()
-                self._state.forget_connection()
-                logger.debug("connected to %s (epoch %d)", url, self._epoch)
-                return ws
-            delay = next(delays, None) if attempt < self._connect_attempts else None
-            if delay is None:
-                raise error
-            logger.info("connect attempt %d failed (%s); next in %.2f s", attempt, error, delay)
-            await self._sleep(delay)
+        """Open a connection: one attempt (sending again is the turn machine's decision)."""
+        url = self._config.responses_websocket_url
+        ws = await connect(
+            url,
+            headers=self._config.headers(),
+            logger=self._wire_logger,
+            open_timeout=self._open_timeout,
+            close_timeout=self._send_timeout,
+            ping_interval=self._ping_interval,
+            max_queue=self._max_queue,
+            max_size=self._max_size,
+        )
+        self._ws = ws
+        self._epoch += 1
+        self.connects += 1
+        self._connected_at = self._clock()
+        self._state.forget_connection()
+        logger.debug("connected to %s (epoch %d)", url, self._epoch)
+        return ws
 
     async def _send_create(self, ws: Connection, payload: str) -> None:
         # Shielded: a frame cut in half by a cancel would break the connection.

@@ -167,15 +167,8 @@ def ws_transport(client: Client, clock: Clock | None = None) -> WebSocketTranspo
     """A WebSocket transport that reconnects without waiting."""
     return WebSocketTransport(
         client.config,
-        connect_attempts=1,
-        reconnect_delays=zero_delays,
         clock=clock or Clock(),
-        sleep=_no_sleep,
     )
-
-
-async def _no_sleep(seconds: float) -> None:
-    return None
 
 
 def conversation(

@@ -19,7 +19,6 @@ import anyio
 import pytest
 
 from responses_client import Client, Conversation
-from responses_client._retry import zero_delays
 from responses_client._transports.websocket import WebSocketTransport
 from responses_client.emulator import (
     Emulator,
@@ -246,7 +245,7 @@ async def test_cancel_before_response_created(
     else:
         # The response's id is unknown, so it cannot be cancelled; the next turn drains it
         # until this (short) drain timeout, then replaces the connection.
-        chosen = WebSocketTransport(client._config, reconnect_delays=zero_delays, drain_timeout=0.2)
+        chosen = WebSocketTransport(client.config, drain_timeout=0.2)
     async with client.conversation(transport=chosen) as convo:
         stream = convo.stream("Hi")
         seen: list[str] = []

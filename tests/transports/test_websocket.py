@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 
@@ -20,7 +20,6 @@ from responses_client._exceptions import (
     ConnectionClosed,
     RemoteProtocolError,
 )
-from responses_client._retry import zero_delays
 from responses_client._transports.websocket import WebSocketTransport
 from responses_client.emulator import (
     CallTool,
@@ -63,7 +62,6 @@ def transport_for(emu: Emulator, *, key: str = KEY, **options: Any) -> WebSocket
         project="proj-test",
         default_headers={"X-Test": "yes"},
     )
-    options.setdefault("reconnect_delays", zero_delays)
     return WebSocketTransport(config, **options)
 
 
@@ -441,23 +439,17 @@ async def test_wrong_key_is_authentication_error_and_not_retried(emulator: Emula
     assert emulator.connections == [] and transport.connects == 0
 
 
-async def test_failed_connects_are_retried_with_the_injected_delays() -> None:
-    waited: list[float] = []
-
-    async def sleep(seconds: float) -> None:
-        waited.append(seconds)
-
-    def delays() -> Iterator[float]:
-        yield from (0.0, 0.25, 0.5, 1.0)
-
+async def test_a_failed_connect_is_one_attempt_that_raises_typed() -> None:
+    # Trying again, after the policy's delays, is the turn machine's job: see
+    # tests/reliability/test_retry_budget.py for the waits and the attempts counted.
     async with Emulator() as emu:
         url = emu.base_url
     # The emulator is gone: nothing listens on its port any more.
     config = Config.resolve(api_key=KEY, base_url=url)
-    transport = WebSocketTransport(config, connect_attempts=3, reconnect_delays=delays, sleep=sleep)
-    with pytest.raises(APIConnectionError):
+    transport = WebSocketTransport(config)
+    with pytest.raises(APIConnectionError, match="could not connect"):
         await collect(transport, body())
-    assert waited == [0.0, 0.25]
+    assert transport.connects == 0 and not transport.connected
 
 
 async def test_the_key_never_reaches_a_log_at_debug(

@@ -21,7 +21,6 @@ from websockets.exceptions import ConnectionClosedError
 
 from responses_client._config import Config
 from responses_client._exceptions import ConnectionClosed
-from responses_client._retry import zero_delays
 from responses_client._transports.websocket import WebSocketTransport
 from responses_client.emulator import Reply
 from responses_client.emulator._engine import EventStep, Ids, plan_response
@@ -61,7 +60,7 @@ async def serving(handler: Handler) -> AsyncIterator[WebSocketTransport]:
     async with serve(session, "127.0.0.1", 0) as server:
         port = server.sockets[0].getsockname()[1]
         config = Config.resolve(api_key="sk-frames", base_url=f"http://127.0.0.1:{port}/v1")
-        transport = WebSocketTransport(config, reconnect_delays=zero_delays, max_size=4096)
+        transport = WebSocketTransport(config, max_size=4096)
         try:
             yield transport
         finally:
