@@ -254,8 +254,13 @@ class TurnStream:
                 await self._conversation.interrupt()
             await self._wait_finished()
             return
+        ended = self._done
         await self._generator.aclose()
-        self._finish()
+        if not ended and self._result is None and self._machine.has_started:
+            # Closed before its end: what it streamed so far stays readable.
+            self._finish(self._conversation._result_of(self._machine, Finish("interrupted")))
+        else:
+            self._finish()
 
     async def __aenter__(self) -> TurnStream:
         self._entered += 1
@@ -301,8 +306,12 @@ class TurnStream:
     def result(self) -> TurnResult:
         """The turn's result, once the iteration has ended.
 
+        A turn closed before its end (``aclose()``, leaving ``async with`` early, or closed by
+        the next turn after a ``break``) has an ``"interrupted"`` result holding the text
+        streamed so far.
+
         Raises:
-            ResponsesError: the turn has not ended, or ended with an error or was closed.
+            ResponsesError: the turn has not ended, or ended with an error.
         """
         if self._result is None:
             raise ResponsesError("the turn has no result: it has not completed")
@@ -359,6 +368,8 @@ class Conversation:
         self._clock = clock
         self._on_close = on_close
         self._current: TurnStream | None = None
+        self._latest: weakref.ref[TurnStream] | None = None
+        """The stream made last, which ``interrupt()`` reaches before it runs."""
         self._closed = False
         self._context_key = _context_key(settings)
         self._append(list(items))
@@ -550,9 +561,12 @@ class Conversation:
                 "for the tool's output, so the new turn would wait forever"
             )
         if not options:
-            return TurnStream(self, input, self._settings, self._context_key)
-        settings = replace(self._settings, **options)
-        return TurnStream(self, input, settings, _context_key(settings))
+            made = TurnStream(self, input, self._settings, self._context_key)
+        else:
+            settings = replace(self._settings, **options)
+            made = TurnStream(self, input, settings, _context_key(settings))
+        self._latest = weakref.ref(made)
+        return made
 
     async def send(self, input: InputLike = None, **options: Unpack[TurnOptions]) -> TurnResult:
         """Run a turn without streaming and return its result (same logic as ``stream``).
@@ -575,11 +589,16 @@ class Conversation:
         """Stop the running turn, from any task (for example when the user barges in).
 
         The response in flight is cancelled on the server and running tools are cancelled;
-        the stream ends and its result has status ``"interrupted"``. Does nothing when no
-        turn runs.
+        the stream ends and its result has status ``"interrupted"``. A stream made with
+        ``stream()`` but not iterated yet is interrupted too: when iterated, it sends
+        nothing. Does nothing when no turn runs or waits.
         """
         current = self._current
         if current is None or current.finished:
+            # A stream made but not iterated yet: it will send nothing and end interrupted.
+            waiting = self._latest() if self._latest is not None else None
+            if waiting is not None and not waiting._machine.has_started:
+                waiting._machine.interrupt()
             return
         current._machine.interrupt()
         if current._tool_scope is not None:
@@ -612,10 +631,9 @@ class Conversation:
         # A pump over the turn machine's actions: every decision is the machine's.
         await self._begin(stream)
         machine, transport, error_ending = stream._machine, self._transport, Ending.ERROR
-        bytes_before = transport.bytes_sent
         try:
             self._append(items)
-            actions = deque(machine.start(self._clock()))
+            actions = deque(machine.start(self._clock(), bytes_sent=transport.bytes_sent))
             while actions:
                 match actions.popleft():
                     case Send() if machine.stopping():  # before the request went out: send none
@@ -648,8 +666,7 @@ class Conversation:
                     case Wait(seconds=seconds):
                         await (self._retry.sleep or anyio.sleep)(seconds)
                     case Finish() as finish:
-                        sent = transport.bytes_sent - bytes_before
-                        stream._finish(machine.result(finish, self._clock(), bytes_sent=sent))
+                        stream._finish(self._result_of(machine, finish))
                         return
                     case Fail(error=error):
                         raise error
@@ -657,6 +674,9 @@ class Conversation:
                         self._record(bookkeeping)
         finally:
             stream._finish()
+
+    def _result_of(self, machine: TurnMachine, finish: Finish) -> TurnResult:
+        return machine.result(finish, self._clock(), bytes_sent=self._transport.bytes_sent)
 
     def _record(self, action: Forget | Remember | Keep) -> None:
         """Carry out what the machine decided for the planner and the history."""

@@ -248,14 +248,25 @@ class TurnMachine:
         self._retries = 0
         self._items_sent = 0
         self._items_held = 0
+        self._bytes_before = 0
         self._tokens: Tokens | None = None
         self._kept: list[Item] = []
 
-    def start(self, now: float) -> list[Action]:
-        """The first actions (send the first request); ``now`` is when the turn starts."""
+    def start(self, now: float, *, bytes_sent: int = 0) -> list[Action]:
+        """The first actions (send the first request).
+
+        ``now`` is when the turn starts, ``bytes_sent`` the transport's count of bytes
+        written so far (``result`` reports the difference).
+        """
         self.started = now
+        self._bytes_before = bytes_sent
         self._rounds = 1
         return [Send(full_context=False)]
+
+    @property
+    def has_started(self) -> bool:
+        """Whether ``start`` ran (the turn got past waiting for an earlier one)."""
+        return self._rounds > 0
 
     def interrupt(self) -> None:
         """The caller wants the turn to stop (from any task); idempotent."""
@@ -352,7 +363,7 @@ class TurnMachine:
     def result(self, finish: Finish, now: float, *, bytes_sent: int = 0) -> TurnResult:
         """The turn's result, for the ``Finish`` action that ended it.
 
-        ``bytes_sent`` is what the transport wrote during the turn (retries included).
+        ``bytes_sent`` is the transport's count of bytes written by now (as for ``start``).
         """
         fold = self.fold
         if finish.status == "completed":
@@ -375,7 +386,7 @@ class TurnMachine:
                 rounds=self._rounds,
                 items_sent=self._items_sent,
                 items_held=self._items_held,
-                bytes_sent=bytes_sent,
+                bytes_sent=bytes_sent - self._bytes_before,
                 retries=self._retries,
             ),
         )
