@@ -195,6 +195,7 @@ class WebSocketTransport:
             parse = parse_event
             phase_types = PHASE_TYPES
             state = self._state
+            created = False
             event: ServerEvent | UnknownEvent | None = None
             while True:
                 # This runs once per event. Queued messages are taken without awaiting;
@@ -216,6 +217,10 @@ class WebSocketTransport:
                 event = parse(raw)
                 ended = False
                 event_type = event.type
+                if not created:  # until this request's response opens
+                    if not self._is_ours(event):
+                        continue
+                    created = event_type == "response.created"
                 if event_type in phase_types:  # one set lookup for the many events that are not
                     verdict = state.on_frame(Frame.of(event))
                     if verdict is Verdict.DROP:
@@ -245,6 +250,19 @@ class WebSocketTransport:
                 response_id = self._state.cancel()
                 if response_id is not None:
                     await self._send_cancel(ws, response_id)
+
+    def _is_ours(self, event: ServerEvent | UnknownEvent) -> bool:
+        """Whether an event read before ``response.created`` may belong to this request.
+
+        The server opens every response with ``response.created``; a known event of a
+        response before it is a late one of the previous response (a server that goes on
+        after its terminal event) and must not reach this request's caller. An ``error``
+        answers this request; a type this SDK does not know is passed on.
+        """
+        if event.type in ("response.created", "error") or isinstance(event, UnknownEvent):
+            return True
+        logger.debug("dropped a %s that came after its response had ended", event.type)
+        return False
 
     def _stopping(self) -> bool:
         # A method, not the attribute: mypy keeps ``_stop`` narrowed across awaits.

@@ -180,3 +180,30 @@ async def test_a_late_cancel_reply_known_only_by_the_id_in_its_message_is_droppe
             json.loads(frame)["type"] for frame in response_frames()
         ]
         assert creates == 2
+
+
+async def test_events_after_a_terminal_event_never_reach_the_next_request() -> None:
+    # A server bending the protocol: after response.completed it goes on sending events of
+    # that response. They must not leak into the next request's stream.
+    answered = 0
+
+    async def goes_on(ws: ServerConnection, frames: list[str]) -> None:
+        nonlocal answered
+        answered += 1
+        if answered == 1:
+            for frame in frames:
+                await ws.send(frame)
+            for frame in frames[2:]:  # deltas, item and part events, a second completed
+                await ws.send(frame)
+        else:
+            for frame in frames:
+                await ws.send(frame)
+
+    async with serving(goes_on) as transport:
+        first = await collect(transport)
+        second = await collect(transport)
+    texts = [e.delta for e in second if e.type == "response.output_text.delta"]
+    assert texts == WORDS  # once each: nothing of the first response's tail
+    assert second[0].type == "response.created"
+    assert [e.type for e in second].count("response.completed") == 1
+    assert first[-1].type == second[-1].type == "response.completed"
