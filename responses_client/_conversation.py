@@ -123,6 +123,11 @@ def coerce_items(value: InputLike) -> list[Item]:
         return []
     if isinstance(value, str):
         return [Message.user(value)]
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        raise InputError(
+            f"cannot use {type(value).__name__} as conversation input: pass text (decode "
+            "the bytes first), or binary content as a part (InputAudio, InputImage, InputFile)"
+        )
     if isinstance(value, Mapping):
         return items_from_message(value)
     if isinstance(value, Sequence):

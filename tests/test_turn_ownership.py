@@ -186,3 +186,10 @@ async def test_a_lone_surrogate_in_a_tool_output_goes_back_replaced(
     sent = emulator.responses[-1].resolved_input[-1]
     assert sent["type"] == "function_call_output" and sent["output"] == "half \ufffd emoji"
     await convo.aclose()
+
+
+async def test_bytes_as_input_get_an_error_that_says_what_to_do(client: Client) -> None:
+    async with client.conversation() as convo:
+        with pytest.raises(InputError, match="cannot use bytes as conversation input: pass text"):
+            await convo.send(b"hello")
+        assert convo.items == ()
