@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The package with its emulator and nothing else: all `make demo` needs, so a newcomer's
+# first command does not wait for the dev toolchain (`make test` installs the rest).
+DEMO_STAMP := $(VENV)/.demo-installed
 # A second venv holding the lowest versions pyproject.toml declares (make test-minimum).
 MIN_VENV := .venv-min
 MIN_BIN := $(MIN_VENV)/bin
@@ -19,6 +22,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+$(DEMO_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -f $(STAMP) -a $(STAMP) -nt pyproject.toml || $(BIN)/python -m pip install --quiet -e '.[emulator]'
+	touch $(DEMO_STAMP)
 
 $(MIN_STAMP): pyproject.toml $(MINIMUM)
 	test -x $(MIN_BIN)/python || $(PYTHON) -m venv $(MIN_VENV)
@@ -49,7 +57,7 @@ test: lint typecheck docs pytest
 test-minimum: $(MIN_STAMP)
 	$(MIN_BIN)/python -m pytest -m "not conformance" --ignore=tests/emulator/test_conformance.py
 
-demo: $(STAMP)
+demo: $(DEMO_STAMP)
 	$(BIN)/python -m responses_client demo
 
 bench: $(STAMP)
