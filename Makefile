@@ -38,8 +38,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The package, and the code a reader copies: the README's python blocks and the examples.
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict responses_client
+	$(BIN)/python docs/extract_snippets.py .snippets README.md
+	$(BIN)/mypy --strict docs/examples .snippets
 
 pytest: $(STAMP)
 	$(BIN)/coverage run -m pytest
@@ -65,4 +68,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) $(MIN_VENV) site .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(MIN_VENV) site .snippets .mypy_cache .pytest_cache .ruff_cache

@@ -1,10 +1,12 @@
 """Start from a chat-style history (Chat Completions messages) and continue it."""
 
+from typing import Any
+
 import anyio
 
 from responses_client import Client
 
-HISTORY = [
+HISTORY: list[dict[str, Any]] = [
     {"role": "system", "content": "You are a terse assistant."},
     {"role": "user", "content": "What is 2 + 2?"},
     {

@@ -3,6 +3,7 @@
 import anyio
 
 from responses_client import Client
+from responses_client.events import OutputTextDeltaEvent
 
 
 async def main() -> None:
@@ -13,7 +14,7 @@ async def main() -> None:
         async def listen() -> None:
             async with convo.stream("Tell me a long story about the sea.") as events:
                 async for event in events:
-                    if event.type == "response.output_text.delta":
+                    if isinstance(event, OutputTextDeltaEvent):
                         heard_something.set()
             print(f"turn ended: {events.result.status}")
 

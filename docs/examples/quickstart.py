@@ -8,6 +8,7 @@ Run against the real API (OPENAI_API_KEY) or the emulator:
 import anyio
 
 from responses_client import Client, tool
+from responses_client.events import OutputTextDeltaEvent, ToolResultEvent
 
 
 @tool
@@ -25,10 +26,11 @@ async def main() -> None:
         convo = client.conversation(model="gpt-4.1", instructions="Be brief.", tools=[get_weather])
         async with convo.stream("What is the weather in Paris?") as events:
             async for event in events:
-                if event.type == "response.output_text.delta":
-                    print(event.delta, end="", flush=True)
-                elif event.type == "client.tool.result":
-                    print(f"[{event.name} -> {event.output}]")
+                match event:
+                    case OutputTextDeltaEvent():
+                        print(event.delta, end="", flush=True)
+                    case ToolResultEvent():
+                        print(f"[{event.name} -> {event.output}]")
         print()
         result = await convo.send("Thanks! And tomorrow?")
         print(result.text)
