@@ -23,7 +23,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from ._exceptions import ResponseFailedError
+from ._exceptions import APIStatusError, ResponseFailedError, status_error
 from ._items import FunctionCall, Item
 from .events import (
     ErrorEvent,
@@ -239,6 +239,32 @@ class ResponseFold:
         if self.error is not None and self.error.code in RETRYABLE_ERROR_CODES:
             return self.error.code
         return None
+
+    def status_failure(self) -> APIStatusError | None:
+        """The HTTP error an ``error`` event stands for, when it carries a status.
+
+        Over the WebSocket the server answers a request it refuses (a rate limit, a server
+        error, a bad parameter) with an ``error`` event carrying the HTTP status it would
+        have answered (and, for a rate limit, its headers). It becomes the same
+        ``APIStatusError`` subclass as over HTTP, so that retries and ``except`` clauses
+        work the same on every transport.
+        """
+        error = self.error
+        if error is None or error.status is None or error.status < 400:
+            return None
+        extra = error.model_extra or {}
+        # Where a server puts them: beside ``status``, or in the nested error object.
+        nested = (error.error.model_extra or {}) if error.error is not None else {}
+        headers = extra.get("headers", nested.get("headers"))
+        body = {"error": {"message": error.message, "code": error.code, "param": error.param}}
+        return status_error(
+            error.status,
+            body,
+            request_id=extra.get("request_id")
+            if isinstance(extra.get("request_id"), str)
+            else None,
+            headers=headers if isinstance(headers, dict) else None,
+        )
 
     def failure(self) -> ResponseFailedError:
         """The exception for a response that ended ``FAILED`` or ``ERROR``."""

@@ -297,6 +297,9 @@ class TurnMachine:
         if reason is not None:
             # The server forgot our context: sending it all again needs no wait.
             return self._again(reason, fold.failure(), yielded=yielded, wait=0.0)
+        refused = fold.status_failure()
+        if refused is not None:  # an error event standing for an HTTP status: HTTP's rules
+            return self.stream_failed(refused, yielded=yielded)
         if fold.ending is Ending.INCOMPLETE:
             details = fold.incomplete_details
             reason = details.reason if details is not None else None

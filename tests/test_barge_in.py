@@ -62,12 +62,13 @@ async def test_a_stream_closed_by_the_next_turn_keeps_its_partial_result(
 
 
 async def test_a_failed_turn_still_has_no_result(client: Client, script: ScriptedModel) -> None:
-    from responses_client import ResponseFailedError, ResponsesError
+    from responses_client import ResponsesError
     from responses_client.emulator import SendError
 
-    script.add(Reply(text="x", faults=[SendError(at=1, code="server_error")]))
+    bad = SendError(at=1, code="invalid_value", message="no such thing", status=400)
+    script.add(Reply(text="x", faults=[bad]))
     async with client.conversation() as convo:
-        with pytest.raises(ResponseFailedError):
+        with pytest.raises(ResponsesError, match="no such thing"):
             async with convo.stream("Hi") as events:
                 async for _event in events:
                     pass
