@@ -67,7 +67,9 @@ class Client:
             organization: Sent as ``OpenAI-Organization``; ``None`` reads ``OPENAI_ORG_ID``.
             project: Sent as ``OpenAI-Project``; ``None`` reads ``OPENAI_PROJECT_ID``.
             default_headers: Extra headers for every request and handshake.
-            timeout: Seconds for connect and for each read (or an ``httpx.Timeout``).
+            timeout: Seconds for connect and for each read (or an ``httpx.Timeout``), on
+                every transport: a server silent for longer mid-response counts as a
+                dropped connection and the request is retried.
             max_retries: How many times a request is sent again after a retryable fault
                 (a request goes out at most ``max_retries + 1`` times in all).
             retry: The whole retry policy (its ``max_retries``, delays and ``Retry-After``
@@ -289,6 +291,12 @@ class Client:
             self._http_client = httpx.AsyncClient(timeout=timeout)
         return self._http_client
 
+    def _read_timeout(self) -> float | None:
+        timeout = self._timeout
+        if isinstance(timeout, (int, float)):
+            return float(timeout)
+        return timeout.read
+
     def _connect_timeout(self) -> float:
         timeout = self._timeout
         if isinstance(timeout, (int, float)):
@@ -307,6 +315,7 @@ class Client:
             return WebSocketTransport(
                 self._config,
                 open_timeout=self._connect_timeout(),
+                read_timeout=self._read_timeout(),
             )
         if isinstance(choice, str):
             raise InputError(f"unknown transport {choice!r}: use 'websocket' or 'sse'")

@@ -48,7 +48,13 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 import anyio
 
 from ._chat import items_from_message
-from ._exceptions import APIStatusError, InputError, ResponsesError, TransportError
+from ._exceptions import (
+    APIStatusError,
+    APITimeoutError,
+    InputError,
+    ResponsesError,
+    TransportError,
+)
 from ._fold import Ending, ResponseFold
 from ._items import FunctionCall, Item, Message
 from ._planner import DigestChain, Planner
@@ -573,10 +579,18 @@ class Conversation:
         self._latest = weakref.ref(made)
         return made
 
-    async def send(self, input: InputLike = None, **options: Unpack[TurnOptions]) -> TurnResult:
+    async def send(
+        self,
+        input: InputLike = None,
+        *,
+        timeout: float | None = None,
+        **options: Unpack[TurnOptions],
+    ) -> TurnResult:
         """Run a turn without streaming and return its result (same logic as ``stream``).
 
-        ``options`` are settings for this turn only, as for ``stream()``.
+        ``timeout`` bounds the whole turn, every round, retry and tool run included (the
+        client's ``timeout`` bounds each read); ``options`` are settings for this turn only,
+        as for ``stream()``.
 
         Raises:
             ResponseFailedError: the server failed the response.
@@ -584,10 +598,16 @@ class Conversation:
             TransportError: the connection failed and retries did not help.
             ProtocolError: the server sent malformed data.
             ToolError: the tool loop ran more than ``max_tool_rounds`` rounds.
+            APITimeoutError: the turn took longer than ``timeout``.
         """
-        async with self.stream(input, **options) as events:
-            async for event in events:
-                del event  # not held while the next one is awaited (see _run_turn)
+        with anyio.move_on_after(timeout) as deadline:
+            async with self.stream(input, **options) as events:
+                async for event in events:
+                    del event  # not held while the next one is awaited (see _run_turn)
+        if deadline.cancelled_caught:
+            raise APITimeoutError(
+                f"the turn did not end within {timeout} s; its response was cancelled"
+            )
         return events.result
 
     async def interrupt(self) -> None:

@@ -99,7 +99,15 @@ class Connection(ClientConnection):
 
     # No per-connection ``__dict__`` for these: many connections may stay open at once
     # (bench/scale.py measures memory per idle conversation).
-    __slots__ = ("messages", "high_water", "reading_paused", "_parts", "_reader")
+    __slots__ = (
+        "messages",
+        "high_water",
+        "reading_paused",
+        "_parts",
+        "_reader",
+        "_wait_started",
+        "_watchdog",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -111,6 +119,8 @@ class Connection(ClientConnection):
         self.reading_paused = False
         """Whether reading the socket is paused because ``high_water`` messages wait."""
         self._reader: asyncio.Future[bool] | None = None
+        self._wait_started = 0.0
+        self._watchdog: asyncio.TimerHandle | None = None
 
     def forget_handshake(self) -> None:
         """Drop the opening handshake's headers, the API key's among them.
@@ -164,23 +174,51 @@ class Connection(ClientConnection):
             self.transport.resume_reading()
         return message
 
-    async def receive(self) -> bytes | None:
+    async def receive(self, timeout: float | None = None) -> bytes | None:
         """The next message, waiting for it; ``None`` if ``interrupt()`` ended the wait.
+
+        Args:
+            timeout: Seconds one wait for a message may last (``None``: no limit).
 
         Raises:
             websockets.ConnectionClosed: The connection closed and every message was taken.
+            TimeoutError: No message came within ``timeout``.
         """
         while not self.messages:
             if self.protocol.state is State.CLOSED:
                 raise self.protocol.close_exc
             reader = self.loop.create_future()
             self._reader = reader
+            if timeout is not None:
+                self._watch_wait(timeout)
             try:
                 if await reader:
                     return None
             finally:
                 self._reader = None
         return self.take()
+
+    def _watch_wait(self, timeout: float) -> None:
+        """Make the wait that starts now fail after ``timeout`` seconds.
+
+        A timer per wait would cost a ``call_later`` and a cancel for nearly every message
+        (the queue is often empty between two); one watchdog instead wakes at most once per
+        ``timeout`` and re-arms for the wait in progress (guarded by bench/ws_throughput.py).
+        """
+        self._wait_started = self.loop.time()
+        if self._watchdog is None:
+            self._watchdog = self.loop.call_later(timeout, self._watch, timeout)
+
+    def _watch(self, timeout: float) -> None:
+        self._watchdog = None
+        reader = self._reader
+        if reader is None or reader.done():
+            return  # nobody waits: the next wait arms it again
+        waited = self.loop.time() - self._wait_started
+        if waited >= timeout:
+            reader.set_exception(TimeoutError(f"no message within {timeout} s"))
+        else:
+            self._watchdog = self.loop.call_later(timeout - waited, self._watch, timeout)
 
     def interrupt(self) -> None:
         """End a ``receive()`` waiting now (from another task); queued messages stay."""
@@ -190,6 +228,9 @@ class Connection(ClientConnection):
         """Let ``websockets`` record the loss, then wake the reader: it sees the state."""
         super().connection_lost(exc)
         self._wake(False)
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
 
 
 def _as_bytes(data: Any) -> bytes:

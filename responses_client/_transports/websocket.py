@@ -45,10 +45,7 @@ from websockets.protocol import State
 
 from .._cancel import CONNECTION_LIMIT, PHASE_TYPES, CancelState, Frame, Verdict, peek
 from .._config import Config
-from .._exceptions import (
-    LocalProtocolError,
-    ResponsesError,
-)
+from .._exceptions import APITimeoutError, LocalProtocolError, ResponsesError
 from ..events import ENDING_TYPES, ServerEvent, UnknownEvent, parse_event
 from ._ws import Connection, RedactingLogger, closed_error, connect
 
@@ -73,6 +70,7 @@ class WebSocketTransport:
         config: Config,
         *,
         open_timeout: float = 10.0,
+        read_timeout: float | None = None,
         drain_timeout: float = 5.0,
         send_timeout: float = 5.0,
         max_connection_age: float = 55 * 60.0,
@@ -88,6 +86,10 @@ class WebSocketTransport:
             config: Where to connect (``config.responses_websocket_url``) and the
                 handshake headers (``client.config``).
             open_timeout: Seconds for the TCP, TLS and WebSocket handshakes together.
+            read_timeout: Seconds the server may stay silent while a response streams (the
+                wait for each event); then the connection is dropped and the stream raises
+                ``APITimeoutError``, which the conversation retries like a drop. ``None``
+                waits for as long as the server takes.
             drain_timeout: Seconds to wait for a cancelled response to end before the
                 connection is closed instead.
             send_timeout: Seconds a ``response.cancel`` or close may take during cleanup.
@@ -109,6 +111,7 @@ class WebSocketTransport:
         """
         self._config = config
         self._open_timeout = open_timeout
+        self._read_timeout = read_timeout
         self._drain_timeout = drain_timeout
         self._send_timeout = send_timeout
         self._max_age = max_connection_age
@@ -207,10 +210,15 @@ class WebSocketTransport:
                     # whole response object, and many connections may be waiting at once).
                     event = None
                     try:
-                        received = await ws.receive()
+                        received = await ws.receive(self._read_timeout)
                     except websockets.ConnectionClosed as exc:
                         self._lost(ws)
                         raise closed_error(exc) from None
+                    except TimeoutError:
+                        await self._discard(ws)  # what it may still send, nobody will read
+                        raise APITimeoutError(
+                            f"no event from the server for {self._read_timeout} s"
+                        ) from None
                     if received is None or self._stopping():
                         return
                     raw = received
