@@ -63,7 +63,7 @@ _received: list[int] = []
 
 def _note_receive_times() -> None:
     """Wrap both SDKs' receivers (in this process) to note when each frame comes out."""
-    from responses_client._transports.websocket import _Connection
+    from responses_client._transports._ws import Connection as _Connection
 
     original_recv = ClientConnection.recv
     original_take = _Connection.take

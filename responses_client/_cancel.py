@@ -1,8 +1,9 @@
 """Which response is in flight on a WebSocket connection, and what cancelling it takes.
 
-Pure: the WebSocket transport feeds it what it wrote and the type (and id) of each frame it
-read, and gets back the id to send ``response.cancel`` for, when one must go out now. It
-never sends, waits or times anything itself.
+Pure: the WebSocket transport feeds it what it wrote and what each frame it read says
+(a :class:`Frame`), and gets back a :class:`Verdict`: pass the frame on, drop it, send
+``response.cancel`` now, or close the connection. It never sends, waits or times anything
+itself.
 
 The phases of the one response a connection can carry at a time::
 
@@ -38,6 +39,10 @@ signs are taken: an ``error`` about the ``response_id`` parameter, the ``respons
 type itself or ``response_not_found``; or one whose message names the cancelled response's
 id. An error about ``previous_response_id`` is never taken for a reply: it concerns the
 next request, which may chain from the very response that was cancelled.
+
+An ``error`` with the code ``websocket_connection_limit_reached`` says that the server
+will take no more requests on this connection (it ends connections at 60 minutes): the
+transport closes it and the next request goes out on a new one.
 """
 
 from __future__ import annotations
@@ -45,10 +50,38 @@ from __future__ import annotations
 import enum
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
-from .events import TERMINAL_TYPES
+from .events import (
+    ENDING_TYPES,
+    ErrorEvent,
+    ResponseCompletedEvent,
+    ResponseCreatedEvent,
+    ResponseFailedEvent,
+    ResponseIncompleteEvent,
+    ResponseInProgressEvent,
+    ResponseQueuedEvent,
+    ServerEvent,
+    UnknownEvent,
+)
 
-__all__ = ["CancelState", "Frame", "Phase", "peek"]
+__all__ = [
+    "CONNECTION_LIMIT",
+    "PHASE_TYPES",
+    "CancelState",
+    "Frame",
+    "Phase",
+    "Verdict",
+    "peek",
+]
+
+CONNECTION_LIMIT = "websocket_connection_limit_reached"
+"""The ``error`` code of a connection that reached the server's 60-minute limit."""
+
+PHASE_TYPES: frozenset[str] = ENDING_TYPES | {"response.created"}
+"""The event types that can move a response's phase: ``response.created`` and those that
+end a request (``events.ENDING_TYPES``). ``CancelState.on_frame`` answers ``KEEP`` for any
+other frame and changes nothing, so a transport need not feed it those."""
 
 _CANCEL_REPLY_PARAMS = frozenset({"response_id", "type"})
 """The ``param`` of an ``error`` that answers a ``response.cancel``: the id it named was not
@@ -66,6 +99,21 @@ class Phase(enum.Enum):
     """``response.create`` was written; ``response.created`` has not arrived."""
     CREATED = "created"
     """``response.created`` arrived; the terminal event has not."""
+
+
+class Verdict(enum.Enum):
+    """What the transport does with a frame it read, as ``CancelState.on_frame`` decides."""
+
+    KEEP = "keep"
+    """A frame of the response in flight, or one the phases ignore: pass it on."""
+    DROP = "drop"
+    """The late reply to an earlier cancel: it belongs to no current response; drop it."""
+    SEND_CANCEL = "send_cancel"
+    """``response.created`` of a response abandoned before the id was known: pass it on,
+    and send ``response.cancel`` for ``CancelState.response_id`` now."""
+    CLOSE = "close"
+    """The server's connection-limit ``error``: pass it on, and close the connection (the
+    server takes no more requests on it)."""
 
 
 @dataclass
@@ -121,16 +169,35 @@ class CancelState:
             if self.cancel_requested and not self.cancel_sent and response_id:
                 self.cancel_sent = True
                 return response_id
-        elif event_type in TERMINAL_TYPES:
-            if self.cancel_sent and not self.cancel_answered and status != "cancelled":
-                self.late_replies.append(self.response_id or "")
-            self.reset()
-        elif event_type == "error":
+        elif event_type in ENDING_TYPES:
             if self.cancel_sent:
-                self.cancel_answered = True
-            else:
-                self.reset()
+                if event_type == "error":
+                    # An ``error`` after the cancel went out answers the cancel; the
+                    # response still ends with its terminal event.
+                    self.cancel_answered = True
+                    return None
+                if not self.cancel_answered and status != "cancelled":
+                    self.late_replies.append(self.response_id or "")
+            self.reset()
         return None
+
+    def on_frame(self, frame: Frame) -> Verdict:
+        """Feed a frame just read (``peek`` of raw text, or ``Frame.of`` an event).
+
+        The phase moves as ``observe`` says; ``error`` frames are first checked against
+        ``stale_reply``.
+
+        Returns:
+            What the transport does with the frame (see :class:`Verdict`).
+        """
+        if frame.type == "error":
+            if self.stale_reply(frame.code, frame.param, frame.message):
+                return Verdict.DROP
+            self.observe("error")
+            return Verdict.CLOSE if frame.code == CONNECTION_LIMIT else Verdict.KEEP
+        if self.observe(frame.type, frame.response_id, frame.status) is not None:
+            return Verdict.SEND_CANCEL
+        return Verdict.KEEP
 
     def stale_reply(self, code: str | None, param: str | None, message: str | None = None) -> bool:
         """Whether an ``error`` read now is the late answer to an earlier cancel.
@@ -196,6 +263,25 @@ class Frame:
     message: str | None = None
     """``error.message`` of an ``error`` frame."""
 
+    @classmethod
+    def of(cls, event: ServerEvent | UnknownEvent) -> Frame:
+        """What the phases need of an event already parsed: what ``peek`` reads of its text."""
+        match event:
+            case ErrorEvent():
+                return cls(event.type, code=event.code, param=event.param, message=event.message)
+            case (
+                ResponseCreatedEvent()
+                | ResponseQueuedEvent()
+                | ResponseInProgressEvent()
+                | ResponseCompletedEvent()
+                | ResponseFailedEvent()
+                | ResponseIncompleteEvent()
+            ):
+                return cls(event.type, event.response.id, event.response.status)
+            case UnknownEvent():
+                return _read(event.raw)
+        return cls(event.type)
+
 
 _UNREADABLE = Frame()
 
@@ -212,6 +298,10 @@ def peek(data: str | bytes) -> Frame:
         return _UNREADABLE
     if not isinstance(frame, dict):
         return _UNREADABLE
+    return _read(frame)
+
+
+def _read(frame: dict[str, Any]) -> Frame:
     response = frame.get("response")
     if not isinstance(response, dict):
         response = {}

@@ -30,7 +30,8 @@ arguments, items) and lenient where OpenAI-compatible servers cut corners: a mis
 """
 
 # No ``from __future__ import annotations`` in this module: pydantic would then build each
-# field's type from a string at import (about 2 ms of ``import responses_client`` here).
+# field's type from a string at import, which slows ``import responses_client`` (guarded
+# by bench/import_time.py).
 
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -52,6 +53,7 @@ from ._items import ALL_TAGS as _ITEM_AND_PART_TAGS
 from ._items import Item, Message, OutputText, Part, describe_validation_error
 
 __all__ = [
+    "ENDING_TYPES",
     "TERMINAL_TYPES",
     "AudioDeltaEvent",
     "AudioDoneEvent",
@@ -1037,7 +1039,15 @@ Event = Union[ServerEvent, ClientEvent, UnknownEvent]  # noqa: UP007
 TERMINAL_TYPES: frozenset[str] = frozenset(
     {"response.completed", "response.failed", "response.incomplete"}
 )
-"""The event types that end a response: after one, the response sends nothing more."""
+"""The event types that carry a response's final state: after one, it sends nothing more."""
+
+ENDING_TYPES: frozenset[str] = TERMINAL_TYPES | {"error"}
+"""The event types that end the stream of one request: the terminal ones and ``error``.
+
+After any of them the server sends nothing more for that request, so a stream of one
+response stops there. An ``error`` is not terminal (:func:`is_terminal`): it may refuse a
+request that never created a response, and the turn decides what it means.
+"""
 
 # Built once: validate_json with a plain-string discriminator lets pydantic-core pick
 # the model from the tag without building an intermediate Python dict.
@@ -1046,8 +1056,8 @@ TERMINAL_TYPES: frozenset[str] = frozenset(
 _SERVER_ADAPTER: TypeAdapter[ServerEvent] = TypeAdapter(
     ServerEvent, config=ConfigDict(cache_strings="keys")
 )
-# The adapter's core validator, called directly: ``TypeAdapter.validate_json`` adds a Python
-# frame and argument handling that cost about a quarter of parsing a text delta.
+# The adapter's core validator, called directly: ``TypeAdapter.validate_json`` only adds a
+# Python frame and argument handling around it.
 _validate_json = _SERVER_ADAPTER.validator.validate_json
 
 _DELTA_PREFIX = b'{"type":"response.output_text.delta"'
@@ -1081,11 +1091,13 @@ def is_terminal(event: Event) -> bool:
     return event.type in TERMINAL_TYPES
 
 
-def parse_event(data: str | bytes) -> ServerEvent | UnknownEvent:
+def parse_event(data: bytes | str) -> ServerEvent | UnknownEvent:
     """Parse one frame (an SSE ``data`` field or a WebSocket text message) into an event.
 
+    This is the only way the SDK turns a frame into an event, over every transport.
+
     Args:
-        data: The frame's JSON text, as ``str`` or UTF-8 ``bytes``.
+        data: The frame's JSON text, as UTF-8 ``bytes`` or ``str``.
 
     Returns:
         The event's model; :class:`UnknownEvent` for a type the SDK does not know.
@@ -1093,16 +1105,22 @@ def parse_event(data: str | bytes) -> ServerEvent | UnknownEvent:
     Raises:
         RemoteProtocolError: ``data`` is not JSON, not an object, has no string ``type``,
             or is a known type with a missing or invalid field. The message names the
-            type and the field; no other exception escapes.
+            type and the field; no other exception escapes, and no pydantic error is
+            chained to it.
     """
-    # Most events are text deltas: their model, found by the prefix, skips the union's
-    # dispatch. (A ``str`` slice never equals bytes: text takes the union.)
+    # Speed trick, guarded by bench/parse_event.py, bench/ws_throughput.py and
+    # bench/sse_throughput.py. Most frames are text deltas: one recognised by its prefix
+    # goes straight to its own model's validator, skipping the union's dispatch on the tag.
+    # It preserves what the union alone would return: the same model, validated the same
+    # way; a frame the delta model rejects (a later "type" key may name another event)
+    # goes to the union, which decides and explains. A ``str`` slice never equals bytes,
+    # so text frames always take the union.
     if data[:_DELTA_SIZE] == _DELTA_PREFIX:
         try:
             delta: OutputTextDeltaEvent = _validate_delta_json(data)
             return delta
         except ValueError:
-            pass  # the union decides and explains (a later "type" key may name another event)
+            pass
     try:
         event: ServerEvent = _validate_json(data)
         return event

@@ -33,7 +33,7 @@ from .._exceptions import (
     status_error,
 )
 from .._sse import SSEDecoder
-from ..events import TERMINAL_TYPES, ServerEvent, UnknownEvent, parse_event
+from ..events import ENDING_TYPES, ServerEvent, UnknownEvent, parse_event
 
 __all__ = ["SSETransport"]
 
@@ -44,9 +44,6 @@ _DONE = b"[DONE]"
 
 _COMMON_EVENT = "response.output_text.delta"
 """The event most messages carry; the decoder cuts runs of them out in one pass."""
-
-_LAST_TYPES = TERMINAL_TYPES | {"error"}
-"""After an event of these types the response sends nothing more."""
 
 _YIELD_EVERY = 64
 """Events after which the stream lets other tasks run, even when more bytes are buffered."""
@@ -171,7 +168,7 @@ class SSETransport:
                             return
                         raise
                     yield event
-                    if event.type in _LAST_TYPES:
+                    if event.type in ENDING_TYPES:
                         return
                     unyielded += 1
                     if unyielded == _YIELD_EVERY:

@@ -1,7 +1,8 @@
 """The Responses API over one persistent WebSocket: ``wss://…/v1/responses``.
 
-A thin pump around ``websockets``: it writes ``response.create`` frames, reads text
-messages, and validates each into its event model. What it decides itself is connection life:
+A thin pump over the WebSocket plumbing of ``_ws``: it writes ``response.create`` frames,
+reads text messages, and parses each into its event model with ``events.parse_event``.
+What it decides itself is connection life:
 
 - **One connection per transport** (one transport per conversation), opened on the first
   ``stream()`` and reused across turns, so the server's connection-local cache of earlier
@@ -11,218 +12,51 @@ messages, and validates each into its event model. What it decides itself is con
   delays of an injected generator between failed attempts. A connection is replaced before
   a request when it is older than ``max_connection_age`` (the server closes it at 60
   minutes), and dropped when the server answers ``websocket_connection_limit_reached``.
-- **Cancel and drain** (the phases live in the pure ``_cancel`` module). Leaving a stream
-  early sends ``response.cancel`` — at once when the response id is known, when
-  ``response.created`` arrives otherwise — and the next ``stream()`` reads and drops the old
-  response's events up to its terminal event before it writes ``response.create``. A drain
-  that takes longer than ``drain_timeout`` closes the connection instead.
+- **Cancel and drain** (the phases, and what each frame means for them, live in the pure
+  ``_cancel`` module). Leaving a stream early sends ``response.cancel`` — at once when the
+  response id is known, when ``response.created`` arrives otherwise — and the next
+  ``stream()`` reads and drops the old response's events up to its terminal event before it
+  writes ``response.create``. A drain that takes longer than ``drain_timeout`` closes the
+  connection instead.
 - **Bounded buffering.** The connection (``websockets``' own, with a message queue of its
-  own for speed: see ``_Connection``) stops reading the socket while ``max_queue`` messages
-  wait unread (so a slow consumer pushes back on the server through TCP instead of growing
+  own for speed: see ``_ws.Connection``) stops reading the socket while ``max_queue``
+  messages wait unread (so a slow consumer pushes back on the server through TCP instead of growing
   memory); ``websockets`` refuses a message larger than ``max_size`` bytes. The loop yields
   to other tasks at least every ``yield_every`` events, so a fast server cannot starve them.
 
 The API key goes into the handshake's ``Authorization`` header and nowhere else:
-``websockets`` logs handshake headers at DEBUG, so it is given a logger that redacts them.
+``websockets`` logs handshake headers at DEBUG, so it is given a logger that redacts them
+(``_ws.RedactingLogger``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
-from collections import deque
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anyio
 import anyio.lowlevel
 import websockets
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.datastructures import Headers
-from websockets.frames import Frame, Opcode
-from websockets.http11 import Response
-from websockets.protocol import Event, State
+from websockets.protocol import State
 
-from .._cancel import CancelState, peek
+from .._cancel import CONNECTION_LIMIT, PHASE_TYPES, CancelState, Frame, Verdict, peek
 from .._config import Config
 from .._exceptions import (
     APIConnectionError,
-    APITimeoutError,
-    ConnectionClosed,
+    APIStatusError,
     LocalProtocolError,
     ResponsesError,
-    status_error,
 )
 from .._retry import backoff, is_retryable_status
-from ..events import (
-    _DELTA_PREFIX,
-    TERMINAL_TYPES,
-    ServerEvent,
-    UnknownEvent,
-    _validate_delta_json,
-    parse_event,
-)
-from ..events import _validate_json as validate_event_json
+from ..events import ENDING_TYPES, ServerEvent, UnknownEvent, parse_event
+from ._ws import Connection, RedactingLogger, closed_error, connect
 
 __all__ = ["WebSocketTransport"]
 
 logger = logging.getLogger("responses_client.websocket")
-
-CONNECTION_LIMIT = "websocket_connection_limit_reached"
-"""The ``error`` code of a connection that reached the server's 60-minute limit."""
-
-_TRACKED_TYPES = TERMINAL_TYPES | {"error", "response.created"}
-"""The events ``_track`` follows: those that end a response, and ``response.created``."""
-
-_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
-
-
-if TYPE_CHECKING:
-    _Adapter = logging.LoggerAdapter[logging.Logger]
-else:
-    _Adapter = logging.LoggerAdapter
-
-
-class _RedactingLogger(_Adapter):
-    """The logger handed to ``websockets``: secret header values become ``***``.
-
-    ``websockets`` logs each handshake header as ``("> %s: %s", name, value)`` at DEBUG;
-    any argument that holds a secret is replaced too, whatever the message.
-    """
-
-    def __init__(self, target: logging.Logger, secrets: tuple[str, ...]) -> None:
-        super().__init__(target, {})
-        self._secrets = secrets
-
-    def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
-        if not self.isEnabledFor(level):
-            return
-        if len(args) == 2 and isinstance(args[0], str) and args[0].lower() in _SECRET_HEADERS:
-            args = (args[0], "***")
-        elif self._secrets:
-            args = tuple(self._clean(arg) for arg in args)
-        super().log(level, msg, *args, **kwargs)
-
-    def _clean(self, arg: object) -> object:
-        text = arg if isinstance(arg, str) else None
-        if text is None and isinstance(arg, bytes | bytearray):
-            text = bytes(arg).decode("utf-8", "replace")
-        if text is None or not any(secret in text for secret in self._secrets):
-            return arg
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
-
-
-class _Connection(ClientConnection):
-    """``websockets``' client connection with a message queue of its own.
-
-    ``recv()`` costs about 2 µs a message beyond parsing the frame: every message goes
-    through an assembler and a future-based queue built for any number of concurrent
-    readers. A transport has one reader, so data frames skip all of that: ``process_event``
-    appends each message's bytes to a deque and wakes the reader if it waits. Handshake,
-    control frames (ping, pong, close), keepalive, limits and the closing handshake stay
-    with ``websockets``. ``max_queue`` still bounds what waits unread: reading the socket
-    pauses while that many messages are queued, and resumes when a quarter remain.
-    """
-
-    # Slots: measured 1.3 KB less per connection than these attributes in its __dict__.
-    __slots__ = ("messages", "high_water", "reading_paused", "_parts", "_reader")
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.messages: deque[bytes] = deque()
-        """Whole data messages, oldest first, not yet taken by ``take`` or ``receive``."""
-        self.high_water = 64
-        """Queued messages at which reading the socket pauses (the transport's ``max_queue``)."""
-        self._parts: list[bytes] | None = None
-        self.reading_paused = False
-        """Whether reading the socket is paused because ``high_water`` messages wait."""
-        self._reader: asyncio.Future[bool] | None = None
-
-    def forget_handshake(self) -> None:
-        """Drop the opening handshake's headers: about 2 KB a connection, the API key's too.
-
-        ``websockets`` keeps the request and the response for the connection's life and
-        nothing reads them after the handshake. The response stays, without its headers:
-        ``process_event`` tells the handshake response from later frames by its presence.
-        """
-        self.request = None
-        if self.response is not None:
-            self.response = Response(
-                self.response.status_code, self.response.reason_phrase, Headers()
-            )
-
-    def process_event(self, event: Event) -> None:
-        if isinstance(event, Frame):
-            opcode = event.opcode
-            if opcode is Opcode.TEXT or opcode is Opcode.BINARY:
-                if event.fin:
-                    self._deliver(_as_bytes(event.data))
-                else:
-                    self._parts = [_as_bytes(event.data)]
-                return
-            if opcode is Opcode.CONT and self._parts is not None:
-                self._parts.append(_as_bytes(event.data))
-                if event.fin:
-                    self._deliver(b"".join(self._parts))
-                    self._parts = None
-                return
-        super().process_event(event)  # the handshake response and control frames
-
-    def _deliver(self, message: bytes) -> None:
-        messages = self.messages
-        messages.append(message)
-        if len(messages) >= self.high_water and not self.reading_paused:
-            self.reading_paused = True
-            self.transport.pause_reading()
-        self._wake(False)
-
-    def _wake(self, interrupted: bool) -> None:
-        reader = self._reader
-        if reader is not None and not reader.done():
-            reader.set_result(interrupted)
-
-    def take(self) -> bytes:
-        """The oldest queued message; the caller checked that ``messages`` is not empty."""
-        message = self.messages.popleft()
-        if self.reading_paused and len(self.messages) <= self.high_water // 4:
-            self.reading_paused = False
-            self.transport.resume_reading()
-        return message
-
-    async def receive(self) -> bytes | None:
-        """The next message, waiting for it; ``None`` if ``interrupt()`` ended the wait.
-
-        Raises:
-            websockets.ConnectionClosed: The connection closed and every message was taken.
-        """
-        while not self.messages:
-            if self.protocol.state is State.CLOSED:
-                raise self.protocol.close_exc
-            reader = self.loop.create_future()
-            self._reader = reader
-            try:
-                if await reader:
-                    return None
-            finally:
-                self._reader = None
-        return self.take()
-
-    def interrupt(self) -> None:
-        """End a ``receive()`` waiting now (from another task); queued messages stay."""
-        self._wake(True)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        super().connection_lost(exc)
-        self._wake(False)  # the reader sees the state and raises
-
-
-def _as_bytes(data: Any) -> bytes:
-    # ``Frame.data`` is bytes in websockets 13 and may be a bytearray or memoryview later.
-    return data if type(data) is bytes else bytes(data)
 
 
 class WebSocketTransport:
@@ -296,9 +130,9 @@ class WebSocketTransport:
         self._clock = clock
         self._sleep = sleep
         secrets = tuple(s for s in (config.api_key,) if s)
-        self._wire_logger = _RedactingLogger(logging.getLogger("responses_client.wire"), secrets)
+        self._wire_logger = RedactingLogger(logging.getLogger("responses_client.wire"), secrets)
 
-        self._ws: _Connection | None = None
+        self._ws: Connection | None = None
         self._connected_at = 0.0
         self._epoch = 0
         self._state = CancelState()
@@ -347,15 +181,15 @@ class WebSocketTransport:
             raise ResponsesError("the WebSocket transport is closed")
         frame = {"type": "response.create", **body}
         frame.pop("stream", None)
-        payload = json.dumps(frame, separators=(",", ":")).encode()
+        payload = _text(frame)
         refers_back = body.get("previous_response_id") is not None
         # This generator lives as long as the response: keep neither the request nor its
-        # encoding (a few KB each) alive while waiting for the server.
+        # encoding (each may be large) alive while waiting for the server.
         del frame, body
         self._streams += 1
         mine = self._streams
         self._stop = False
-        ws: _Connection | None = None
+        ws: Connection | None = None
         try:
             with anyio.CancelScope() as scope:
                 self._scope = scope
@@ -369,9 +203,9 @@ class WebSocketTransport:
             yield_every = self._yield_every
             messages = ws.messages
             take = ws.take
-            validate = validate_event_json
-            validate_delta = _validate_delta_json
-            tracked = _TRACKED_TYPES
+            parse = parse_event
+            phase_types = PHASE_TYPES
+            state = self._state
             event: ServerEvent | UnknownEvent | None = None
             while True:
                 # This runs once per event. Queued messages are taken without awaiting;
@@ -379,36 +213,30 @@ class WebSocketTransport:
                 if messages:
                     raw = take()
                 else:
-                    # Nothing queued: drop the last event before waiting (a response
-                    # object is ~10 KB; many connections may be waiting at once).
+                    # Nothing queued: drop the last event before waiting (it may hold a
+                    # whole response object, and many connections may be waiting at once).
                     event = None
                     try:
                         received = await ws.receive()
                     except websockets.ConnectionClosed as exc:
                         self._lost(ws)
-                        raise _closed_error(exc) from None
+                        raise closed_error(exc) from None
                     if received is None or self._stopping():
                         return
                     raw = received
-                # parse_event, minus a call: it validates the same way, and explains a
-                # failure (outside this except, so that no pydantic error is chained).
-                try:
-                    if raw.startswith(_DELTA_PREFIX):  # most events: skip the union's dispatch
-                        event = validate_delta(raw)
-                    else:
-                        event = validate(raw)
-                except ValueError:
-                    event = None
-                if event is None:
-                    event = parse_event(raw)
+                event = parse(raw)
                 ended = False
                 event_type = event.type
-                if event_type in tracked:  # one set lookup for the many events that are not
-                    ended = event_type != "response.created"
-                    if await self._track(event, ws):
-                        if self._stopping():  # cancel() may have come while _track awaited
-                            return
+                if event_type in phase_types:  # one set lookup for the many events that are not
+                    verdict = state.on_frame(Frame.of(event))
+                    if verdict is Verdict.DROP:
                         continue
+                    if verdict is Verdict.CLOSE:
+                        logger.info("the server ended the connection: %s", CONNECTION_LIMIT)
+                        await self._discard(ws)
+                    # SEND_CANCEL means cancel() came: the stream stops after this event,
+                    # and its cleanup below sends the cancel.
+                    ended = event_type in ENDING_TYPES
                 yield event
                 if ended or self._stop:
                     return
@@ -428,24 +256,6 @@ class WebSocketTransport:
                 response_id = self._state.cancel()
                 if response_id is not None:
                     await self._send_cancel(ws, response_id)
-
-    async def _track(self, event: ServerEvent | UnknownEvent, ws: _Connection) -> bool:
-        """Follow the response's phase on ``response.created``, a terminal event or ``error``.
-
-        Returns True for an ``error`` that answers an earlier cancel and must be dropped.
-        """
-        state = self._state
-        if event.type == "error":
-            code, param = getattr(event, "code", None), getattr(event, "param", None)
-            message = getattr(event, "message", None)
-            if state.stale_reply(code, param, message if isinstance(message, str) else None):
-                return True
-            if code == CONNECTION_LIMIT:
-                logger.info("the server ended the connection: %s", CONNECTION_LIMIT)
-                await self._discard(ws)
-        response = getattr(event, "response", None)
-        state.observe(event.type, getattr(response, "id", None), getattr(response, "status", None))
-        return False
 
     def _stopping(self) -> bool:
         # A method, not the attribute: mypy keeps ``_stop`` narrowed across awaits.
@@ -474,14 +284,14 @@ class WebSocketTransport:
 
     # -- connection life ----------------------------------------------------------------
 
-    def _usable(self, ws: _Connection | None) -> bool:
+    def _usable(self, ws: Connection | None) -> bool:
         return (
             ws is not None
             and ws.state is State.OPEN
             and self._clock() - self._connected_at < self._max_age
         )
 
-    async def _ready(self, *, keep_old: bool) -> _Connection:
+    async def _ready(self, *, keep_old: bool) -> Connection:
         """A connection with nothing in flight: the current one, drained, or a new one.
 
         An old connection is kept when the request refers to a response (it was planned
@@ -501,7 +311,7 @@ class WebSocketTransport:
             ws = await self._connect()
         return ws
 
-    async def _connect(self) -> _Connection:
+    async def _connect(self) -> Connection:
         url = self._config.websocket_url
         delays = self._reconnect_delays()
         attempt = 0
@@ -509,36 +319,23 @@ class WebSocketTransport:
             attempt += 1
             error: ResponsesError
             try:
-                opened = await connect(
+                ws = await connect(
                     url,
-                    additional_headers=self._config.headers(),
+                    headers=self._config.headers(),
+                    logger=self._wire_logger,
                     open_timeout=self._open_timeout,
                     close_timeout=self._send_timeout,
                     ping_interval=self._ping_interval,
                     max_queue=self._max_queue,
                     max_size=self._max_size,
-                    compression=None,
-                    logger=self._wire_logger,
-                    create_connection=_Connection,
                 )
-            except websockets.InvalidStatus as exc:
-                response = exc.response
-                error = status_error(
-                    response.status_code,
-                    _body(bytes(response.body)),
-                    request_id=response.headers.get("x-request-id"),
-                )
-                if not is_retryable_status(response.status_code):
-                    raise error from None
-            except TimeoutError:
-                error = APITimeoutError(f"timed out connecting to {url}")
-            except (OSError, websockets.InvalidHandshake, websockets.InvalidURI) as exc:
-                error = APIConnectionError(f"could not connect to {url}: {exc}")
+            except APIStatusError as exc:
+                if not is_retryable_status(exc.status_code):
+                    raise
+                error = exc
+            except APIConnectionError as exc:  # timeouts included
+                error = exc
             else:
-                assert isinstance(opened, _Connection)  # made by create_connection
-                ws = opened
-                ws.high_water = self._max_queue
-                ws.forget_handshake()
                 self._ws = ws
                 self._epoch += 1
                 self.connects += 1
@@ -552,24 +349,22 @@ class WebSocketTransport:
             logger.info("connect attempt %d failed (%s); next in %.2f s", attempt, error, delay)
             await self._sleep(delay)
 
-    async def _send_create(self, ws: _Connection, payload: bytes) -> None:
+    async def _send_create(self, ws: Connection, payload: str) -> None:
         # Shielded: a frame cut in half by a cancel would break the connection.
         self._state.begin()
         with anyio.CancelScope(shield=True):
             try:
-                await ws.send(payload, text=True)
+                await ws.send(payload)
             except websockets.ConnectionClosed as exc:
                 self._lost(ws)
-                raise _closed_error(exc) from None
+                raise closed_error(exc) from None
         self.bytes_sent += len(payload)
 
-    async def _send_cancel(self, ws: _Connection, response_id: str) -> None:
-        payload = json.dumps(
-            {"type": "response.cancel", "response_id": response_id}, separators=(",", ":")
-        ).encode()
+    async def _send_cancel(self, ws: Connection, response_id: str) -> None:
+        payload = _text({"type": "response.cancel", "response_id": response_id})
         with anyio.CancelScope(shield=True), anyio.move_on_after(self._send_timeout) as limit:
             try:
-                await ws.send(payload, text=True)
+                await ws.send(payload)
             except websockets.ConnectionClosed:
                 self._lost(ws)
                 return
@@ -577,7 +372,7 @@ class WebSocketTransport:
         if limit.cancelled_caught:
             await self._discard(ws)
 
-    async def _drain(self, ws: _Connection) -> _Connection | None:
+    async def _drain(self, ws: Connection) -> Connection | None:
         """Read and drop the abandoned response's events; ``None`` if the connection went."""
         state = self._state
         response_id = state.cancel()
@@ -590,15 +385,13 @@ class WebSocketTransport:
                     raw = await ws.receive()
                     if raw is None:  # interrupted: the cancelled scope ends the drain
                         continue
-                    frame = peek(raw)
                     dropped += 1
-                    if frame.type == "error" and state.stale_reply(
-                        frame.code, frame.param, frame.message
-                    ):
+                    verdict = state.on_frame(peek(raw))
+                    if verdict is Verdict.DROP:
                         continue
-                    response_id = state.observe(frame.type, frame.response_id, frame.status)
-                    if response_id is not None:
-                        await self._send_cancel(ws, response_id)
+                    if verdict is Verdict.SEND_CANCEL:
+                        assert state.response_id is not None  # the id that just arrived
+                        await self._send_cancel(ws, state.response_id)
                     if dropped % self._yield_every == 0:
                         await anyio.lowlevel.checkpoint()
             except websockets.ConnectionClosed:
@@ -615,13 +408,13 @@ class WebSocketTransport:
         logger.debug("drained %d events of a cancelled response", dropped)
         return ws
 
-    def _lost(self, ws: _Connection) -> None:
+    def _lost(self, ws: Connection) -> None:
         """The peer closed or dropped ``ws``: forget it (its responses are gone too)."""
         if self._ws is ws:
             self._ws = None
             self._state.forget_connection()
 
-    async def _discard(self, ws: _Connection) -> None:
+    async def _discard(self, ws: Connection) -> None:
         """Close ``ws`` ourselves, without waiting longer than ``send_timeout``."""
         busy = self._ws is ws and self._state.in_flight
         self._lost(ws)
@@ -650,21 +443,10 @@ class WebSocketTransport:
             await self._discard(ws)
 
 
-def _closed_error(exc: websockets.ConnectionClosed) -> ConnectionClosed:
-    # The peer's close frame when one came; ours when we closed first (a message above
-    # max_size, a protocol violation by the server) and no answer arrived.
-    close = exc.rcvd if exc.rcvd is not None else exc.sent
-    if close is None:
-        return ConnectionClosed("the WebSocket connection dropped without a close frame")
-    detail = f"{close.code} {close.reason}".strip()
-    who = "" if close is exc.rcvd else " by the client"
-    return ConnectionClosed(
-        f"the WebSocket connection was closed{who} ({detail})", code=close.code, reason=close.reason
-    )
+def _text(frame: Mapping[str, Any]) -> str:
+    """A client frame's JSON text; all ASCII, so its length is its size in bytes.
 
-
-def _body(raw: bytes) -> object:
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw.decode("utf-8", "replace")
+    Sent as ``str``, which every supported ``websockets`` sends as a text frame (bytes
+    would need ``send(..., text=True)``, which only websockets 14 and later take).
+    """
+    return json.dumps(frame, separators=(",", ":"))

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+
 import pytest
 
-from responses_client._cancel import CancelState, Frame, Phase, peek
+from responses_client._cancel import (
+    CONNECTION_LIMIT,
+    PHASE_TYPES,
+    CancelState,
+    Frame,
+    Phase,
+    Verdict,
+    peek,
+)
+from responses_client.events import ENDING_TYPES, SERVER_EVENT_TYPES, parse_event
 
 # Each step is ("begin",) / ("cancel",) / ("observe", type, id) / ("reset",), followed by
 # the id the step must return (the response.cancel to send now), or None.
@@ -278,3 +290,112 @@ def test_an_error_about_the_next_requests_chain_is_never_a_late_reply(
 )
 def test_peek(data: str | bytes, expected: Frame) -> None:
     assert peek(data) == expected
+
+
+# -- what a frame means: on_frame's verdicts --------------------------------------------
+
+CREATED = Frame("response.created", "r1", "in_progress")
+COMPLETED = Frame("response.completed", "r1", "completed")
+CANCELLED = Frame("response.incomplete", "r1", "cancelled")
+DELTA = Frame("response.output_text.delta")
+SERVER_ERROR = Frame("error", code="server_error", message="boom")
+LIMIT = Frame("error", code=CONNECTION_LIMIT, message="Responses websocket connection limit")
+CANCEL_REPLY = Frame("error", code="response_not_found", param="response_id")
+NAMED_REPLY = Frame("error", message="Response 'r1' has already completed.")
+CHAIN_ERROR = Frame("error", code="previous_response_not_found", param="previous_response_id")
+
+
+def _setup(name: str) -> CancelState:
+    """A state in one of the situations a frame can arrive in."""
+    state = CancelState()
+    if name == "idle":
+        return state
+    state.begin()
+    if name == "pending cancel":
+        state.cancel()
+    if name in {"created", "cancel sent", "cancel crossed the end"}:
+        state.observe("response.created", "r1")
+    if name in {"cancel sent", "cancel crossed the end"}:
+        assert state.cancel() == "r1"
+    if name == "cancel crossed the end":
+        state.observe("response.completed", "r1", "completed")
+        state.begin()  # the next request is on its way when the late reply comes
+    return state
+
+
+# (situation, frame read, verdict, phase after, late replies still expected)
+VERDICTS: list[tuple[str, Frame, Verdict, Phase, list[str]]] = [
+    ("sent", CREATED, Verdict.KEEP, Phase.CREATED, []),
+    ("pending cancel", CREATED, Verdict.SEND_CANCEL, Phase.CREATED, []),
+    ("created", DELTA, Verdict.KEEP, Phase.CREATED, []),
+    ("created", COMPLETED, Verdict.KEEP, Phase.IDLE, []),
+    ("sent", SERVER_ERROR, Verdict.KEEP, Phase.IDLE, []),
+    ("created", SERVER_ERROR, Verdict.KEEP, Phase.IDLE, []),
+    ("sent", LIMIT, Verdict.CLOSE, Phase.IDLE, []),
+    ("idle", LIMIT, Verdict.CLOSE, Phase.IDLE, []),
+    ("cancel sent", CANCEL_REPLY, Verdict.KEEP, Phase.CREATED, []),
+    ("cancel sent", CANCELLED, Verdict.KEEP, Phase.IDLE, []),
+    ("cancel sent", COMPLETED, Verdict.KEEP, Phase.IDLE, ["r1"]),
+    ("cancel crossed the end", CANCEL_REPLY, Verdict.DROP, Phase.SENT, []),
+    ("cancel crossed the end", NAMED_REPLY, Verdict.DROP, Phase.SENT, []),
+    ("cancel crossed the end", CHAIN_ERROR, Verdict.KEEP, Phase.IDLE, ["r1"]),
+    ("cancel crossed the end", SERVER_ERROR, Verdict.KEEP, Phase.IDLE, ["r1"]),
+    ("sent", Frame(), Verdict.KEEP, Phase.SENT, []),
+]
+
+
+@pytest.mark.parametrize(
+    ("situation", "frame", "verdict", "phase", "late"),
+    VERDICTS,
+    ids=[f"{row[0]}: {row[1].type} {row[1].code or ''}".strip() for row in VERDICTS],
+)
+def test_on_frame(
+    situation: str, frame: Frame, verdict: Verdict, phase: Phase, late: list[str]
+) -> None:
+    state = _setup(situation)
+    assert state.on_frame(frame) is verdict
+    assert (state.phase, state.late_replies) == (phase, late)
+    if verdict is Verdict.SEND_CANCEL:
+        assert (state.response_id, state.cancel_sent) == ("r1", True)
+
+
+@pytest.mark.parametrize("situation", ["idle", "sent", "pending cancel", "created", "cancel sent"])
+def test_frames_of_other_types_change_nothing(situation: str) -> None:
+    # The transport feeds on_frame only PHASE_TYPES: every other type must be a no-op.
+    for event_type in sorted(set(SERVER_EVENT_TYPES) - PHASE_TYPES):
+        state = _setup(situation)
+        before = replace(state, late_replies=list(state.late_replies))
+        assert state.on_frame(Frame(event_type, "r1", "completed")) is Verdict.KEEP
+        assert state == before, event_type
+
+
+def test_phase_types_are_the_ending_types_and_response_created() -> None:
+    assert PHASE_TYPES == ENDING_TYPES | {"response.created"}
+
+
+RESPONSE = {"id": "resp_1", "object": "response", "status": "in_progress", "output": []}
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"type": "response.created", "response": RESPONSE},
+        {"type": "response.queued", "response": RESPONSE},
+        {"type": "response.in_progress", "response": RESPONSE},
+        {"type": "response.completed", "response": {**RESPONSE, "status": "completed"}},
+        {"type": "response.failed", "response": {**RESPONSE, "status": "failed"}},
+        {"type": "response.incomplete", "response": {**RESPONSE, "status": "cancelled"}},
+        {"type": "response.output_text.delta", "item_id": "m", "delta": "x"},
+        {"type": "error", "code": "server_error", "param": None, "message": "boom"},
+        {
+            "type": "error",
+            "status": 400,
+            "error": {"code": "response_not_found", "param": "response_id", "message": "m"},
+        },
+        {"type": "response.hologram.delta", "response": RESPONSE, "code": "x"},
+    ],
+    ids=lambda payload: str(payload["type"]),
+)
+def test_frame_of_an_event_reads_what_peek_reads_of_its_text(payload: dict[str, object]) -> None:
+    text = json.dumps(payload)
+    assert Frame.of(parse_event(text)) == peek(text)

@@ -923,6 +923,14 @@ def test_terminal_types() -> None:
         assert ev.is_terminal(event) is (payload["type"] in ev.TERMINAL_TYPES), model
 
 
+def test_ending_types_are_the_terminal_types_and_error() -> None:
+    assert ev.ENDING_TYPES == ev.TERMINAL_TYPES | {"error"}
+    for model, payload in ALL_EVENTS:
+        event = ev.parse_event(_frame(payload))
+        ends = ev.is_terminal(event) or isinstance(event, ev.ErrorEvent)
+        assert (event.type in ev.ENDING_TYPES) is ends, model
+
+
 def test_client_events() -> None:
     result = ev.ToolResultEvent(
         call_id="call_1", name="get_weather", arguments="{}", output="Sunny"

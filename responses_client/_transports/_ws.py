@@ -1,0 +1,281 @@
+"""WebSocket plumbing that any wire over ``websockets`` needs and none of them decides.
+
+The Responses WebSocket transport is built on it (and the Realtime session will be):
+
+- :func:`connect` opens one connection, once, with the SDK's options, and turns every way
+  the opening can fail into the SDK's exception tree;
+- :class:`Connection` is ``websockets``' client connection with a bounded message queue of
+  its own and a ``receive()`` that another task can interrupt;
+- :class:`RedactingLogger` is the logger handed to ``websockets``, which logs handshake
+  headers at DEBUG: secret header values, and any value holding a secret, become ``***``;
+- :func:`closed_error` maps a closed connection to ``ConnectionClosed`` with its code.
+
+What goes in a message and what a message means is the wire's own business; so are
+retries, cancel and the connection's age.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import deque
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import websockets
+from websockets.asyncio.client import ClientConnection
+from websockets.asyncio.client import connect as ws_connect
+from websockets.datastructures import Headers
+from websockets.frames import Frame, Opcode
+from websockets.http11 import Response
+from websockets.protocol import Event, State
+
+from .._exceptions import APIConnectionError, APITimeoutError, ConnectionClosed, status_error
+
+__all__ = ["Connection", "RedactingLogger", "closed_error", "connect"]
+
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+"""Handshake headers whose values are never logged, whatever they hold."""
+
+
+if TYPE_CHECKING:
+    _Adapter = logging.LoggerAdapter[logging.Logger]
+else:
+    _Adapter = logging.LoggerAdapter
+
+
+class RedactingLogger(_Adapter):
+    """The logger handed to ``websockets``: secret header values become ``***``.
+
+    ``websockets`` logs each handshake header as ``("> %s: %s", name, value)`` at DEBUG;
+    any argument that holds a secret is replaced too, whatever the message.
+    """
+
+    def __init__(self, target: logging.Logger, secrets: tuple[str, ...]) -> None:
+        super().__init__(target, {})
+        self._secrets = secrets
+
+    def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
+        """Log like ``Logger.log``, with secrets among ``args`` replaced by ``***``."""
+        if not self.isEnabledFor(level):
+            return
+        if len(args) == 2 and isinstance(args[0], str) and args[0].lower() in SECRET_HEADERS:
+            args = (args[0], "***")
+        elif self._secrets:
+            args = tuple(self._clean(arg) for arg in args)
+        super().log(level, msg, *args, **kwargs)
+
+    def _clean(self, arg: object) -> object:
+        text = arg if isinstance(arg, str) else None
+        if text is None and isinstance(arg, bytes | bytearray):
+            text = bytes(arg).decode("utf-8", "replace")
+        if text is None or not any(secret in text for secret in self._secrets):
+            return arg
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+
+class Connection(ClientConnection):
+    """``websockets``' client connection with a message queue of its own.
+
+    Speed trick, guarded by bench/ws_throughput.py (and bench/ws_latency.py, which times
+    ``take``). ``recv()`` hands each message through an assembler and a future-based queue
+    built for any number of concurrent readers; a wire has one reader, so data frames skip
+    all of that: ``process_event`` appends each message's bytes to a deque and wakes the
+    reader if it waits. It preserves what ``recv()`` gives: whole messages in order
+    (fragments joined), the closing exception once every message was taken, and a bounded
+    buffer: reading the socket pauses while ``high_water`` messages are queued and resumes
+    when a quarter remain. Handshake, control frames (ping, pong, close), keepalive, limits
+    and the closing handshake stay with ``websockets``.
+
+    It relies on hooks ``websockets`` does not document as public: ``process_event``
+    (called with every frame after the handshake), ``connection_lost``, ``protocol.state``
+    and ``protocol.close_exc``, and the asyncio ``transport`` it reads from.
+    tests/transports/test_ws_plumbing.py pins each of them; run it against every
+    supported ``websockets`` version (>= 13) before widening the range.
+    """
+
+    # No per-connection ``__dict__`` for these: many connections may stay open at once
+    # (bench/scale.py measures memory per idle conversation).
+    __slots__ = ("messages", "high_water", "reading_paused", "_parts", "_reader")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.messages: deque[bytes] = deque()
+        """Whole data messages, oldest first, not yet taken by ``take`` or ``receive``."""
+        self.high_water = 64
+        """Queued messages at which reading the socket pauses (``connect``'s ``max_queue``)."""
+        self._parts: list[bytes] | None = None
+        self.reading_paused = False
+        """Whether reading the socket is paused because ``high_water`` messages wait."""
+        self._reader: asyncio.Future[bool] | None = None
+
+    def forget_handshake(self) -> None:
+        """Drop the opening handshake's headers, the API key's among them.
+
+        ``websockets`` keeps the request and the response for the connection's life and
+        nothing reads them after the handshake. The response stays, without its headers:
+        ``process_event`` tells the handshake response from later frames by its presence.
+        """
+        self.request = None
+        if self.response is not None:
+            self.response = Response(
+                self.response.status_code, self.response.reason_phrase, Headers()
+            )
+
+    def process_event(self, event: Event) -> None:
+        """Queue data messages; hand anything else (handshake, control) to ``websockets``."""
+        if isinstance(event, Frame):
+            opcode = event.opcode
+            if opcode is Opcode.TEXT or opcode is Opcode.BINARY:
+                if event.fin:
+                    self._deliver(_as_bytes(event.data))
+                else:
+                    self._parts = [_as_bytes(event.data)]
+                return
+            if opcode is Opcode.CONT and self._parts is not None:
+                self._parts.append(_as_bytes(event.data))
+                if event.fin:
+                    self._deliver(b"".join(self._parts))
+                    self._parts = None
+                return
+        super().process_event(event)
+
+    def _deliver(self, message: bytes) -> None:
+        messages = self.messages
+        messages.append(message)
+        if len(messages) >= self.high_water and not self.reading_paused:
+            self.reading_paused = True
+            self.transport.pause_reading()
+        self._wake(False)
+
+    def _wake(self, interrupted: bool) -> None:
+        reader = self._reader
+        if reader is not None and not reader.done():
+            reader.set_result(interrupted)
+
+    def take(self) -> bytes:
+        """The oldest queued message; the caller checked that ``messages`` is not empty."""
+        message = self.messages.popleft()
+        if self.reading_paused and len(self.messages) <= self.high_water // 4:
+            self.reading_paused = False
+            self.transport.resume_reading()
+        return message
+
+    async def receive(self) -> bytes | None:
+        """The next message, waiting for it; ``None`` if ``interrupt()`` ended the wait.
+
+        Raises:
+            websockets.ConnectionClosed: The connection closed and every message was taken.
+        """
+        while not self.messages:
+            if self.protocol.state is State.CLOSED:
+                raise self.protocol.close_exc
+            reader = self.loop.create_future()
+            self._reader = reader
+            try:
+                if await reader:
+                    return None
+            finally:
+                self._reader = None
+        return self.take()
+
+    def interrupt(self) -> None:
+        """End a ``receive()`` waiting now (from another task); queued messages stay."""
+        self._wake(True)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """Let ``websockets`` record the loss, then wake the reader: it sees the state."""
+        super().connection_lost(exc)
+        self._wake(False)
+
+
+def _as_bytes(data: Any) -> bytes:
+    # ``Frame.data`` is bytes in websockets 13 and may be a bytearray or memoryview later.
+    return data if type(data) is bytes else bytes(data)
+
+
+async def connect(
+    url: str,
+    *,
+    headers: Mapping[str, str],
+    logger: RedactingLogger,
+    open_timeout: float,
+    close_timeout: float,
+    ping_interval: float | None,
+    max_queue: int,
+    max_size: int,
+) -> Connection:
+    """Open one connection to ``url`` (one attempt: retrying is the caller's decision).
+
+    Args:
+        url: The ``ws://`` or ``wss://`` URL.
+        headers: Extra handshake headers (``Authorization`` and the like).
+        logger: Where ``websockets`` logs; it sees the handshake headers.
+        open_timeout: Seconds for the TCP, TLS and WebSocket handshakes together.
+        close_timeout: Seconds the closing handshake may take.
+        ping_interval: Seconds between keepalive pings; ``None`` turns them off.
+        max_queue: Messages queued unread before reading the socket pauses.
+        max_size: Largest message accepted, in bytes (a larger one closes with 1009).
+
+    Returns:
+        The open connection, its handshake headers already forgotten.
+
+    Raises:
+        APIStatusError: The server refused the handshake with an HTTP status (the
+            subclass for the status, with the body's message and ``x-request-id``).
+        APITimeoutError: The handshakes took longer than ``open_timeout``.
+        APIConnectionError: No connection: refused, unreachable, TLS, a handshake that
+            is not a WebSocket's, or a URL ``websockets`` does not take.
+    """
+    try:
+        opened = await ws_connect(
+            url,
+            additional_headers=headers,
+            open_timeout=open_timeout,
+            close_timeout=close_timeout,
+            ping_interval=ping_interval,
+            max_queue=max_queue,
+            max_size=max_size,
+            compression=None,
+            logger=logger,
+            create_connection=Connection,
+        )
+    except websockets.InvalidStatus as exc:
+        response = exc.response
+        raise status_error(
+            response.status_code,
+            _body(bytes(response.body)),
+            request_id=response.headers.get("x-request-id"),
+        ) from None
+    except TimeoutError:
+        raise APITimeoutError(f"timed out connecting to {url}") from None
+    except (OSError, websockets.InvalidHandshake, websockets.InvalidURI) as exc:
+        raise APIConnectionError(f"could not connect to {url}: {exc}") from None
+    assert isinstance(opened, Connection)  # made by create_connection
+    opened.high_water = max_queue
+    opened.forget_handshake()
+    return opened
+
+
+def closed_error(exc: websockets.ConnectionClosed) -> ConnectionClosed:
+    """The SDK's ``ConnectionClosed`` for ``websockets``', with the close code and reason."""
+    # The peer's close frame when one came; ours when we closed first (a message above
+    # max_size, a protocol violation by the server) and no answer arrived.
+    close = exc.rcvd if exc.rcvd is not None else exc.sent
+    if close is None:
+        return ConnectionClosed("the WebSocket connection dropped without a close frame")
+    detail = f"{close.code} {close.reason}".strip()
+    who = "" if close is exc.rcvd else " by the client"
+    return ConnectionClosed(
+        f"the WebSocket connection was closed{who} ({detail})", code=close.code, reason=close.reason
+    )
+
+
+def _body(raw: bytes) -> object:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw.decode("utf-8", "replace")
