@@ -28,6 +28,10 @@ PURE_MODULES = [
     "emulator/_errors.py",
     "emulator/_input.py",
     "emulator/_script.py",
+    "realtime/events.py",
+    "realtime/audio.py",
+    "realtime/_protocol.py",
+    "emulator/_realtime_engine.py",
 ]
 
 FORBIDDEN = {"httpx", "httpcore", "websockets", "anyio", "asyncio", "socket", "trio", "uvicorn"}
