@@ -96,6 +96,8 @@ class RealtimeEndpoint:
                 await _reader(receive, engine, queue_in, record, group)
                 stop()
         finally:
+            queue_in.close()
+            queue_out.close()
             record.closed = True
             untrack_connection(state, record.index)
 
