@@ -31,6 +31,7 @@ PURE_MODULES = [
     "realtime/events.py",
     "realtime/audio.py",
     "realtime/_protocol.py",
+    "realtime/_history.py",
     "emulator/_realtime_engine.py",
 ]
 

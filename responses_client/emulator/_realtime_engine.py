@@ -92,12 +92,10 @@ _FRAMES_B64: Mapping[str, str] = {
 _FORMATS = ("audio/pcm", "audio/pcmu", "audio/pcma")
 
 
-def default_session(session_id: str, model: str) -> JSON:
+def default_session(model: str) -> JSON:
     """The session a connection starts with (what ``session.created`` shows)."""
     return {
         "type": "realtime",
-        "object": "realtime.session",
-        "id": session_id,
         "model": model,
         "output_modalities": ["audio"],
         "instructions": "",
@@ -106,7 +104,6 @@ def default_session(session_id: str, model: str) -> JSON:
         "max_output_tokens": "inf",
         "tracing": None,
         "prompt": None,
-        "expires_at": 0,
         "include": None,
         "audio": {
             "input": {
@@ -195,7 +192,9 @@ class RealtimeEngine:
     def __init__(self, model: Model, ids: Ids, model_name: str) -> None:
         self.model = model
         self.ids = ids
-        self.session: JSON = default_session("sess_" + ids.request()[4:], model_name)
+        self.conversation_id = "conv_" + ids.request()[4:]
+        """The id of the connection's conversation (in every response object)."""
+        self.session: JSON = default_session(model_name)
         self.items: list[JSON] = []
         """The conversation, in order."""
         self.run: ResponseRun | None = None
@@ -732,10 +731,15 @@ def _response_object(
         "status": status,
         "status_details": details,
         "output": list(output),
-        "conversation_id": "conv_" + session["id"][5:],
+        "conversation_id": engine.conversation_id,
         "output_modalities": session.get("output_modalities") or ["audio"],
         "max_output_tokens": session.get("max_output_tokens", "inf"),
-        "audio": {"output": session["audio"]["output"]},
+        "audio": {
+            "output": {
+                "format": session["audio"]["output"]["format"],
+                "voice": session["audio"]["output"].get("voice"),
+            }
+        },
         "usage": usage,
         "metadata": None,
     }
