@@ -30,6 +30,7 @@ from ._realtime_engine import RealtimeEngine, ResponseRun, error_event
 from ._state import (
     ConnectionRecord,
     EmulatorState,
+    ResponseRecord,
     authorized,
     track_connection,
     untrack_connection,
@@ -93,7 +94,7 @@ class RealtimeEndpoint:
                 group.start_soon(_writer, send, queue_out, cut, stop)
                 for event in engine.opening():
                     queue_in.send_nowait(EventStep(event))
-                await _reader(receive, engine, queue_in, record, group)
+                await _reader(receive, engine, queue_in, record, group, state)
                 stop()
         finally:
             queue_in.close()
@@ -126,6 +127,7 @@ async def _reader(
     queue: MemoryObjectSendStream[Step],
     record: ConnectionRecord,
     group: anyio.abc.TaskGroup,
+    state: EmulatorState,
 ) -> None:
     streaming: set[int] = set()
     while True:
@@ -145,10 +147,32 @@ async def _reader(
         run = engine.run
         if run is not None and id(run) not in streaming:
             streaming.add(id(run))
-            group.start_soon(_stream, engine, run, queue)
+            response = ResponseRecord(
+                id=run.id,
+                transport="realtime",
+                connection=record.index,
+                request=record.frames[-1],
+                resolved_input=run.model_input,
+                instructions=run.instructions,
+            )
+            state.responses.append(response)
+            group.start_soon(_stream, engine, run, queue, response)
 
 
 async def _stream(
+    engine: RealtimeEngine,
+    run: ResponseRun,
+    queue: MemoryObjectSendStream[Step],
+    response: ResponseRecord,
+) -> None:
+    try:
+        await _pump(engine, run, queue)
+    finally:
+        response.output = run.output
+        response.status = run.status
+
+
+async def _pump(
     engine: RealtimeEngine, run: ResponseRun, queue: MemoryObjectSendStream[Step]
 ) -> None:
     first = True

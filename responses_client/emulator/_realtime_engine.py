@@ -169,6 +169,13 @@ class ResponseRun:
     finished: bool = False
     audio_ms: dict[str, int] = field(default_factory=dict)
     """Audio sent per assistant item, in ms."""
+    model_input: list[JSON] = field(default_factory=list)
+    """The conversation the model saw, as Responses-style items."""
+    instructions: str | None = None
+    """The instructions in force."""
+    status: str = "in_progress"
+    """The response's status as sent (``cancelled`` after a cancel, ``dropped`` after a
+    scripted drop)."""
 
 
 @dataclass
@@ -613,6 +620,8 @@ class RealtimeEngine:
             )
         modalities = options.get("output_modalities", session.get("output_modalities")) or ["audio"]
         run = _plan(self, reply, "audio" in modalities)
+        run.model_input = [dict(item) for item in request.input]
+        run.instructions = request.instructions
         self.run = run
         self.runs.append(run)
         return []
@@ -633,6 +642,7 @@ class RealtimeEngine:
         if isinstance(step, EventStep):
             self._account(run, step.event)
         elif isinstance(step, DropStep):
+            run.status = "dropped"
             run.finished = True
             if self.run is run:
                 self.run = None
@@ -658,6 +668,7 @@ class RealtimeEngine:
             self._replace(event["item"])
             run.output[event["output_index"]] = event["item"]
         elif kind == "response.done" or kind == "error":
+            run.status = event["response"]["status"] if kind == "response.done" else "error"
             run.finished = True
             if self.run is run:
                 self.run = None
@@ -673,6 +684,7 @@ class RealtimeEngine:
         if run is None:
             return []
         run.finished = True
+        run.status = "cancelled"
         self.run = None
         out: list[JSON] = []
         for index, item in enumerate(run.output):
