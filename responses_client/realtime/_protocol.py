@@ -120,6 +120,11 @@ class ItemAudio:
     """Audio received in deltas, in ms."""
     played_ms: float = 0.0
     """Audio the app reported as played, in ms (may exceed generated: clocks drift)."""
+    reported: bool = False
+    """Whether the app reported playback for this item; until it does, playback is taken
+    to run in real time from the first delta (the playback clock)."""
+    first_delta_at: float | None = None
+    """When its first audio delta arrived (monotonic seconds)."""
     truncated_at: int | None = None
     """Where the session truncated it, once; ``None`` while it has not."""
     done: bool = False
@@ -178,6 +183,7 @@ class SessionProtocol:
         if target is None or target not in self.audio:
             return
         record = self.audio[target]
+        record.reported = True
         record.played_ms = max(record.played_ms, ms)
 
     def cancel(self) -> list[Action]:
@@ -194,15 +200,25 @@ class SessionProtocol:
         response.cancel_sent = True
         return [Send(ev.response_cancel(response.id))]
 
-    def interrupt(self, reason: str = "interrupt") -> list[Action]:
-        """Barge in: cancel the active response and truncate the playing item once."""
+    def interrupt(self, now: float, reason: str = "interrupt") -> list[Action]:
+        """Barge in: cancel the active response and truncate the playing item once.
+
+        Args:
+            now: The monotonic time of the barge-in (for an item whose playback the app
+                never reported: it is taken to have played in real time since its first
+                delta, as a playback clock would).
+            reason: ``"speech_started"`` or ``"interrupt"``.
+        """
         actions = self.cancel()
         item_id, cut = self.playing, None
         record = self.audio.get(item_id) if item_id is not None else None
         if record is not None and record.truncated_at is None and record.generated_ms > 0:
-            finished = record.done and record.played_ms >= record.generated_ms
+            played = record.played_ms
+            if not record.reported and record.first_delta_at is not None:
+                played = (now - record.first_delta_at) * 1000
+            finished = record.done and played >= record.generated_ms
             if not finished:
-                cut = int(min(record.played_ms, record.generated_ms))
+                cut = int(min(played, record.generated_ms))
                 record.truncated_at = cut
                 assert item_id is not None
                 actions.append(Send(ev.item_truncate(item_id, cut)))
@@ -246,7 +262,7 @@ class SessionProtocol:
                 return self._audio_delta(event, len(event.delta), now)
             case ev.SpeechStartedEvent():
                 if self.response_active or self.playing is not None:
-                    return self.interrupt("speech_started")
+                    return self.interrupt(now, "speech_started")
                 return []
             case ev.SpeechStoppedEvent() | ev.InputAudioBufferCommittedEvent():
                 if isinstance(event, ev.SpeechStoppedEvent) or self._turn_ended_at is None:
@@ -297,6 +313,8 @@ class SessionProtocol:
         if record.truncated_at is not None:
             return
         record.generated_ms += ms
+        if record.first_delta_at is None:
+            record.first_delta_at = now
         self.playing = item_id
         response = self._response
         if response is not None and response.first_audio_at is None:

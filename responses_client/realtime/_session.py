@@ -389,6 +389,8 @@ class RealtimeSession:
 
         Defaults to the item whose audio came last. Barge-in truncates at
         ``min(played, generated)``, so report as often as your playback clock allows.
+        For an item never reported, playback is taken to run in real time from its
+        first audio delta.
         """
         self._protocol.played(ms, item_id)
 
@@ -397,7 +399,7 @@ class RealtimeSession:
 
         A ``client.playback.stop`` event follows among the events.
         """
-        await self._apply(self._protocol.interrupt("interrupt"))
+        await self._apply(self._protocol.interrupt(self._clock()))
 
     async def cancel(self) -> None:
         """Cancel the active response (once; nothing if none is active)."""

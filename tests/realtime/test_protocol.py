@@ -59,7 +59,7 @@ def test_barge_in_truncates_at_min_of_played_and_generated(
     if not active:
         proto.feed(done(), 0.2)
     proto.played(played)
-    actions = proto.interrupt()
+    actions = proto.interrupt(0.5)
     truncates = [e for e in sent(actions) if e["type"] == "conversation.item.truncate"]
     cancels = [e for e in sent(actions) if e["type"] == "response.cancel"]
     assert truncates == ([] if cut is None else [ev.item_truncate("a1", cut)])
@@ -73,9 +73,9 @@ def test_barge_in_truncates_an_item_once() -> None:
     proto.feed(created(), 0.0)
     proto.feed(audio(300), 0.0)
     proto.played(100)
-    first = sent(proto.interrupt())
+    first = sent(proto.interrupt(0.5))
     proto.feed(audio(100), 0.0)  # late deltas of the cut item
-    second = sent(proto.interrupt())
+    second = sent(proto.interrupt(0.5))
     assert [e["type"] for e in first] == ["response.cancel", "conversation.item.truncate"]
     assert second == []
 
@@ -84,7 +84,7 @@ def test_barge_in_before_any_audio_truncates_nothing() -> None:
     proto = SessionProtocol()
     proto.request_response(0.0)
     proto.feed(created(), 0.0)
-    actions = proto.interrupt()
+    actions = proto.interrupt(0.5)
     assert sent(actions) == [ev.response_cancel("r1")]
     assert emitted(actions)[0].audio_end_ms is None
 
@@ -97,6 +97,28 @@ def test_speech_started_barges_in_only_while_something_plays() -> None:
     proto.feed(audio(100), 0.0)
     stop = emitted(proto.feed(started, 0.0))
     assert stop[0].reason == "speech_started"
+
+
+CLOCK = {
+    "mid-answer: cut where real-time playback is": (0.25, True, 250),
+    "clock beyond the audio while generating: cut at generated": (2.0, True, 400),
+    "answer done and all of it heard: nothing to cut": (2.0, False, None),
+}
+
+
+@pytest.mark.parametrize(("at", "active", "cut"), CLOCK.values(), ids=CLOCK)
+def test_without_played_reports_playback_runs_in_real_time_from_the_first_delta(
+    at: float, active: bool, cut: int | None
+) -> None:
+    proto = SessionProtocol()
+    proto.feed(created(), 10.0)
+    proto.feed(audio(400), 10.0)  # first delta at t = 10 s
+    if not active:
+        proto.feed(done(), 10.1)
+    truncates = [
+        e for e in sent(proto.interrupt(10.0 + at)) if e["type"] == "conversation.item.truncate"
+    ]
+    assert truncates == ([] if cut is None else [ev.item_truncate("a1", cut)])
 
 
 def test_played_is_monotonic_and_per_item() -> None:
@@ -209,7 +231,7 @@ def test_figures_count_played_up_to_the_cut() -> None:
     proto.feed(created(), 0.0)
     proto.feed(audio(400), 0.1)
     proto.played(100)
-    proto.interrupt()
+    proto.interrupt(0.5)
     proto.played(300)  # the app's clock ran on after the cut
     (figures,) = emitted(proto.feed(done(status="cancelled"), 0.2))
     assert (figures.status, figures.audio_ms_played) == ("cancelled", 100)
