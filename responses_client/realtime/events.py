@@ -38,6 +38,8 @@ Pure: no I/O.
 # import from the real objects (as in ``responses_client.events``).
 
 import base64
+import binascii
+import sys
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Annotated, Any, Literal, Union, get_args
@@ -589,11 +591,25 @@ class OutputAudioDeltaEvent(_InContent):
             RemoteProtocolError: ``delta`` is not base64.
         """
         try:
-            return base64.b64decode(self.delta, validate=True)
+            return _decode_base64(self.delta)
         except ValueError:
             raise RemoteProtocolError(
                 "response.output_audio.delta is not base64", data=self.delta
             ) from None
+
+
+if sys.version_info >= (3, 11):
+
+    def _decode_base64(text: str) -> bytes:
+        # Speed trick, guarded by bench/realtime.py: binascii's strict mode refuses what
+        # ``b64decode(validate=True)`` refuses, without its regular-expression pass over
+        # the whole text (a third of the cost of a 20 ms delta).
+        return binascii.a2b_base64(text, strict_mode=True)
+
+else:  # pragma: no cover - Python 3.10
+
+    def _decode_base64(text: str) -> bytes:
+        return base64.b64decode(text, validate=True)
 
 
 class OutputAudioDoneEvent(_InContent):
