@@ -34,6 +34,7 @@ BENCHMARKS = (
     "upload",
     "scale",
     "import_time",
+    "realtime",
 )
 DOC = ROOT / "docs" / "benchmarks.md"
 IMG = ROOT / "docs" / "img"

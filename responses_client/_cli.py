@@ -47,6 +47,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="a 3-turn conversation with a tool, offline")
     demo.add_argument("--transport", choices=("websocket", "sse"), default=None)
+    demo.add_argument(
+        "--realtime", action="store_true", help="a spoken exchange with a barge-in, as a WAV"
+    )
+    demo.add_argument("--out", default=None, help="the WAV file (--realtime; default: here)")
     serve = commands.add_parser("serve", help="run the local Responses API emulator")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -58,7 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     chat.add_argument("--transport", choices=("websocket", "sse"), default=None)
     args = parser.parse_args(argv)
     try:
-        if args.command == "demo":
+        if args.command == "demo" and args.realtime:
+            anyio.run(_realtime_demo, args.out or "realtime-demo.wav")
+        elif args.command == "demo":
             anyio.run(_demo, args.transport)
         elif args.command == "serve":
             _serve(args.host, args.port)
@@ -130,6 +136,78 @@ def _show(event: Any) -> None:
             print(f"  <- {event.name} returned {status}\nassistant: ", end="", flush=True)
         case _:
             pass
+
+
+async def _realtime_demo(out: str) -> None:
+    from pathlib import Path
+
+    from .emulator import CallTool, Emulator, Reply, ScriptedModel
+    from .realtime import audio
+    from .realtime import events as rt
+
+    script = ScriptedModel(
+        [
+            Reply(text="Let me tell you a long story about the weather in every city", delay=0.001),
+            Reply(tool_calls=[CallTool("get_weather", {"city": "Paris"})]),
+            Reply(text="In Paris it is light rain and fourteen degrees."),
+        ]
+    )
+    speech = audio.resample(_tone(700), audio.G711_RATE, audio.API_RATE)
+    pause = bytes(2 * audio.API_RATE // 2)  # half a second of silence
+    played: dict[str, bytearray] = {}
+    async with Emulator(script) as emulator:
+        async with Client(base_url=emulator.base_url, api_key="local") as client:
+            session = client.realtime(tools=[get_weather], transcription={"model": "whisper-1"})
+            async with session:
+                print("demo: a realtime session against the local emulator\n")
+                print("you: (speak for 0.7 s)")
+                await session.append_audio(pause + speech + pause)
+                responses = 0
+                async for event in session:
+                    match event:
+                        case rt.OutputAudioDeltaEvent():
+                            buffer = played.setdefault(event.item_id, bytearray())
+                            buffer += event.pcm
+                            # Playback keeps pace with the audio received, 100 ms behind.
+                            session.played(audio.duration_ms(len(buffer)) - 100)
+                            if responses == 0 and len(buffer) == audio.byte_count(600):
+                                print("\nyou: (interrupts, speaking for 0.7 s)")
+                                await session.append_audio(speech + pause)
+                        case rt.OutputAudioTranscriptDeltaEvent():
+                            print(event.delta, end="", flush=True)
+                        case rt.PlaybackStopEvent():
+                            cut = event.audio_end_ms
+                            if event.item_id is not None and cut is not None:
+                                del played[event.item_id][audio.byte_count(cut) :]
+                            print(f"  [barge-in: playback stopped, item truncated at {cut} ms]")
+                        case rt.OutputItemDoneEvent() if event.item.get("type") == "function_call":
+                            print(f"  -> calls {event.item['name']}({event.item['arguments']})")
+                        case rt.ToolResultEvent():
+                            print(f"  <- {event.name} returned {event.output}\nassistant: ", end="")
+                        case rt.ResponseFiguresEvent():
+                            responses += 1
+                            first = event.first_audio_s
+                            shown = "-" if first is None else f"{first * 1000:.1f} ms"
+                            print(
+                                f"\n  (response {event.status}: {event.audio_ms_generated} ms of "
+                                f"audio generated, {event.audio_ms_played} ms played, first "
+                                f"audio {shown})"
+                            )
+                            if responses == 3:
+                                break
+    path = Path(out).resolve()
+    audio.write_wav(path, b"".join(played.values()))
+    print(f"\nthe assistant's audio: {path}")
+
+
+def _tone(ms: int) -> bytes:
+    # A 300 Hz square wave at 8 kHz, loud enough for the emulator's VAD to hear speech.
+    from array import array
+
+    period = 8000 // 300
+    return array(
+        "h", (9000 if i % period < period // 2 else -9000 for i in range(8 * ms))
+    ).tobytes()
 
 
 def _serve(host: str, port: int) -> None:

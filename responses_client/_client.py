@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import weakref
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -19,6 +19,9 @@ from ._transports.base import Transport
 
 if TYPE_CHECKING:
     import httpx
+
+    from .realtime import RealtimeSession, TurnDetection
+    from .realtime.audio import AudioFormat
 
 __all__ = ["Client"]
 
@@ -185,6 +188,59 @@ class Client:
             max_tool_rounds=max_tool_rounds,
             retry=retry,
             retry_after_output=retry_after_output,
+        )
+
+    def realtime(
+        self,
+        *,
+        model: str = "gpt-realtime",
+        instructions: str | None = None,
+        tools: Iterable[Tool[..., Any] | Callable[..., Any]] = (),
+        voice: str | None = None,
+        turn_detection: TurnDetection = "server_vad",
+        output_modalities: Sequence[Literal["audio", "text"]] | None = None,
+        input_format: AudioFormat = "audio/pcm",
+        output_format: AudioFormat = "audio/pcm",
+        transcription: Mapping[str, Any] | None = None,
+        history: Iterable[Item | Mapping[str, Any]] = (),
+        auto_reconnect: bool = False,
+    ) -> RealtimeSession:
+        """Start a Realtime (speech) session; use it as ``async with client.realtime(...)``.
+
+        Args:
+            model: The Realtime model.
+            instructions: System instructions for the session.
+            tools: Functions the model may call; the session runs them.
+            voice: The assistant's voice (``"alloy"``, ``"marin"``, …).
+            turn_detection: ``"server_vad"`` or ``"semantic_vad"`` (the server's
+                defaults), a full setting (``{"type": "server_vad", "threshold": 0.6}``),
+                or ``None`` for manual turns (``commit()``, ``respond()``).
+            output_modalities: ``["audio"]`` (speech and its transcript) or ``["text"]``.
+            input_format: ``"audio/pcm"`` (PCM16 24 kHz), ``"audio/pcmu"`` or
+                ``"audio/pcma"`` (G.711, 8 kHz).
+            output_format: The same choice for the assistant's audio.
+            transcription: Input transcription settings, e.g. ``{"model": "whisper-1"}``.
+            history: Items to seed the conversation with (a ``Conversation``'s items or
+                chat-style dicts; text only).
+            auto_reconnect: Replace a dropped connection while iterating, re-seeding the
+                history (see ``RealtimeSession.reconnect``).
+        """
+        from .realtime import RealtimeSession
+
+        return RealtimeSession(
+            self._config,
+            model=model,
+            instructions=instructions,
+            tools=tools,
+            voice=voice,
+            turn_detection=turn_detection,
+            output_modalities=output_modalities,
+            input_format=input_format,
+            output_format=output_format,
+            transcription=transcription,
+            history=history,
+            auto_reconnect=auto_reconnect,
+            open_timeout=self._connect_timeout(),
         )
 
     def restore(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from ._exceptions import InputError
 
@@ -109,6 +109,10 @@ class Config:
     def responses_websocket_url(self) -> str:
         """The Responses WebSocket endpoint: ``{websocket_base_url}/responses``."""
         return f"{self.websocket_base_url}/responses"
+
+    def realtime_url(self, model: str) -> str:
+        """The Realtime WebSocket endpoint: ``{websocket_base_url}/realtime?model=…``."""
+        return f"{self.websocket_base_url}/realtime?{urlencode({'model': model})}"
 
     def headers(self) -> dict[str, str]:
         """Every header a request carries, the ``Authorization`` bearer included.

@@ -31,8 +31,13 @@ PURE_MODULES = [
     "emulator/_errors.py",
     "emulator/_input.py",
     "emulator/_models.py",
+    "emulator/_realtime_engine.py",
     "emulator/_script.py",
     "events.py",
+    "realtime/_history.py",
+    "realtime/_protocol.py",
+    "realtime/audio.py",
+    "realtime/events.py",
 ]
 
 # Networking, event loops, threads and the clock.

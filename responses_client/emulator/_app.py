@@ -1,7 +1,8 @@
 """The emulator's ASGI app: the routes, and ``create_app`` to build them over one state.
 
-``POST /v1/responses`` goes to the HTTP endpoint (``_http``: SSE or JSON) and WebSocket
-``/v1/responses`` to the WebSocket endpoint (``_websocket``); both share one
+``POST /v1/responses`` goes to the HTTP endpoint (``_http``: SSE or JSON), WebSocket
+``/v1/responses`` to the WebSocket endpoint (``_websocket``) and WebSocket
+``/v1/realtime`` to the Realtime endpoint (``_realtime``); all share one
 ``EmulatorState`` (``_state``). What to answer is decided by the pure ``_engine``.
 """
 
@@ -15,6 +16,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from ._http import HttpEndpoint
 from ._models import Model
+from ._realtime import RealtimeEndpoint
 from ._state import EmulatorState
 from ._websocket import WebSocketEndpoint
 
@@ -32,9 +34,9 @@ def create_app(
 ) -> Starlette:
     """Build the emulator as an ASGI app, to mount in your own app or call in-process.
 
-    Routes: ``POST /v1/responses`` (SSE when ``stream`` is true, else the JSON response)
-    and WebSocket ``/v1/responses``. The app's ``state.emulator`` is its
-    ``EmulatorState`` (records and stored responses).
+    Routes: ``POST /v1/responses`` (SSE when ``stream`` is true, else the JSON response),
+    WebSocket ``/v1/responses`` and WebSocket ``/v1/realtime`` (the Realtime API). The
+    app's ``state.emulator`` is its ``EmulatorState`` (records and stored responses).
 
     Args:
         model: Who answers; ``DefaultModel`` when ``None``.
@@ -57,6 +59,7 @@ def create_app(
         routes=[
             Route("/v1/responses", HttpEndpoint(state)),
             WebSocketRoute("/v1/responses", WebSocketEndpoint(state)),
+            WebSocketRoute("/v1/realtime", RealtimeEndpoint(state)),
         ]
     )
     app.state.emulator = state

@@ -74,7 +74,7 @@ class ResponseRecord:
 
     Attributes:
         id: The ``resp_`` id.
-        transport: ``"http"`` or ``"websocket"``.
+        transport: ``"http"``, ``"websocket"`` or ``"realtime"``.
         connection: The WebSocket connection's index (``None`` over HTTP).
         request: The request body or ``response.create`` frame.
         resolved_input: The full input the model saw: the previous response's resolved
