@@ -14,7 +14,8 @@ one ``Ending``:
 Invariants: ``apply`` never raises for a well-typed event; events after the ending are
 ignored; the output of a completed response is ``response.output`` when the server sent it,
 else the ``output_item.done`` items in ``output_index`` order (some compatible servers send
-an empty ``output`` on ``response.completed``).
+an empty ``output`` on ``response.completed``), else, when neither came, one assistant
+message holding the text deltas.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from ._exceptions import APIStatusError, ResponseFailedError, status_error
-from ._items import FunctionCall, Item
+from ._items import FunctionCall, Item, Message, OutputText
 from .events import (
     ErrorEvent,
     IncompleteDetails,
@@ -223,6 +224,11 @@ class ResponseFold:
         """The response's output items (see the module docstring for the fallback)."""
         if self._output is not None:
             return list(self._output)
+        if not self._done_items and self._text and self.ending is Ending.COMPLETED:
+            # Neither ``output`` nor ``output_item.done``, yet text was streamed (a server
+            # cutting corners): the message the stream built is the output.
+            text = OutputText(text="".join(self._text))
+            return [Message(role="assistant", content=(text,), status="completed")]
         return [self._done_items[index] for index in sorted(self._done_items)]
 
     @property

@@ -245,3 +245,20 @@ def test_a_completed_response_keeps_one_copy_of_its_output_items() -> None:
     (call,) = state.function_calls()
     assert call.call_id == "call_1"
     assert state._done_items == {}
+
+
+def test_a_completed_response_without_output_or_done_items_keeps_the_streamed_text() -> None:
+    # A server that streams deltas, then completes with an empty output and no
+    # output_item.done: the text the stream built is the response's output.
+    deltas = [
+        {"type": "response.output_text.delta", "item_id": "msg_1", "delta": d}
+        for d in ("Hi ", "there")
+    ]
+    done = fold(
+        CREATED, *deltas, {"type": "response.completed", "response": response("completed", [])}
+    )
+    (message,) = done.output
+    assert isinstance(message, Message) and message.role == "assistant"
+    assert message.text == "Hi there"
+    cut = fold(CREATED, *deltas)  # no ending yet: nothing is output
+    assert cut.output == []
