@@ -32,6 +32,7 @@ The API key goes into the handshake's ``Authorization`` header and nowhere else:
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -171,6 +172,12 @@ class WebSocketTransport:
         """Write ``response.create`` and yield the response's events (see ``Transport``)."""
         if self._closed:
             raise ResponsesError("the WebSocket transport is closed")
+        if self._ws is not None and self._ws.loop is not asyncio.get_running_loop():
+            raise ResponsesError(
+                "this conversation's WebSocket connection belongs to another event loop "
+                "(one that has ended, or another thread's): make the Client and its "
+                "conversations inside the loop that uses them"
+            )
         frame = {"type": "response.create", **body}
         frame.pop("stream", None)
         payload = _text(frame)
@@ -434,9 +441,14 @@ class WebSocketTransport:
     async def aclose(self) -> None:
         """Stop a stream in flight and close the connection; idempotent."""
         self._closed = True
+        ws = self._ws
+        if ws is not None and ws.loop is not asyncio.get_running_loop():
+            # Its loop has ended (or is another thread's): nothing can be sent on it from
+            # here, and its socket went with that loop.
+            self._lost(ws)
+            return
         self._stop = True
         self._interrupt()
-        ws = self._ws
         if ws is not None:
             await self._discard(ws)
 

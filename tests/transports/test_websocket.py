@@ -520,3 +520,25 @@ def test_the_wire_logger_redacts_secrets(
     with caplog.at_level(logging.DEBUG, logger="responses_client.wire"):
         transport._wire_logger.debug("%s: %s", *args)
     assert [record.getMessage() for record in caplog.records] == [shown]
+
+
+def test_a_conversation_used_under_a_second_event_loop_says_so() -> None:
+    import anyio
+
+    from responses_client import Client, ResponsesError
+
+    held: dict[str, Any] = {}
+
+    async def first_loop() -> None:
+        async with Emulator(ScriptedModel(["One."])) as emu:
+            held["client"] = client = Client(base_url=emu.base_url, api_key=KEY)
+            held["convo"] = convo = client.conversation()
+            assert (await convo.send("Hi")).text == "One."
+
+    async def second_loop() -> None:
+        with pytest.raises(ResponsesError, match="belongs to another event loop"):
+            await held["convo"].send("Again")
+        await held["client"].aclose()  # closing what the first loop left is quiet
+
+    anyio.run(first_loop)
+    anyio.run(second_loop)
