@@ -610,8 +610,14 @@ class Conversation:
             )
         return events.result
 
-    async def interrupt(self) -> None:
+    async def interrupt(self, *, keep: bool | str = False) -> None:
         """Stop the running turn, from any task (for example when the user barges in).
+
+        Args:
+            keep: Put what the user heard in the history, as an assistant message with
+                ``status="incomplete"``: ``True`` keeps the text streamed so far; a string
+                keeps that text instead (what a voice agent actually played). By default
+                the partial answer is dropped.
 
         The response in flight is cancelled on the server and running tools are cancelled;
         the stream ends and its result has status ``"interrupted"``. A stream made with
@@ -623,9 +629,9 @@ class Conversation:
             # A stream made but not iterated yet: it will send nothing and end interrupted.
             waiting = self._latest() if self._latest is not None else None
             if waiting is not None and not waiting._machine.has_started:
-                waiting._machine.interrupt()
+                waiting._machine.interrupt(keep=keep)
             return
-        current._machine.interrupt()
+        current._machine.interrupt(keep=keep)
         if current._tool_scope is not None:
             current._tool_scope.cancel()
         await self._transport.cancel()

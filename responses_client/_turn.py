@@ -22,7 +22,7 @@ from ._exceptions import (
     TransportError,
 )
 from ._fold import Ending, ResponseFold, Tokens
-from ._items import FunctionCall, FunctionCallOutput, Item, Message
+from ._items import FunctionCall, FunctionCallOutput, Item, Message, OutputText
 from ._planner import ForgetReason, Plan
 from ._retry import RetryPolicy, is_retryable_status, retry_after
 from .events import Event, RetryEvent, ToolResultEvent, Usage
@@ -249,6 +249,7 @@ class TurnMachine:
         self._items_sent = 0
         self._items_held = 0
         self._bytes_before = 0
+        self._keep_heard: bool | str = False
         self._tokens: Tokens | None = None
         self._kept: list[Item] = []
 
@@ -268,9 +269,16 @@ class TurnMachine:
         """Whether ``start`` ran (the turn got past waiting for an earlier one)."""
         return self._rounds > 0
 
-    def interrupt(self) -> None:
-        """The caller wants the turn to stop (from any task); idempotent."""
+    def interrupt(self, *, keep: bool | str = False) -> None:
+        """The caller wants the turn to stop (from any task); idempotent.
+
+        ``keep`` puts what the user heard in the history: ``True`` the text streamed so
+        far, a string that text instead (a voice agent knows what it played), as one
+        assistant message with ``status="incomplete"``.
+        """
         self.interrupted = True
+        if keep:
+            self._keep_heard = keep
 
     def stopping(self) -> bool:
         """Whether ``interrupt()`` came.
@@ -292,7 +300,7 @@ class TurnMachine:
         """The response's stream ended (a terminal event, an ``error``, or an interrupt)."""
         fold = self.fold
         if self.interrupted or fold.ending is None:
-            return [Finish("interrupted")]
+            return self._interrupted()
         reason = fold.retry_reason()
         if reason is not None:
             # The server forgot our context: sending it all again needs no wait.
@@ -325,7 +333,7 @@ class TurnMachine:
     def stream_failed(self, error: Exception, *, yielded: bool) -> list[Action]:
         """The transport raised while sending or streaming the response."""
         if self.interrupted:
-            return [Finish("interrupted")]
+            return self._interrupted()
         if isinstance(error, APIStatusError):
             if not is_retryable_status(error.status_code):
                 return [Fail(error)]
@@ -342,7 +350,7 @@ class TurnMachine:
     def tools_ran(self, outcomes: Sequence[ToolOutcome] | None) -> list[Action]:
         """The calls of ``RunTools`` ran (``None``: the run was cancelled)."""
         if outcomes is None or self.interrupted:
-            return [Finish("interrupted")]
+            return self._interrupted()
         actions: list[Action] = [
             Emit(
                 ToolResultEvent(
@@ -428,6 +436,16 @@ class TurnMachine:
             actions.append(Wait(delay))
         actions.append(Send(full_context=True))
         return actions
+
+    def _interrupted(self) -> list[Action]:
+        """Finish as interrupted, keeping what the user heard when ``interrupt`` asked."""
+        heard = self._keep_heard
+        text = heard if isinstance(heard, str) else self.fold.streamed_text if heard else ""
+        if not text:
+            return [Finish("interrupted")]
+        message = Message(role="assistant", content=(OutputText(text=text),), status="incomplete")
+        self._kept.append(message)
+        return [Keep((message,)), Finish("interrupted")]
 
     def _keep(self, items: Sequence[Item]) -> list[Action]:
         fold, plan = self.fold, self._plan

@@ -74,3 +74,25 @@ async def test_a_failed_turn_still_has_no_result(client: Client, script: Scripte
                     pass
         with pytest.raises(ResponsesError, match="no result"):
             events.result  # noqa: B018
+
+
+@pytest.mark.parametrize("keep", [True, "Once upon"], ids=["streamed", "what-was-played"])
+async def test_an_interrupt_can_keep_what_the_user_heard(
+    client: Client, emulator: Emulator, script: ScriptedModel, keep: bool | str
+) -> None:
+    script.extend([Reply(text=["Once ", "upon ", "a time"]), "Go on, then."])
+    async with client.conversation() as convo:
+        async with convo.stream("Tell a story.") as events:
+            async for event in events:
+                if event.type == "response.output_text.delta" and event.delta == "upon ":
+                    await convo.interrupt(keep=keep)
+        heard = "Once upon " if keep is True else keep
+        assert events.result.status == "interrupted"
+        (kept,) = events.result.output
+        wire = kept.to_wire()
+        assert (wire["role"], wire["status"], kept.text) == ("assistant", "incomplete", heard)  # type: ignore[union-attr]
+        assert convo.items[-1] == kept
+        await convo.send("What happened next?")
+    sent = emulator.responses[-1].resolved_input
+    assert [item.get("role") for item in sent] == ["user", "assistant", "user"]
+    assert sent[1]["content"][0]["text"] == heard
