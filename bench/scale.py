@@ -95,7 +95,9 @@ async def _run(base_url: str, n: int) -> dict[str, Any]:
         wall = time.perf_counter() - start
         gc.collect()
         idle = rss()
-        open_connections = sum(1 for c in conversations if c is not None and c._transport.connected)
+        open_connections = sum(
+            1 for c in conversations if c is not None and c.transport.holds_connection
+        )
         for convo in conversations:
             if convo is not None:
                 await convo.aclose()

@@ -103,7 +103,7 @@ async def _run(transport: Literal["websocket", "sse"], turns: int) -> Run:
         received = sum(len(json.dumps(body, separators=(",", ":")).encode()) for body in bodies)
         return Run(
             transport=transport,
-            bytes_sent=convo._transport.bytes_sent,
+            bytes_sent=convo.transport.bytes_sent,
             bytes_received_by_server=received,
             requests=len(bodies),
             items_sent=items_sent,

@@ -7,7 +7,10 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
+import os
+import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -74,6 +77,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        if args.command == "chat":
+            # A thread may still be blocked reading the prompt's line, and the interpreter
+            # would wait for it at exit: Ctrl-C quits now (everything async is closed).
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)
         return 130
     except ImportError as exc:
         print(
@@ -102,7 +111,7 @@ async def _demo(transport: TransportName | None) -> None:
             instructions="Be brief.",
             tools=[get_weather],
         )
-        print(f"demo: a conversation over {convo._transport.name}, against the local emulator\n")
+        print(f"demo: a conversation over {convo.transport.name}, against the local emulator\n")
         for number, text in enumerate(DEMO_TURNS, start=1):
             print(f"[turn {number}] you: {text}")
             await _run_turn(convo, text)
@@ -233,12 +242,31 @@ async def _chat_loop(client: Client, args: argparse.Namespace) -> None:
     convo = client.conversation(
         model=args.model, instructions=args.instructions, tools=[get_weather]
     )
-    print("chat: type a message, or an empty line to quit\n")
+    print("chat: type a message; Ctrl-C stops a reply, Ctrl-D (or Ctrl-C here) quits\n")
     while True:
         try:
-            text = await anyio.to_thread.run_sync(input, "you: ")
+            # Abandoned at Ctrl-C: the thread stays blocked on the line that never comes,
+            # and main() ends the process without waiting for it.
+            text = await anyio.to_thread.run_sync(input, "you: ", abandon_on_cancel=True)
         except EOFError:
             return
         if not text.strip():
             return
-        await _run_turn(convo, text)
+        await _interruptible_turn(convo, text)
+
+
+async def _interruptible_turn(convo: Conversation, text: str) -> None:
+    """Run a turn that the first Ctrl-C interrupts; a second one quits, as at the prompt."""
+    loop = asyncio.get_running_loop()
+    async with anyio.create_task_group() as tasks:
+
+        def barge_in() -> None:
+            loop.remove_signal_handler(signal.SIGINT)  # the next Ctrl-C quits
+            print("\n  (interrupted)", flush=True)
+            tasks.start_soon(convo.interrupt)
+
+        loop.add_signal_handler(signal.SIGINT, barge_in)
+        try:
+            await _run_turn(convo, text)
+        finally:
+            loop.remove_signal_handler(signal.SIGINT)

@@ -459,6 +459,11 @@ class Conversation:
         self._set(tools=schemas)
 
     @property
+    def transport(self) -> Transport:
+        """The transport this conversation talks over (its ``name``: ``"websocket"``, …)."""
+        return self._transport
+
+    @property
     def settings(self) -> RequestSettings:
         """Every setting requests carry (an immutable value)."""
         return self._settings

@@ -57,3 +57,28 @@ def test_unknown_command_exits_with_usage() -> None:
     )
     assert done.returncode == 2
     assert b"invalid choice" in done.stderr
+
+
+async def test_ctrl_c_at_the_chat_prompt_quits_at_once() -> None:
+    import signal
+
+    process = await anyio.open_process(
+        [sys.executable, "-u", "-m", "responses_client", "chat", "--local"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None
+        with anyio.fail_after(15):
+            seen = b""
+            async for chunk in process.stdout:
+                seen += chunk
+                if b"you: " in seen:
+                    break
+            process.send_signal(signal.SIGINT)  # stdin stays open: no line will come
+            code = await process.wait()
+        assert code == 130
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
