@@ -9,8 +9,9 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._config import Config
-from ._conversation import Conversation, coerce_items
+from ._conversation import Conversation
 from ._exceptions import InputError, ResponsesError
+from ._history import coerce_items
 from ._items import Item, parse_item
 from ._request import RequestSettings
 from ._retry import RetryPolicy

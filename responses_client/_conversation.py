@@ -47,7 +47,6 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import anyio
 
-from ._chat import items_from_message
 from ._exceptions import (
     APIStatusError,
     APITimeoutError,
@@ -56,8 +55,9 @@ from ._exceptions import (
     TransportError,
 )
 from ._fold import Ending, ResponseFold
+from ._history import History, InputLike, coerce_items
 from ._items import FunctionCall, Item, Message
-from ._planner import DigestChain, Planner
+from ._planner import Planner
 from ._request import RequestSettings, TurnOptions, build_body, plain_json, redact_body
 from ._retry import RetryPolicy
 from ._tools import Tool, ToolLike, ToolOutcome, Toolset, run_tool_calls, split_tools
@@ -89,10 +89,6 @@ __all__ = ["Conversation", "TurnStream"]
 
 logger = logging.getLogger("responses_client")
 
-InputLike = str | Item | Mapping[str, Any] | Sequence[str | Item | Mapping[str, Any]] | None
-"""What ``stream()`` / ``send()`` accept: text (a user message), an item, a chat-style or
-Responses-style dict, or a list of those. ``None`` runs a turn on the history as it is."""
-
 _RUNNING_TOOLS_OF: ContextVar[Conversation | None] = ContextVar(
     "responses_client_running_tools_of", default=None
 )
@@ -117,44 +113,6 @@ class _Restorer(Protocol):
 # Transport closes started by ``Conversation.__del__``, kept until done (a task nobody
 # references may be collected before it runs).
 _cleanups: set[asyncio.Task[None]] = set()
-
-
-def coerce_items(value: InputLike) -> list[Item]:
-    """Turn what a caller passed as input into items (``[]`` for ``None``).
-
-    Raises:
-        InputError: a dict fits no rule, or a value is of an unsupported type.
-    """
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [Message.user(value)]
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        raise InputError(
-            f"cannot use {type(value).__name__} as conversation input: pass text (decode "
-            "the bytes first), or binary content as a part (InputAudio, InputImage, InputFile)"
-        )
-    if isinstance(value, Mapping):
-        return items_from_message(value)
-    if isinstance(value, Sequence):
-        items: list[Item] = []
-        for element in value:
-            if isinstance(element, str):
-                items.append(Message.user(element))
-            elif isinstance(element, Mapping):
-                items.extend(items_from_message(element))
-            elif _is_item(element):
-                items.append(element)
-            else:
-                raise InputError(f"cannot use {type(element).__name__} as conversation input")
-        return items
-    if _is_item(value):
-        return [value]
-    raise InputError(f"cannot use {type(value).__name__} as conversation input")
-
-
-def _is_item(value: object) -> bool:
-    return hasattr(value, "to_wire") and hasattr(value, "digest")
 
 
 class _Iteration:
@@ -370,8 +328,7 @@ class Conversation:
         self._transport = transport
         self._settings = settings
         self._tools = tools
-        self._items: list[Item] = []
-        self._chain = DigestChain()
+        self._history = History()
         self._planner = Planner()
         self._max_tool_rounds = max_tool_rounds
         self._retry = retry or RetryPolicy()
@@ -383,7 +340,7 @@ class Conversation:
         """The stream made last, which ``interrupt()`` reaches before it runs."""
         self._closed = False
         self._context_key = _context_key(settings)
-        self._append(list(items))
+        self._history.append(list(items))
 
     def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
         # Like an unclosed file: a conversation dropped while it still holds a connection
@@ -414,7 +371,7 @@ class Conversation:
 
     def __repr__(self) -> str:
         return (
-            f"<Conversation model={self._settings.model!r} items={len(self._items)} "
+            f"<Conversation model={self._settings.model!r} items={len(self._history)} "
             f"transport={self._transport.name!r}>"
         )
 
@@ -423,7 +380,7 @@ class Conversation:
     @property
     def items(self) -> tuple[Item, ...]:
         """The history, oldest first. Items are immutable; edit with the methods below."""
-        return tuple(self._items)
+        return tuple(self._history.items)
 
     @property
     def model(self) -> str:
@@ -481,7 +438,7 @@ class Conversation:
         """
         self._check_idle()
         (item,) = coerce_items({"role": "user", "content": content})
-        self._append([item])
+        self._history.append([item])
         assert isinstance(item, Message)
         return item
 
@@ -493,13 +450,13 @@ class Conversation:
         """
         self._check_idle()
         items = coerce_items(message)
-        self._append(items)
+        self._history.append(items)
         return items
 
     def add_items(self, items: Iterable[Item | Mapping[str, Any]]) -> None:
         """Append several items or dicts at once."""
         self._check_idle()
-        self._append(coerce_items(list(items)))
+        self._history.append(coerce_items(list(items)))
 
     def replace_item(self, index: int, item: Item | Mapping[str, Any]) -> None:
         """Replace the item at ``index``; the next turn resends the full context."""
@@ -508,40 +465,20 @@ class Conversation:
 
     def remove_items(self, start: int, stop: int | None = None) -> None:
         """Remove ``items[start:stop]``; the next turn resends the full context."""
-        count = (len(self._items) if stop is None else stop) - start
+        count = (len(self._history) if stop is None else stop) - start
         self._edit(start, [], max(count, 0))
 
     def clear(self) -> None:
         """Forget the whole history."""
-        self._edit(0, [], len(self._items))
+        self._edit(0, [], len(self._history))
 
     def to_input(self) -> list[dict[str, Any]]:
         """The full ``input`` list a request would carry now (wire dicts)."""
-        return [item.to_wire() for item in self._items]
-
-    def _append(self, items: Sequence[Item]) -> None:
-        # Every digest first: an item that cannot be encoded (a lone surrogate in its text)
-        # must fail before it enters the history, or history and chain would disagree.
-        for index, item in enumerate(items):
-            try:
-                item.digest  # noqa: B018 (computed once and cached by the item)
-            except UnicodeEncodeError as exc:
-                raise InputError(
-                    f"input item {index} cannot be encoded as UTF-8 ({exc.reason} at "
-                    f"position {exc.start} of its text: a lone surrogate?); nothing was added"
-                ) from None
-        self._items.extend(items)
-        self._chain.extend(items)
+        return self._history.to_input()
 
     def _edit(self, index: int, new: list[Item], count: int) -> None:
         self._check_idle()
-        if index < 0:
-            index += len(self._items)
-        if not 0 <= index <= len(self._items):
-            raise InputError(f"index {index} is outside the history ({len(self._items)} items)")
-        self._items[index : index + count] = new
-        self._chain.truncate(index)
-        self._chain.extend(self._items[index:])
+        self._history.edit(index, new, count)
         self._planner.forget("history changed")
 
     def _check_idle(self) -> None:
@@ -668,7 +605,7 @@ class Conversation:
         await self._begin(stream)
         machine, transport, error_ending = stream._machine, self._transport, Ending.ERROR
         try:
-            self._append(items)
+            self._history.append(items)
             actions = deque(machine.start(self._clock(), bytes_sent=transport.bytes_sent))
             while actions:
                 match actions.popleft():
@@ -722,7 +659,7 @@ class Conversation:
             case Remember(response_id=response_id, plan=plan, output=output):
                 self._planner.record(response_id, plan, output)
             case Keep(items=items):
-                self._append(items)
+                self._history.append(items)
 
     async def _run_tools(
         self, stream: TurnStream, calls: Sequence[FunctionCall]
@@ -742,9 +679,9 @@ class Conversation:
         self, stream: TurnStream, full_context: bool
     ) -> tuple[ResponseFold, dict[str, Any]]:
         """Plan the next request and build its body; returns the fold for its events."""
-        items, settings = self._items, stream._settings
+        items, settings = self._history.items, stream._settings
         plan = self._planner.plan(
-            items, self._chain, epoch=self._transport.epoch, context_key=stream._context_key
+            items, self._history.chain, epoch=self._transport.epoch, context_key=stream._context_key
         )
         can_refer = self._transport.supports_previous_response(store=settings.store)
         if plan.incremental and (full_context or not can_refer):

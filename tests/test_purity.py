@@ -20,6 +20,7 @@ PURE_MODULES = [
     "_config.py",
     "_exceptions.py",
     "_fold.py",
+    "_history.py",
     "_items.py",
     "_planner.py",
     "_request.py",
