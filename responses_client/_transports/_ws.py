@@ -294,7 +294,9 @@ async def connect(
         ) from None
     except TimeoutError:
         raise APITimeoutError(f"timed out connecting to {url}") from None
-    except (OSError, websockets.InvalidHandshake, websockets.InvalidURI) as exc:
+    except (OSError, EOFError, websockets.InvalidHandshake, websockets.InvalidURI) as exc:
+        # EOFError: a server that closed before its HTTP answer, as websockets 14 reports
+        # it (later versions wrap it in InvalidMessage).
         raise APIConnectionError(f"could not connect to {url}: {exc}") from None
     assert isinstance(opened, Connection)  # made by create_connection
     opened.high_water = max_queue
