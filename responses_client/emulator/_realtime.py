@@ -66,7 +66,8 @@ class RealtimeEndpoint:
         record = ConnectionRecord(index=len(state.connections), headers=recorded_headers(scope))
         state.connections.append(record)
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        engine = RealtimeEngine(state.model, state.ids, (query.get("model") or ["gpt-realtime"])[0])
+        model_name = (query.get("model") or ["gpt-realtime"])[0]
+        engine = RealtimeEngine(state.model, state.ids, model_name, state.transcripts)
         if "realtime=v1" in headers.get("openai-beta", ""):
             await send(
                 {

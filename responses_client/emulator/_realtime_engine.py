@@ -21,8 +21,9 @@ What the emulator does, and the rules a test can rely on:
   follows when ``create_response``). Speech that starts while a response runs cancels
   it (``interrupt_response``). ``turn_detection: null`` means manual turns: ``commit``.
 - **Transcripts.** With ``audio.input.transcription`` set, each committed user item gets
-  ``input_audio_transcription.delta`` and ``.completed``: ``"(N ms of speech)"``, the
-  audio's length; the model sees that transcript as the user's text.
+  ``input_audio_transcription.delta`` and ``.completed``: the next of the test's scripted
+  ``transcripts``, else ``"(N ms of speech)"``, the audio's length; the model sees that
+  transcript as the user's text.
 - **Responses.** The model (``ScriptedModel``, ``DefaultModel``) answers from the
   conversation, as on the other endpoints. Text becomes, in audio mode, a 400 Hz tone of
   ``MS_PER_CHARACTER`` ms per character in 20 ms deltas, each word's transcript delta
@@ -41,6 +42,7 @@ import base64
 import json
 import math
 from array import array
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -194,10 +196,20 @@ class RealtimeEngine:
         model: Who answers each response.
         ids: The id source (deterministic per seed).
         model_name: The ``model`` query parameter of the connection.
+        transcripts: The scripted transcripts of user audio (shared, consumed in order).
     """
 
-    def __init__(self, model: Model, ids: Ids, model_name: str) -> None:
+    def __init__(
+        self,
+        model: Model,
+        ids: Ids,
+        model_name: str,
+        transcripts: deque[str] | None = None,
+    ) -> None:
         self.model = model
+        self.transcripts: deque[str] = deque() if transcripts is None else transcripts
+        """What the users say, in order: each committed user audio takes the next one as
+        its transcript (the default, once it is empty, says how long the speech was)."""
         self.ids = ids
         self.conversation_id = "conv_" + ids.request()[4:]
         """The id of the connection's conversation (in every response object)."""
@@ -377,7 +389,8 @@ class RealtimeEngine:
         self._buffer.clear()
         self._vad.pending = b""
         transcription = self.session["audio"]["input"].get("transcription")
-        transcript = f"({ms} ms of speech)"
+        transcripts = self.transcripts
+        transcript = transcripts.popleft() if transcripts else f"({ms} ms of speech)"
         # The model hears what the transcript says, transcription or not; the client
         # sees a transcript only when it asked for transcription.
         item: JSON = {

@@ -7,6 +7,7 @@ import logging
 import socket
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Collection, Coroutine
 from types import TracebackType
 from typing import Any
@@ -139,6 +140,15 @@ class Emulator:
     @model.setter
     def model(self, model: Model) -> None:
         self.state.model = model
+
+    @property
+    def transcripts(self) -> deque[str]:
+        """What the users say to ``/v1/realtime``, in order: append to it.
+
+        Each committed user audio takes the next transcript (and the model hears it as the
+        user's words); once it is empty, a transcript says how long the speech was.
+        """
+        return self.state.transcripts
 
     @property
     def api_keys(self) -> list[str] | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -122,6 +123,9 @@ class EmulatorState:
         self.connection_max_age = connection_max_age
         self.clock = clock
         self.ids = Ids(seed)
+        self.transcripts: deque[str] = deque()
+        """What users say to the Realtime endpoint, in order: each committed user audio
+        takes the next as its transcript (``Emulator.transcripts``)."""
         self.stored: dict[str, Context] = {}
         self.stored_items: dict[str, JSON] = {}
         """The output items of stored responses (``store: true``), by id."""

@@ -572,3 +572,25 @@ async def test_the_key_is_in_no_log_line_at_debug(
         assert KEY not in repr(session)
     assert capture.lines, "nothing was logged at DEBUG"
     assert not [line for line in capture.lines if KEY in line]
+
+
+async def test_scripted_transcripts_are_what_the_user_said_and_what_the_model_hears(
+    emu: Emulator, client: Client
+) -> None:
+    from responses_client.emulator import DefaultModel
+
+    emu.model = DefaultModel()  # answers with what it heard
+    emu.transcripts.append("What is the weather in Paris?")
+    async with client.realtime(
+        transcription={"model": "whisper-1"}, output_modalities=["text"]
+    ) as session:
+        await session.append_audio(silence(100) + speech(600) + silence(600))
+        events = await until(session, "client.response.figures")
+        await session.append_audio(silence(100) + speech(300) + silence(600))
+        later = await until(session, "client.response.figures")
+    (heard,) = of(events, ev.InputTranscriptionCompletedEvent)
+    assert heard.transcript == "What is the weather in Paris?"
+    answer = "".join(e.delta for e in of(events, ev.OutputTextDeltaEvent))
+    assert "What is the weather in Paris?" in answer
+    (second,) = of(later, ev.InputTranscriptionCompletedEvent)
+    assert second.transcript.endswith("ms of speech)")  # the script ran out: the default
