@@ -159,7 +159,7 @@ class SSETransport:
                     data=await response.aread(),
                 )
             unyielded = 0
-            feed = decoder.feed_data
+            feed = decoder.feed
             chunk: bytes | None = None
             data: bytes | None = None
             event: ServerEvent | UnknownEvent | None = None
@@ -167,7 +167,7 @@ class SSETransport:
                 chunk = await self._read(chunks)
                 if self._cancelled:
                     return
-                for data in feed(chunk) if chunk is not None else decoder.flush_data():
+                for data in feed(chunk) if chunk is not None else decoder.flush():
                     try:
                         event = parse_event(data)
                     except RemoteProtocolError:
