@@ -57,7 +57,7 @@ def main() -> None:
         assert count == N
 
     decoder = SSEDecoder()
-    payloads = [m.data for chunk in chunks for m in decoder.feed(chunk)]
+    payloads = [data for chunk in chunks for data in decoder.feed(chunk)]
 
     def parse() -> None:
         for payload in payloads:
@@ -66,8 +66,8 @@ def main() -> None:
     def both() -> None:
         decoder = SSEDecoder()
         for chunk in chunks:
-            for message in decoder.feed(chunk):
-                json.loads(message.data)
+            for data in decoder.feed(chunk):
+                json.loads(data)
 
     print(f"{N} messages, {len(stream) / 1e6:.1f} MB in {len(chunks)} chunks of 64 KiB")
     for name, fn in (("SSEDecoder.feed", decode), ("json.loads", parse), ("both", both)):

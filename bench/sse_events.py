@@ -39,8 +39,8 @@ def results() -> dict[str, float]:
         decoder = SSEDecoder()
         count = 0
         for chunk in chunks:
-            for message in decoder.feed(chunk):
-                event = parse_event(message.data)
+            for data in decoder.feed(chunk):
+                event = parse_event(data)
                 count += isinstance(event, OutputTextDeltaEvent)
         return count
 

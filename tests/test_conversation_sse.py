@@ -29,7 +29,6 @@ from responses_client import (
 from responses_client._items import FunctionCall, FunctionCallOutput, Message
 from responses_client.emulator import CallTool, Emulator, HttpStatus, Reply, ScriptedModel
 from responses_client.events import ToolResultEvent
-from responses_client.transports import SSETransport
 
 from .helpers import KEY, without_ids
 
@@ -79,29 +78,6 @@ async def test_anext_and_async_for_share_one_stream(client: Client, script: Scri
     assert [e.delta for e in rest if e.type == "response.output_text.delta"] == ["a", "b", "c"]
     assert rest[-1].type == "response.completed"
     assert events.finished and events.result.text == "abc"
-
-
-async def test_a_stream_waiting_for_the_server_holds_no_earlier_event(
-    emulator: Emulator, script: ScriptedModel
-) -> None:
-    script.add(Reply(text=["a"], delay=30))  # the server sends the next event much later
-    async with Client(base_url=emulator.base_url, api_key=KEY) as client:
-        events = SSETransport(client.http_client, client.config).stream({"model": "gpt-4.1"})
-        first = await anext(events)
-        assert first.type == "response.created"
-        created = weakref.ref(first)
-        del first
-
-        async def next_event() -> None:
-            await anext(events)
-
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(next_event)
-            await anyio.wait_all_tasks_blocked()  # the stream now waits for the next read
-            gc.collect()
-            assert created() is None
-            tasks.cancel_scope.cancel()
-        await events.aclose()
 
 
 async def test_send_resends_the_full_history_over_sse(

@@ -18,7 +18,7 @@ import json
 import logging
 import socket
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
-from typing import Any, Literal
+from typing import Any
 
 import anyio
 import anyio.lowlevel
@@ -40,53 +40,14 @@ __all__ = ["SSETransport"]
 logger = logging.getLogger("responses_client.sse")
 
 _DONE = b"[DONE]"
-"""The data some OpenAI-compatible servers send after the last event."""
+"""The data some OpenAI-compatible servers send after the last event (after a terminal
+event the stream has already ended, so a ``[DONE]`` read means one never came)."""
 
 _COMMON_EVENT = "response.output_text.delta"
 """The event most messages carry; the decoder cuts runs of them out in one pass."""
 
 _YIELD_EVERY = 64
 """Events after which the stream lets other tasks run, even when more bytes are buffered."""
-
-
-class _ShutdownOnCancel:
-    """Ends a read in progress by shutting its socket down; costs nothing per read.
-
-    An anyio cancel scope around each read costs 4–12 µs, and a server flushes each event
-    as a chunk of its own, so each event would pay it. Over HTTP/1.1 a cancel closes the
-    connection anyway: shutting the socket down wakes the read with an error that ``_read``
-    turns into the end of the stream.
-    """
-
-    __slots__ = ("_shutdown",)
-
-    def __init__(self, shutdown: Callable[[int], object]) -> None:
-        self._shutdown = shutdown
-
-    def __enter__(self) -> _ShutdownOnCancel:
-        return self
-
-    def __exit__(self, *exc_info: object) -> Literal[False]:
-        return False  # errors go on to ``_read``'s handlers
-
-    def cancel(self) -> None:
-        with contextlib.suppress(OSError):  # already closed
-            self._shutdown(socket.SHUT_RDWR)
-
-
-def _interrupter(response: httpx.Response) -> _ShutdownOnCancel | None:
-    """How to end a read of this response from another task without a scope per read.
-
-    Only for HTTP/1.1, where the connection carries this response alone; an HTTP/2
-    connection is shared, and a custom transport may have no socket at all.
-    """
-    if response.http_version != "HTTP/1.1":
-        return None
-    stream = response.extensions.get("network_stream")
-    sock = stream.get_extra_info("socket") if stream is not None else None
-    # A socket.socket, or asyncio's TransportSocket wrapper, which lets shutdown through.
-    shutdown = getattr(sock, "shutdown", None)
-    return _ShutdownOnCancel(shutdown) if callable(shutdown) else None
 
 
 class SSETransport:
@@ -119,8 +80,8 @@ class SSETransport:
         self._http = http
         self._config = config
         self._response: httpx.Response | None = None
-        self._interrupter: _ShutdownOnCancel | None = None
-        self._read_scope: anyio.CancelScope | _ShutdownOnCancel | None = None
+        self._interrupt: Callable[[], object] | None = None
+        """Ends a read of the body in progress, from another task (see ``_body``)."""
         self._cancelled = False
         self.bytes_sent = 0
 
@@ -140,82 +101,127 @@ class SSETransport:
             await response.aclose()
             return
         self._response = response
-        self._interrupter = _interrupter(response)
-        chunks = response.aiter_bytes()
-        decoder = SSEDecoder(common_event=_COMMON_EVENT)
+        chunks = self._body(response)
         try:
-            content_type = response.headers.get("content-type", "")
-            if not content_type.startswith("text/event-stream"):
-                raise RemoteProtocolError(
-                    "expected an event stream (text/event-stream) but the server answered "
-                    f"HTTP {response.status_code} with content type {content_type or 'none'!r}",
-                    data=await response.aread(),
-                )
+            decoder = SSEDecoder(common_event=_COMMON_EVENT)
             unyielded = 0
-            feed = decoder.feed_data
             chunk: bytes | None = None
             data: bytes | None = None
             event: ServerEvent | UnknownEvent | None = None
-            while True:
-                chunk = await self._read(chunks)
-                if self._cancelled:
-                    return
-                for data in feed(chunk) if chunk is not None else decoder.flush_data():
-                    try:
-                        event = parse_event(data)
-                    except RemoteProtocolError:
-                        if data == _DONE:  # not JSON: rare enough for the failure path
-                            return
-                        raise
-                    yield event
-                    if event.type in ENDING_TYPES:
-                        return
-                    unyielded += 1
-                    if unyielded == _YIELD_EVERY:
-                        # Reads of buffered bytes do not suspend: without this, a fast
-                        # server could keep every other task waiting for a whole read.
-                        unyielded = 0
-                        await anyio.lowlevel.checkpoint()
-                if chunk is None:
-                    raise RemoteProtocolError(
-                        "the event stream ended before the response did "
-                        "(no response.completed, response.failed, response.incomplete or error)"
-                    )
-                # Nothing of this chunk lives on while the next read waits: a conversation
-                # waiting on the server would keep it (a chunk is up to 64 KiB, and the
-                # last event may be a response.created holding the whole response).
-                chunk = data = event = None
-        finally:
-            self._response = self._interrupter = None
-            close_chunks = getattr(chunks, "aclose", None)  # an async generator in httpx
-            if close_chunks is not None:
-                await close_chunks()
-            await response.aclose()
-
-    async def _read(self, chunks: AsyncIterator[bytes]) -> bytes | None:
-        """The next chunk of the body, or ``None`` at its end or when cancelled.
-
-        ``cancel()`` from another task ends a read that would otherwise wait for the server:
-        it shuts the socket down (see ``_ShutdownOnCancel``), or, where there is no socket
-        of this response's own, cancels the scope the read waits in.
-        """
-        with self._interrupter or anyio.CancelScope() as scope:
-            self._read_scope = scope
             try:
-                return await chunks.__anext__()
-            except StopAsyncIteration:
-                return None
+                content_type = response.headers.get("content-type", "")
+                if not content_type.startswith("text/event-stream"):
+                    raise RemoteProtocolError(
+                        "expected an event stream (text/event-stream) but the server answered "
+                        f"HTTP {response.status_code} with content type {content_type or 'none'!r}",
+                        data=await response.aread(),
+                    )
+                while True:
+                    try:
+                        chunk = await chunks.__anext__()
+                    except StopAsyncIteration:
+                        chunk = None
+                    if self._cancelled:
+                        return
+                    for data in decoder.feed(chunk) if chunk is not None else decoder.flush():
+                        try:
+                            event = parse_event(data)
+                        except RemoteProtocolError:
+                            if data == _DONE:  # not JSON: rare enough for the failure path
+                                # Before any terminal event: the response was cut short,
+                                # the way a dropped connection cuts it (and is retried).
+                                raise APIConnectionError(
+                                    "the event stream said [DONE] before the response ended"
+                                ) from None
+                            raise
+                        yield event
+                        if event.type in ENDING_TYPES or self._cancelled:
+                            return
+                        unyielded += 1
+                        if unyielded == _YIELD_EVERY:
+                            # Reads of buffered bytes do not suspend: without this, a fast
+                            # server could keep every other task waiting for a whole read.
+                            unyielded = 0
+                            await anyio.lowlevel.checkpoint()
+                    if chunk is None:
+                        raise RemoteProtocolError(
+                            "the event stream ended before the response did (no "
+                            "response.completed, response.failed, response.incomplete or error)"
+                        )
+                    # Nothing of this chunk lives on while the next read waits: a
+                    # conversation waiting on the server would keep it (a chunk is up to
+                    # 64 KiB, and the last event may be a response.created holding the
+                    # whole response).
+                    chunk = data = event = None
+            # Only reading the body raises httpx's errors (a cancel from another task
+            # makes the read in progress fail: see ``_body``).
             except httpx.TimeoutException as exc:
                 if self._cancelled:
-                    return None
+                    return
                 raise APITimeoutError("timed out reading the event stream") from exc
             except (httpx.TransportError, httpx.StreamError) as exc:
                 if self._cancelled:
-                    return None
+                    return
                 raise APIConnectionError(f"the event stream broke: {_describe(exc)}") from exc
-            finally:
-                self._read_scope = None
-        return None
+        finally:
+            self._response = self._interrupt = None
+            await _aclose(chunks)
+            await response.aclose()
+
+    def _body(self, response: httpx.Response) -> AsyncIterator[bytes]:
+        """The body's bytes as they arrive, read so that ``cancel()`` can end a read.
+
+        Servers flush each event as a chunk of its own, so everything done per read is
+        done per event; this keeps that to httpx's own work. Guarded by
+        bench/sse_throughput.py (one chunk per event). It preserves:
+
+        * the body's bytes: without a ``Content-Encoding`` the raw bytes are the body,
+          read without httpx's decoding layer; a coded body is decoded as usual, and a
+          body already read (a custom transport may answer so) comes from memory;
+        * ``cancel()`` from another task ending a read that waits for the server: over
+          HTTP/1.1 the connection carries this response alone, and a cancel closes it
+          anyway, so ``cancel()`` shuts its socket down and the read fails at once, with
+          no cancel scope entered per read. The socket comes from httpcore's
+          ``network_stream`` extension, whose ``get_extra_info("socket")`` every httpcore
+          backend implements but its documentation does not list: tests/transports/
+          test_sse.py pins it. An HTTP/2 connection is shared, and a custom transport may
+          have no socket: there each read waits in a cancel scope.
+        """
+        if response.is_stream_consumed or "content-encoding" in response.headers:
+            chunks = response.aiter_bytes()
+        else:
+            chunks = response.aiter_raw()
+        network = response.extensions.get("network_stream")
+        sock = network.get_extra_info("socket") if network is not None else None
+        # A socket.socket, or asyncio's TransportSocket wrapper, which lets shutdown through.
+        shutdown = getattr(sock, "shutdown", None)
+        if response.http_version != "HTTP/1.1" or not callable(shutdown):
+            return self._scoped_reads(chunks)
+
+        def interrupt() -> None:
+            with contextlib.suppress(OSError):  # already closed
+                shutdown(socket.SHUT_RDWR)
+
+        self._interrupt = interrupt
+        return chunks
+
+    async def _scoped_reads(self, chunks: AsyncIterator[bytes]) -> AsyncGenerator[bytes, None]:
+        """``chunks``, each read waiting in a cancel scope that ``cancel()`` cancels."""
+        try:
+            while True:
+                with anyio.CancelScope() as scope:
+                    self._interrupt = scope.cancel
+                    try:
+                        chunk = await chunks.__anext__()
+                    except StopAsyncIteration:
+                        return
+                    finally:
+                        self._interrupt = None
+                if scope.cancel_called:
+                    return
+                yield chunk
+        finally:
+            await _aclose(chunks)
 
     async def _open(self, payload: bytes) -> httpx.Response:
         """POST once; a 2xx answer, else the typed error (sending again is the turn's call)."""
@@ -251,8 +257,8 @@ class SSETransport:
         response (closing it from here could race the reader).
         """
         self._cancelled = True
-        if self._read_scope is not None:
-            self._read_scope.cancel()
+        if self._interrupt is not None:
+            self._interrupt()
 
     async def aclose(self) -> None:
         """Close the stream in flight; the shared httpx client belongs to ``Client``."""
@@ -277,6 +283,13 @@ async def _status_error(response: httpx.Response) -> APIStatusError:
         request_id=response.headers.get("x-request-id"),
         headers=response.headers,
     )
+
+
+async def _aclose(chunks: AsyncIterator[bytes]) -> None:
+    """Close a body iterator now rather than when the event loop finalises it."""
+    close = getattr(chunks, "aclose", None)
+    if close is not None:
+        await close()
 
 
 def _describe(exc: Exception) -> str:

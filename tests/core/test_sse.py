@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from itertools import pairwise
 
@@ -11,21 +10,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from responses_client._exceptions import InputError, RemoteProtocolError
-from responses_client._sse import SSEDecoder, SSEMessage
+from responses_client._sse import SSEDecoder
 
 
-def decode_all(*chunks: bytes, max_message_size: int | None = None) -> list[SSEMessage]:
+def decode_all(*chunks: bytes, max_message_size: int | None = None) -> list[bytes]:
+    """The data of every message, ``chunks`` fed one after another, then ``flush()``."""
     decoder = (
         SSEDecoder() if max_message_size is None else SSEDecoder(max_message_size=max_message_size)
     )
-    messages: list[SSEMessage] = []
+    messages: list[bytes] = []
     for chunk in chunks:
         messages += decoder.feed(chunk)
     messages += decoder.flush()
     return messages
 
 
-def one_byte_at_a_time(stream: bytes) -> list[SSEMessage]:
+def one_byte_at_a_time(stream: bytes) -> list[bytes]:
     return decode_all(*(stream[i : i + 1] for i in range(len(stream))))
 
 
@@ -35,29 +35,29 @@ def one_byte_at_a_time(stream: bytes) -> list[SSEMessage]:
 @pytest.mark.parametrize("eol", [b"\n", b"\r", b"\r\n"], ids=["LF", "CR", "CRLF"])
 def test_each_line_end_separates_lines_and_messages(eol: bytes) -> None:
     stream = b"event: a" + eol + b"data: 1" + eol + eol + b"data: 2" + eol + b"data: 3" + eol + eol
-    expected = [SSEMessage("a", "1"), SSEMessage("message", "2\n3")]
+    expected = [b"1", b"2\n3"]
     assert decode_all(stream) == expected
     assert one_byte_at_a_time(stream) == expected
 
 
 def test_mixed_line_ends_in_one_stream() -> None:
-    assert decode_all(b"data: a\rdata: b\r\ndata: c\n\r\n") == [SSEMessage("message", "a\nb\nc")]
+    assert decode_all(b"data: a\rdata: b\r\ndata: c\n\r\n") == [b"a\nb\nc"]
 
 
 def test_cr_at_chunk_end_and_lf_at_next_start_is_one_line_end() -> None:
     # Were the LF a second line end, it would be a blank line dispatching "a" alone.
-    assert decode_all(b"data: a\r", b"\ndata: b\r\n\r\n") == [SSEMessage("message", "a\nb")]
+    assert decode_all(b"data: a\r", b"\ndata: b\r\n\r\n") == [b"a\nb"]
 
 
 def test_cr_at_chunk_end_then_cr_is_a_blank_line() -> None:
     assert decode_all(b"data: a\r", b"\rdata: b\n\n") == [
-        SSEMessage("message", "a"),
-        SSEMessage("message", "b"),
+        b"a",
+        b"b",
     ]
 
 
 def test_cr_then_empty_chunk_then_lf() -> None:
-    assert decode_all(b"data: a\r", b"", b"\n", b"data: b\n\n") == [SSEMessage("message", "a\nb")]
+    assert decode_all(b"data: a\r", b"", b"\n", b"data: b\n\n") == [b"a\nb"]
 
 
 # -- chunking and encoding --------------------------------------------------------
@@ -67,8 +67,8 @@ def test_utf8_sequence_split_across_chunks() -> None:
     text = "data: é € 😀\n\n".encode()
     four_byte = text.index("😀".encode())
     chunks = (text[: four_byte + 1], text[four_byte + 1 : four_byte + 3], text[four_byte + 3 :])
-    assert decode_all(*chunks) == [SSEMessage("message", "é € 😀")]
-    assert one_byte_at_a_time(text) == [SSEMessage("message", "é € 😀")]
+    assert decode_all(*chunks) == ["é € 😀".encode()]
+    assert one_byte_at_a_time(text) == ["é € 😀".encode()]
 
 
 def test_invalid_utf8_raises_remote_protocol_error() -> None:
@@ -86,99 +86,62 @@ def test_invalid_utf8_in_unterminated_last_line_raises_at_flush() -> None:
 def test_message_is_returned_by_the_feed_that_completes_it() -> None:
     decoder = SSEDecoder()
     assert decoder.feed(b"event: e\ndata: x\n") == []
-    assert decoder.feed(b"\n") == [SSEMessage("e", "x")]
+    assert decoder.feed(b"\n") == [b"x"]
 
 
 # -- fields ---------------------------------------------------------------------------
 
 
 def test_multi_line_data_is_joined_with_lf() -> None:
-    assert decode_all(b"data: a\ndata: b\ndata: c\n\n") == [SSEMessage("message", "a\nb\nc")]
+    assert decode_all(b"data: a\ndata: b\ndata: c\n\n") == [b"a\nb\nc"]
 
 
 def test_data_split_across_feeds_continues_the_message() -> None:
-    assert decode_all(b"data: a\n", b"data: b\n\n") == [SSEMessage("message", "a\nb")]
+    assert decode_all(b"data: a\n", b"data: b\n\n") == [b"a\nb"]
 
 
 @pytest.mark.parametrize(
     ("line", "data"),
     [
-        (b"data: x", "x"),
-        (b"data:x", "x"),
-        (b"data:  x", " x"),
-        (b"data: x: y", "x: y"),
-        (b"data:", ""),
-        (b"data", ""),
-        (b"data: ", ""),
+        (b"data: x", b"x"),
+        (b"data:x", b"x"),
+        (b"data:  x", b" x"),
+        (b"data: x: y", b"x: y"),
+        (b"data:", b""),
+        (b"data", b""),
+        (b"data: ", b""),
     ],
 )
-def test_only_one_space_after_the_colon_is_stripped(line: bytes, data: str) -> None:
-    assert decode_all(line + b"\n\n") == [SSEMessage("message", data)]
+def test_only_one_space_after_the_colon_is_stripped(line: bytes, data: bytes) -> None:
+    assert decode_all(line + b"\n\n") == [data]
 
 
 def test_empty_data_line_is_dispatched_but_no_data_line_is_not() -> None:
-    assert decode_all(b"data:\n\nevent: x\n\n") == [SSEMessage("message", "")]
+    assert decode_all(b"data:\n\nevent: x\n\n") == [b""]
 
 
 def test_comment_lines_are_ignored() -> None:
     stream = b": keep-alive\n\n:\ndata: a\n: inside\ndata: b\n\n"
-    assert decode_all(stream) == [SSEMessage("message", "a\nb")]
-
-
-def test_event_defaults_to_message_and_resets_after_dispatch() -> None:
-    stream = b"event: first\ndata: 1\n\ndata: 2\n\nevent:\ndata: 3\n\nevent\ndata: 4\n\n"
-    assert [m.event for m in decode_all(stream)] == ["first", "message", "message", "message"]
+    assert decode_all(stream) == [b"a\nb"]
 
 
 def test_event_without_data_is_dropped_and_does_not_leak() -> None:
-    assert decode_all(b"event: lost\n\ndata: x\n\n") == [SSEMessage("message", "x")]
+    assert decode_all(b"event: lost\n\ndata: x\n\n") == [b"x"]
 
 
-def test_id_persists_until_changed() -> None:
-    stream = b"id: 1\ndata: a\n\ndata: b\n\nid: 2\ndata: c\n\nid\ndata: d\n\n"
-    assert [m.id for m in decode_all(stream)] == ["1", "1", "2", ""]
-
-
-def test_id_reaches_messages_of_the_common_shape() -> None:
-    stream = b"id: 1\ndata: a\n\nevent: e\ndata: b\n\ndata: c\n\n"
-    assert [m.id for m in decode_all(stream)] == ["1", "1", "1"]
-
-
-def test_id_is_none_before_any_id_field() -> None:
-    assert decode_all(b"data: a\n\n")[0].id is None
-
-
-def test_id_containing_nul_is_ignored() -> None:
-    assert [m.id for m in decode_all(b"id: 7\ndata: a\n\nid: 8\x009\ndata: b\n\n")] == ["7", "7"]
-
-
-@pytest.mark.parametrize(
-    ("value", "retry"),
-    [(b"1500", 1500), (b"0", 0), (b"15.5", None), (b"-1", None), (b"", None), (b" 5", None)],
-)
-def test_retry_accepts_ascii_digits_only(value: bytes, retry: int | None) -> None:
-    decoder = SSEDecoder()
-    messages = decoder.feed(b"retry: " + value + b"\ndata: x\n\n")
-    assert messages == [SSEMessage("message", "x", None, retry)]
-    assert decoder.retry == retry
-
-
-def test_retry_with_unicode_digits_is_ignored() -> None:
-    assert decode_all("retry: ١٢\ndata: x\n\n".encode())[0].retry is None
-
-
-def test_retry_in_a_block_without_data_sets_the_decoder_retry_only() -> None:
-    decoder = SSEDecoder()
-    assert decoder.feed(b"retry: 3000\n\ndata: x\n\n") == [SSEMessage("message", "x")]
-    assert decoder.retry == 3000
-
-
-def test_retry_pending_from_an_earlier_chunk_reaches_the_message() -> None:
-    assert decode_all(b"retry: 5\n", b"data: x\n\n") == [SSEMessage("message", "x", None, 5)]
+def test_event_id_and_retry_fields_leave_the_data_as_it_is() -> None:
+    # They name, number or pace messages; which messages are dispatched, and their data,
+    # do not depend on them (a block of them alone dispatches nothing).
+    stream = (
+        b"event: first\nid: 1\nretry: 1500\ndata: a\n\nretry: 3000\n\nid: 8\x009\n"
+        b"event\nid\nretry: x\ndata: b\n\nretry: 5\n"
+    )
+    assert decode_all(stream, b"data: c\n\n") == [b"a", b"b", b"c"]
+    assert one_byte_at_a_time(stream + b"data: c\n\n") == [b"a", b"b", b"c"]
 
 
 def test_unknown_fields_are_ignored() -> None:
-    assert decode_all(b"foo: bar\ndata: x\nDATA: y\n\n") == [SSEMessage("message", "x")]
+    assert decode_all(b"foo: bar\ndata: x\nDATA: y\n\n") == [b"x"]
 
 
 def test_blank_lines_without_fields_dispatch_nothing() -> None:
@@ -190,22 +153,22 @@ def test_blank_lines_without_fields_dispatch_nothing() -> None:
 
 def test_flush_delivers_a_final_message_without_blank_line() -> None:
     assert decode_all(b"data: a\n\nevent: e\ndata: last\n") == [
-        SSEMessage("message", "a"),
-        SSEMessage("e", "last"),
+        b"a",
+        b"last",
     ]
 
 
 def test_flush_delivers_a_final_unterminated_line() -> None:
     assert decode_all(b"data: a\n\ndata: tail") == [
-        SSEMessage("message", "a"),
-        SSEMessage("message", "tail"),
+        b"a",
+        b"tail",
     ]
 
 
 def test_flush_of_an_empty_or_finished_stream_is_empty() -> None:
     decoder = SSEDecoder()
     assert decoder.flush() == []
-    assert decoder.feed(b"data: a\n\n") == [SSEMessage("message", "a")]
+    assert decoder.feed(b"data: a\n\n") == [b"a"]
     assert decoder.flush() == []
 
 
@@ -213,11 +176,11 @@ def test_flush_of_an_empty_or_finished_stream_is_empty() -> None:
 
 
 def test_bom_at_stream_start_is_dropped() -> None:
-    assert decode_all(b"\xef\xbb\xbfdata: a\n\n") == [SSEMessage("message", "a")]
+    assert decode_all(b"\xef\xbb\xbfdata: a\n\n") == [b"a"]
 
 
 def test_bom_split_across_chunks_is_dropped() -> None:
-    assert decode_all(b"\xef", b"\xbb", b"\xbfdata: a\n\n") == [SSEMessage("message", "a")]
+    assert decode_all(b"\xef", b"\xbb", b"\xbfdata: a\n\n") == [b"a"]
 
 
 def test_only_the_first_bom_is_dropped() -> None:
@@ -226,7 +189,7 @@ def test_only_the_first_bom_is_dropped() -> None:
 
 
 def test_bom_later_in_the_stream_is_not_dropped() -> None:
-    assert decode_all(b"data: a\n\n", b"\xef\xbb\xbfdata: b\n\n") == [SSEMessage("message", "a")]
+    assert decode_all(b"data: a\n\n", b"\xef\xbb\xbfdata: b\n\n") == [b"a"]
 
 
 # -- limits ------------------------------------------------------------------------------
@@ -263,22 +226,12 @@ def test_limit_must_be_positive() -> None:
         SSEDecoder(max_message_size=0)
 
 
-# -- the message type -------------------------------------------------------------------
-
-
-def test_message_is_frozen_and_compares_by_value() -> None:
-    message = decode_all(b"data: a\n\n")[0]
-    assert message == SSEMessage(event="message", data="a", id=None, retry=None)
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        message.data = "b"  # type: ignore[misc]
-    assert not hasattr(message, "__dict__")
-
-
 # -- properties ---------------------------------------------------------------------------
 
 
-def reference_decode(stream: bytes) -> list[SSEMessage]:
-    """A plain, character-at-a-time reading of HTML 9.2.6 (plus flush at EOF)."""
+def reference_decode(stream: bytes) -> list[bytes]:
+    """A plain, character-at-a-time reading of HTML 9.2.6 (plus flush at EOF): each
+    dispatched message's data, as UTF-8."""
     text = stream.decode("utf-8")
     if text.startswith("\ufeff"):
         text = text[1:]
@@ -301,16 +254,13 @@ def reference_decode(stream: bytes) -> list[SSEMessage]:
     if current:
         lines.append(current)
     lines.append("")
-    messages: list[SSEMessage] = []
+    messages: list[bytes] = []
     data: str | None = None
-    event = ""
-    last_id: str | None = None
-    retry: int | None = None
     for line in lines:
         if line == "":
             if data is not None:
-                messages.append(SSEMessage(event or "message", data, last_id, retry))
-            data, event, retry = None, "", None
+                messages.append(data.encode())
+            data = None
         elif line.startswith(":"):
             pass
         else:
@@ -318,12 +268,6 @@ def reference_decode(stream: bytes) -> list[SSEMessage]:
             value = value[1:] if value.startswith(" ") else value
             if name == "data":
                 data = value if data is None else data + "\n" + value
-            elif name == "event":
-                event = value
-            elif name == "id" and "\0" not in value:
-                last_id = value
-            elif name == "retry" and value and all(c in "0123456789" for c in value):
-                retry = int(value)
     return messages
 
 
@@ -376,7 +320,7 @@ def test_any_chunking_gives_the_same_messages_as_the_whole_stream(data: st.DataO
 def test_common_shape_matches_the_reference(events: list[tuple[str, str]]) -> None:
     stream = "".join(f"event: {name}\ndata: {value}\n\n" for name, value in events).encode()
     assert decode_all(stream) == reference_decode(stream)
-    assert [(m.event, m.data) for m in decode_all(stream)] == events
+    assert decode_all(stream) == [value.encode() for _, value in events]
 
 
 @settings(max_examples=400)
@@ -388,24 +332,25 @@ def test_arbitrary_bytes_raise_nothing_but_remote_protocol_error(
         messages = decode_all(*data.draw(chunkings(stream)), max_message_size=64)
     except RemoteProtocolError:
         return
-    assert all(isinstance(message, SSEMessage) for message in messages)
+    assert all(isinstance(message, bytes) for message in messages)
 
 
-# -- data only (feed_data) ----------------------------------------------------------------
+# -- a common event, and chunks of one whole block ---------------------------------------
 
 
 def data_all(
     *chunks: bytes, common_event: str = "d", max_message_size: int = 1 << 20
 ) -> list[bytes]:
+    """``decode_all`` with a common event, as the SSE transport decodes."""
     decoder = SSEDecoder(common_event=common_event, max_message_size=max_message_size)
     out: list[bytes] = []
     for chunk in chunks:
-        out += decoder.feed_data(chunk)
-    out += decoder.flush_data()
+        out += decoder.feed(chunk)
+    out += decoder.flush()
     return out
 
 
-def test_feed_data_gives_each_message_data_as_utf8() -> None:
+def test_each_message_data_comes_as_utf8() -> None:
     stream = "event: d\ndata: é\n\ndata: a\ndata: b\n\nevent: x\ndata: c\n\nid: 1\ndata: 😀\n\n"
     assert data_all(stream.encode()) == [b"\xc3\xa9", b"a\nb", b"c", "😀".encode()]
 
@@ -434,40 +379,33 @@ def test_a_run_of_the_common_event_is_cut_out_whole() -> None:
     ],
     ids=["two-data-lines", "other-field", "continued", "blank-lines-crlf"],
 )
-def test_feed_data_agrees_with_feed_on_run_breakers(stream: bytes) -> None:
-    expected = [message.data.encode() for message in decode_all(stream)]
+def test_run_breakers_give_what_the_spec_gives(stream: bytes) -> None:
+    expected = reference_decode(stream)
     assert data_all(stream) == expected
     assert data_all(*(stream[i : i + 1] for i in range(len(stream)))) == expected
 
 
 def test_a_run_opening_a_chunk_can_continue_the_message_of_the_chunk_before() -> None:
     decoder = SSEDecoder(common_event="d")
-    assert decoder.feed_data(b"data: 0\n") == []
+    assert decoder.feed(b"data: 0\n") == []
     run = b"event: d\ndata: 1\n\nevent: d\ndata: 2\n\nevent: d\ndata: 3\n\n"
-    assert decoder.feed_data(run) == [b"0\n1", b"2", b"3"]
+    assert decoder.feed(run) == [b"0\n1", b"2", b"3"]
 
 
 def test_pending_message_is_dispatched_by_a_chunk_of_one_blank_line() -> None:
     decoder = SSEDecoder(common_event="d")
-    assert decoder.feed_data(b"event: d\ndata: a\n") == []
-    assert decoder.feed_data(b"\nevent: d\ndata: b\n\nevent: d\ndata: c\n\n") == [b"a", b"b", b"c"]
+    assert decoder.feed(b"event: d\ndata: a\n") == []
+    assert decoder.feed(b"\nevent: d\ndata: b\n\nevent: d\ndata: c\n\n") == [b"a", b"b", b"c"]
 
 
-def test_feed_data_rejects_invalid_utf8() -> None:
+def test_a_run_with_invalid_utf8_is_rejected() -> None:
     with pytest.raises(RemoteProtocolError, match="not valid UTF-8"):
-        SSEDecoder(common_event="d").feed_data(b"event: d\ndata: \xff\n\nevent: d\ndata: 1\n\n")
+        SSEDecoder(common_event="d").feed(b"event: d\ndata: \xff\n\nevent: d\ndata: 1\n\n")
 
 
-def test_feed_data_keeps_the_limit() -> None:
+def test_a_run_keeps_the_limit() -> None:
     with pytest.raises(RemoteProtocolError, match="max_message_size=8"):
         data_all(b"event: d\ndata: 0123456789\n\nevent: d\ndata: 1\n\n", max_message_size=8)
-
-
-def test_feed_data_keeps_id_and_retry() -> None:
-    decoder = SSEDecoder(common_event="d")
-    assert decoder.feed_data(b"retry: 5\nid: 3\ndata: a\n\nevent: d\ndata: b\n\n") == [b"a", b"b"]
-    assert decoder.retry == 5
-    assert decoder.feed(b"data: c\n\n") == [SSEMessage("message", "c", "3")]
 
 
 def test_common_event_must_be_one_line() -> None:
@@ -492,21 +430,24 @@ def common_streams(draw: st.DrawFn) -> bytes:
 
 @settings(max_examples=500)
 @given(st.data())
-def test_feed_data_gives_the_data_feed_gives(data: st.DataObject) -> None:
+def test_with_a_common_event_any_chunking_gives_what_the_spec_gives(
+    data: st.DataObject,
+) -> None:
     stream = data.draw(common_streams())
     chunks = data.draw(chunkings(stream))
-    expected = [message.data.encode() for message in decode_all(stream)]
+    expected = reference_decode(stream)
     assert data_all(*chunks) == expected
     assert data_all(stream) == expected
 
 
 @settings(max_examples=300)
 @given(common_streams())
-def test_chunks_of_whole_blocks_give_the_data_feed_gives(stream: bytes) -> None:
+def test_chunks_of_whole_blocks_give_what_the_spec_gives(stream: bytes) -> None:
     # Servers flush each event on its own: every chunk ends with a blank line.
     chunks = [chunk for chunk in re.split(b"(?<=\n\n)", stream) if chunk]
-    expected = [message.data.encode() for message in decode_all(stream)]
+    expected = reference_decode(stream)
     assert data_all(*chunks) == expected
+    assert decode_all(*chunks) == expected
 
 
 @pytest.mark.parametrize(
@@ -518,16 +459,41 @@ def test_chunks_of_whole_blocks_give_the_data_feed_gives(stream: bytes) -> None:
         ([b"\xef\xbb\xbfevent: d\ndata: 1\n\n", b"event: d\ndata: 2\n\n"], [b"1", b"2"]),
         ([b"event: d\ndata: 1\ndata: 2\n\n", b"event: d\ndata: 3\nid: 4\n\n"], [b"1\n2", b"3"]),
         ([b"event: d\ndata: \n\n", b"event: d\n\n"], [b""]),  # empty data; no data at all
+        ([b"data: 0\n\n", b"event: d\rdata: 1\n\n"], [b"0", b"1"]),  # a CR ends a line
+        ([b"data: 0\n\n", b"data: 1\r\n\n"], [b"0", b"1"]),  # a CRLF, then an LF
+        ([b"data: 0\n\n", b": hi\ndata: 1\n\n"], [b"0", b"1"]),  # a comment first
+        ([b"data: 0\n\n", b"event: d\ndata: 1\r2\n\n"], [b"0", b"1"]),  # a CR in the data
+        ([b"data: 0\n\n", b"event: d\ndata: 1\nx"], [b"0", b"1"]),  # a line after the data
     ],
-    ids=["plain-and-utf8", "continued", "split-crlf", "bom", "more-lines", "empty"],
+    ids=[
+        "plain-and-utf8",
+        "continued",
+        "split-crlf",
+        "bom",
+        "more-lines",
+        "empty",
+        "cr",
+        "crlf",
+        "comment",
+        "cr-in-data",
+        "line-after",
+    ],
 )
 def test_a_chunk_of_one_whole_block(chunks: list[bytes], expected: list[bytes]) -> None:
     assert data_all(*chunks) == expected
-    assert [m.data.encode() for m in decode_all(b"".join(chunks))] == expected
+    assert decode_all(*chunks) == expected
+    assert reference_decode(b"".join(chunks)) == expected
 
 
 def test_a_chunk_of_one_block_with_invalid_utf8_is_rejected() -> None:
     decoder = SSEDecoder(common_event="d")
-    assert decoder.feed_data(b"event: d\ndata: 1\n\n") == [b"1"]
+    assert decoder.feed(b"event: d\ndata: 1\n\n") == [b"1"]
     with pytest.raises(RemoteProtocolError, match="not valid UTF-8"):
-        decoder.feed_data(b"event: d\ndata: \xff\n\n")
+        decoder.feed(b"event: d\ndata: \xff\n\n")
+
+
+def test_a_chunk_of_one_block_over_the_limit_raises() -> None:
+    decoder = SSEDecoder(max_message_size=16)
+    assert decoder.feed(b"data: 0\n\n") == [b"0"]
+    with pytest.raises(RemoteProtocolError, match="max_message_size=16"):
+        decoder.feed(b"event: d\ndata: 0123456789abcdefghij\n\n")

@@ -74,12 +74,12 @@ def test_the_inbound_pipeline_raises_only_remote_protocol_error(body: bytes, ste
     decoder = SSEDecoder(max_message_size=4096)
     fold = ResponseFold()
     try:
-        messages = []
+        frames = []
         for start in range(0, len(body), step):
-            messages += decoder.feed(body[start : start + step])
-        messages += decoder.flush()
-        for message in messages:
-            fold.apply(parse_event(message.data))
+            frames += decoder.feed(body[start : start + step])
+        frames += decoder.flush()
+        for frame in frames:
+            fold.apply(parse_event(frame))
         fold.output  # noqa: B018 - building the output must not raise either
     except RemoteProtocolError:
         return
@@ -89,7 +89,8 @@ def test_the_inbound_pipeline_raises_only_remote_protocol_error(body: bytes, ste
 @given(event_frames(), st.integers(1, 512))
 @example(b'event: error\ndata: {"type":"error","response":NaN}\n\n', 7)
 def test_the_bytes_pipeline_gives_what_the_text_pipeline_gives(body: bytes, step: int) -> None:
-    """``feed_data`` and ``parse_event(bytes)`` (the SSE transport's path) against ``feed``."""
+    """The SSE transport's path (chunks, the common-event run, ``parse_event(bytes)``)
+    against the whole body decoded at once and each frame parsed as text."""
 
     def outcome(parse: Callable[[], list[ServerEvent | UnknownEvent]]) -> object:
         # Compared by repr: the generated JSON may hold NaN, which equals nothing, itself
@@ -101,15 +102,15 @@ def test_the_bytes_pipeline_gives_what_the_text_pipeline_gives(body: bytes, step
 
     def text() -> list[ServerEvent | UnknownEvent]:
         decoder = SSEDecoder(max_message_size=4096)
-        messages = decoder.feed(body) + decoder.flush()
-        return [parse_event(message.data) for message in messages]
+        frames = decoder.feed(body) + decoder.flush()
+        return [parse_event(frame.decode()) for frame in frames]
 
     def data() -> list[ServerEvent | UnknownEvent]:
         decoder = SSEDecoder(max_message_size=4096, common_event="response.output_text.delta")
         frames = []
         for start in range(0, len(body), step):
-            frames += decoder.feed_data(body[start : start + step])
-        frames += decoder.flush_data()
+            frames += decoder.feed(body[start : start + step])
+        frames += decoder.flush()
         return [parse_event(frame) for frame in frames]
 
     assert outcome(data) == outcome(text)
