@@ -16,6 +16,7 @@ PURE_MODULES = [
     "_exceptions.py",
     "_items.py",
     "_chat.py",
+    "_chat_stream.py",
     "events.py",
     "_sse.py",
     "_planner.py",
