@@ -26,6 +26,8 @@ PURE_MODULES = [
     "_cancel.py",
     "_tool_schema.py",
     "emulator/_engine.py",
+    "emulator/_chat_engine.py",
+    "emulator/_chat_input.py",
     "emulator/_errors.py",
     "emulator/_input.py",
     "emulator/_script.py",

@@ -1,7 +1,8 @@
 """The emulator's ASGI app: the routes, and ``create_app`` to build them over one state.
 
-``POST /v1/responses`` goes to the HTTP endpoint (``_http``: SSE or JSON) and WebSocket
-``/v1/responses`` to the WebSocket endpoint (``_websocket``); both share one
+``POST /v1/responses`` goes to the HTTP endpoint (``_http``: SSE or JSON), ``POST
+/v1/chat/completions`` to the Chat Completions one (``_chat_http``) and WebSocket
+``/v1/responses`` to the WebSocket endpoint (``_websocket``); all share one
 ``EmulatorState`` (``_state``). What to answer is decided by the pure ``_engine``.
 """
 
@@ -13,6 +14,7 @@ from collections.abc import Callable, Collection
 from starlette.applications import Starlette
 from starlette.routing import Route, WebSocketRoute
 
+from ._chat_http import ChatEndpoint
 from ._http import HttpEndpoint
 from ._models import Model
 from ._state import EmulatorState
@@ -32,7 +34,8 @@ def create_app(
 ) -> Starlette:
     """Build the emulator as an ASGI app, to mount in your own app or call in-process.
 
-    Routes: ``POST /v1/responses`` (SSE when ``stream`` is true, else the JSON response)
+    Routes: ``POST /v1/responses`` (SSE when ``stream`` is true, else the JSON response),
+    ``POST /v1/chat/completions`` (chunks when ``stream`` is true, else the completion)
     and WebSocket ``/v1/responses``. The app's ``state.emulator`` is its
     ``EmulatorState`` (records and stored responses).
 
@@ -56,6 +59,7 @@ def create_app(
     app = Starlette(
         routes=[
             Route("/v1/responses", HttpEndpoint(state)),
+            Route("/v1/chat/completions", ChatEndpoint(state)),
             WebSocketRoute("/v1/responses", WebSocketEndpoint(state)),
         ]
     )
