@@ -111,16 +111,18 @@ class SSETransport:
         """Whether a response is being read (the connection pool is the client's)."""
         return self._response is not None
 
-    def __init__(self, http: httpx.AsyncClient, config: Config) -> None:
+    def __init__(self, http: httpx.AsyncClient, config: Config, *, url: str | None = None) -> None:
         """Create the transport.
 
         Args:
             http: The httpx client to send with (not closed by this transport); a
                 ``Client``'s is ``client.http_client``.
             config: Where to send and how to authenticate (``client.config``).
+            url: The endpoint to POST to; ``config.responses_url`` when ``None``.
         """
         self._http = http
         self._config = config
+        self._url = url or config.responses_url
         self._response: httpx.Response | None = None
         self._interrupter: _ShutdownOnCancel | None = None
         self._read_scope: anyio.CancelScope | _ShutdownOnCancel | None = None
@@ -128,32 +130,17 @@ class SSETransport:
         self.bytes_sent = 0
 
     def __repr__(self) -> str:
-        return f"SSETransport(url={self._config.responses_url!r})"
+        return f"{type(self).__name__}(url={self._url!r})"
 
     async def stream(
         self, body: Mapping[str, Any]
     ) -> AsyncGenerator[ServerEvent | UnknownEvent, None]:
         """Send the request and yield its events (see ``Transport.stream``)."""
         payload = json.dumps({**body, "stream": True}, separators=(",", ":")).encode()
-        self._cancelled = False
-        response = await self._open(payload)
-        if self._cancel_requested():
-            # cancel() ran while the request was in flight, before there was a read to
-            # stop: close now instead of waiting for events nobody wants.
-            await response.aclose()
-            return
-        self._response = response
-        self._interrupter = _interrupter(response)
-        chunks = response.aiter_bytes()
-        decoder = SSEDecoder(common_event=_COMMON_EVENT)
-        try:
-            content_type = response.headers.get("content-type", "")
-            if not content_type.startswith("text/event-stream"):
-                raise RemoteProtocolError(
-                    "expected an event stream (text/event-stream) but the server answered "
-                    f"HTTP {response.status_code} with content type {content_type or 'none'!r}",
-                    data=await response.aread(),
-                )
+        async with self._event_stream(payload) as chunks:
+            if chunks is None:
+                return
+            decoder = SSEDecoder(common_event=_COMMON_EVENT)
             unyielded = 0
             feed = decoder.feed_data
             chunk: bytes | None = None
@@ -188,6 +175,34 @@ class SSETransport:
                 # waiting on the server would keep it (a chunk is up to 64 KiB, and the
                 # last event may be a response.created holding the whole response).
                 chunk = data = event = None
+
+    @contextlib.asynccontextmanager
+    async def _event_stream(self, payload: bytes) -> AsyncIterator[AsyncIterator[bytes] | None]:
+        """POST ``payload`` and hold the event stream open: its body's chunks, for ``_read``.
+
+        ``None`` when ``cancel()`` ran while the request was in flight. Shared by the
+        transports that speak SSE over this pump (``ChatTransport`` too).
+        """
+        self._cancelled = False
+        response = await self._open(payload)
+        if self._cancel_requested():
+            # cancel() ran while the request was in flight, before there was a read to
+            # stop: close now instead of waiting for events nobody wants.
+            await response.aclose()
+            yield None
+            return
+        self._response = response
+        self._interrupter = _interrupter(response)
+        chunks = response.aiter_bytes()
+        try:
+            content_type = response.headers.get("content-type", "")
+            if not content_type.startswith("text/event-stream"):
+                raise RemoteProtocolError(
+                    "expected an event stream (text/event-stream) but the server answered "
+                    f"HTTP {response.status_code} with content type {content_type or 'none'!r}",
+                    data=await response.aread(),
+                )
+            yield chunks
         finally:
             self._response = self._interrupter = None
             close_chunks = getattr(chunks, "aclose", None)  # an async generator in httpx
@@ -227,17 +242,15 @@ class SSETransport:
             "Content-Type": "application/json",
             "Accept": "text/event-stream",
         }
-        request = self._http.build_request(
-            "POST", self._config.responses_url, content=payload, headers=headers
-        )
+        request = self._http.build_request("POST", self._url, content=payload, headers=headers)
         self.bytes_sent += len(payload)
         try:
             response = await self._http.send(request, stream=True)
         except httpx.TimeoutException as exc:
-            url = self._config.responses_url
+            url = self._url
             raise APITimeoutError(f"timed out connecting to {url}") from exc
         except httpx.TransportError as exc:
-            url = self._config.responses_url
+            url = self._url
             raise APIConnectionError(f"could not reach {url}: {_describe(exc)}") from exc
         if response.status_code >= 400:
             raise await _status_error(response)
