@@ -181,6 +181,30 @@ async def test_send_resends_the_full_history_over_http(
     assert as_sent(emulator.responses[-1].output) == as_sent(convo.to_input()[3:])
 
 
+async def test_multimodal_input_reaches_the_server_part_by_part(
+    client: Client, script: ScriptedModel, emulator: Emulator
+) -> None:
+    script.add("A cat.")
+    image = "data:image/png;base64,iVBORw0KGgo="
+    convo = client.conversation()
+    result = await convo.send(
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "What is this?"},
+                {"type": "image_url", "image_url": {"url": image, "detail": "low"}},
+            ],
+        }
+    )
+    assert result.text == "A cat."
+    (user,) = server_saw(emulator)
+    assert user["content"] == [
+        {"type": "input_text", "text": "What is this?"},
+        {"type": "input_image", "image_url": image, "detail": "low"},
+    ]
+    assert [user] == as_sent(convo.to_input()[:1])
+
+
 async def test_tool_loop_of_two_rounds_with_parallel_calls(
     client: Client, script: ScriptedModel, emulator: Emulator
 ) -> None:
