@@ -1,7 +1,8 @@
 """The command line: ``python -m responses_client demo | serve | chat``.
 
 ``demo`` and ``serve`` need the emulator extra (``pip install 'responses-client[emulator]'``);
-``chat`` talks to any Responses API server, or to the emulator with ``--local``.
+``chat`` talks to any Responses API server, to an OpenAI-compatible Chat Completions server
+with ``--transport chat``, or to the emulator with ``--local``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from ._tools import tool
 from .events import OutputItemDoneEvent, OutputTextDeltaEvent, ToolResultEvent
 
 __all__ = ["main"]
+
+_TRANSPORTS = ("websocket", "sse", "chat")
 
 DEMO_TURNS = (
     "Hi! In one sentence, what can you do?",
@@ -46,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m responses_client")
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="a 3-turn conversation with a tool, offline")
-    demo.add_argument("--transport", choices=("websocket", "sse"), default=None)
+    demo.add_argument("--transport", choices=_TRANSPORTS, default=None)
     serve = commands.add_parser("serve", help="run the local Responses API emulator")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -55,7 +58,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     chat.add_argument("--base-url", default=None, help="defaults to OPENAI_BASE_URL")
     chat.add_argument("--model", default="gpt-4.1")
     chat.add_argument("--instructions", default="You are a helpful, concise assistant.")
-    chat.add_argument("--transport", choices=("websocket", "sse"), default=None)
+    chat.add_argument(
+        "--transport",
+        choices=_TRANSPORTS,
+        default=None,
+        help="chat: Chat Completions, for OpenAI-compatible servers (vLLM, Ollama, ...)",
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "demo":
