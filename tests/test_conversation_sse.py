@@ -337,6 +337,24 @@ async def test_retries_honour_retry_after(
     assert server_saw(emulator) == as_sent(convo.to_input()[:1])
 
 
+async def test_a_request_timeout_is_retried_once(
+    emulator: Emulator, script: ScriptedModel, wire: TransportName
+) -> None:
+    from responses_client.emulator import Pause
+
+    # The first answer holds back every event past the read timeout; the retry is on time.
+    script.extend([Reply(text="Late.", faults=[Pause(at=0, seconds=5)]), "On time."])
+    policy = RetryPolicy(max_retries=1, delays=zero_delays)
+    async with Client(
+        base_url=emulator.base_url, api_key=KEY, transport=wire, timeout=0.3, retry=policy
+    ) as client:
+        convo = client.conversation()
+        result = await convo.send("hi")
+    assert result.text == "On time." and result.stats.retries == 1
+    assert len(emulator.http_requests) == 2
+    assert server_saw(emulator) == as_sent(convo.to_input()[:1])
+
+
 @pytest.mark.parametrize(
     ("status", "error_class", "attempts"),
     [
