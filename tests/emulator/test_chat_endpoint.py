@@ -280,3 +280,166 @@ async def test_openai_python_raises_the_status_errors() -> None:
         with pytest.raises(BadRequestError):
             await client.chat.completions.create(model="m", messages=[])
         await client.close()
+
+
+CALL = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+
+
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        ({"messages": USER}, "model"),
+        ({"model": 3, "messages": USER}, "model"),
+        ({"model": "m"}, "messages"),
+        ({"model": "m", "messages": {"role": "user"}}, "messages"),
+        ({"model": "m", "messages": USER, "stream": "yes"}, "stream"),
+        (
+            {"model": "m", "messages": USER, "stream_options": {"include_usage": True}},
+            "stream_options",
+        ),
+        (
+            {"model": "m", "messages": USER, "max_tokens": 5, "max_completion_tokens": 5},
+            "max_tokens",
+        ),
+        ({"model": "m", "messages": ["hi"]}, "messages.[0]"),
+        ({"model": "m", "messages": [{"role": "user"}]}, "messages.[0].content"),
+        (
+            {"model": "m", "messages": [{"role": "tool", "content": "x"}]},
+            "messages.[0].tool_call_id",
+        ),
+        ({"model": "m", "messages": [{"role": "assistant"}]}, "messages.[0].content"),
+        (
+            {"model": "m", "messages": [{"role": "assistant", "tool_calls": "f"}]},
+            "messages.[0].tool_calls",
+        ),
+        (
+            {
+                "model": "m",
+                "messages": [{"role": "assistant", "tool_calls": [{"type": "function"}]}],
+            },
+            "messages.[0].tool_calls.[0].id",
+        ),
+        (
+            {
+                "model": "m",
+                "messages": [{"role": "assistant", "tool_calls": [{**CALL, "type": "x"}]}],
+            },
+            "messages.[0].tool_calls.[0].type",
+        ),
+        (
+            {
+                "model": "m",
+                "messages": [{"role": "assistant", "tool_calls": [{**CALL, "function": {}}]}],
+            },
+            "messages.[0].tool_calls.[0].function.name",
+        ),
+        (
+            {
+                "model": "m",
+                "messages": [
+                    {
+                        "role": "assistant",
+                        "tool_calls": [{**CALL, "function": {"name": "f", "arguments": {}}}],
+                    }
+                ],
+            },
+            "messages.[0].tool_calls.[0].function.arguments",
+        ),
+        (
+            {"model": "m", "messages": [{"role": "user", "content": [{"type": "text"}]}]},
+            "messages.[0].content.[0].text",
+        ),
+        (
+            {
+                "model": "m",
+                "messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {}}]}],
+            },
+            "messages.[0].content.[0].image_url.url",
+        ),
+        (
+            {
+                "model": "m",
+                "messages": [
+                    {
+                        "role": "user",
+                        "content": [
+                            {"type": "image_url", "image_url": {"url": "u", "detail": "max"}}
+                        ],
+                    }
+                ],
+            },
+            "messages.[0].content.[0].image_url.detail",
+        ),
+        (
+            {
+                "model": "m",
+                "messages": [
+                    {"role": "user", "content": [{"type": "input_audio", "input_audio": {}}]}
+                ],
+            },
+            "messages.[0].content.[0].input_audio.data",
+        ),
+        (
+            {"model": "m", "messages": [{"role": "user", "content": [{"type": "file"}]}]},
+            "messages.[0].content.[0].file",
+        ),
+        ({"model": "m", "messages": USER, "tools": {}}, "tools"),
+        ({"model": "m", "messages": USER, "tools": [{"type": "web_search"}]}, "tools[0].type"),
+        (
+            {"model": "m", "messages": USER, "tools": [{"type": "function", "function": {}}]},
+            "tools[0].function.name",
+        ),
+    ],
+)
+async def test_every_invalid_field_is_named_in_the_400(
+    http: httpx.AsyncClient, body: dict[str, Any], param: str
+) -> None:
+    response = await http.post("/v1/chat/completions", json=body)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["param"] == param
+
+
+async def test_every_part_type_reaches_the_model(
+    http: httpx.AsyncClient, script: ScriptedModel
+) -> None:
+    script.add(TEXT)
+    content = [
+        {"type": "text", "text": "Look:"},
+        {"type": "image_url", "image_url": {"url": "https://x/cat.png"}},
+        {"type": "input_audio", "input_audio": {"data": "UklGRg==", "format": "wav"}},
+        {"type": "file", "file": {"file_id": "file-1"}},
+    ]
+    messages = [
+        {"role": "user", "content": content},
+        {"role": "assistant", "content": None, "refusal": "No."},
+        {"role": "user", "content": "Please?"},
+    ]
+    tools = [TOOL, {"type": "custom", "custom": {"name": "grammar"}}]
+    response = await http.post(
+        "/v1/chat/completions", json={"model": "m", "messages": messages, "tools": tools}
+    )
+    assert response.status_code == 200
+    (record,) = http.app.state.emulator.responses  # type: ignore[attr-defined]
+    assert [part["type"] for part in record.resolved_input[0]["content"]] == [
+        "input_text",
+        "input_image",
+        "input_audio",
+        "input_file",
+    ]
+    assert record.resolved_input[1]["content"] == [{"type": "refusal", "refusal": "No."}]
+
+
+async def test_a_non_streamed_answer_carries_the_faults_too(
+    http: httpx.AsyncClient, script: ScriptedModel
+) -> None:
+    script.add(Reply(text="a b", faults=[Malformed(at=1)]))
+    response = await http.post("/v1/chat/completions", json={"model": "m", "messages": USER})
+    assert response.status_code == 200 and response.text == Malformed(at=1).data
+    script.add(Reply(text="a b", faults=[SendError(at=1, code="server_error")]))
+    response = await http.post("/v1/chat/completions", json={"model": "m", "messages": USER})
+    assert response.status_code == 500 and response.json()["error"]["code"] == "server_error"
+    script.add(Reply(text="a b", end="failed", error_code="server_error"))
+    response = await http.post("/v1/chat/completions", json={"model": "m", "messages": USER})
+    assert response.status_code == 500
+    records = http.app.state.emulator.responses  # type: ignore[attr-defined]
+    assert [record.status for record in records] == ["malformed", "error", "error"]
