@@ -28,6 +28,7 @@ from bench._common import versions  # noqa: E402
 
 BENCHMARKS = (
     "sse_throughput",
+    "chat_throughput",
     "ws_throughput",
     "ws_latency",
     "planner",

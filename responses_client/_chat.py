@@ -1,20 +1,21 @@
-"""Chat-style dicts -> conversation items: the Chat Completions message shape, imported.
+"""The Chat Completions message shape <-> conversation items, both ways.
 
 Pure: values in, values out. ``items_from_message`` takes one dict as a Chat Completions
 client would write it (roles, ``tool_calls``, ``tool`` messages, multimodal parts) or a
-Responses-style item, and returns the Responses items it means. This module is the home of
-the conversion between the chat shape and the Responses one.
+Responses-style item, and returns the Responses items it means. ``chat_body`` goes the
+other way: a Responses request body (what ``_request.build_body`` makes) becomes the body
+of ``POST /chat/completions``. The stream coming back is folded by ``_chat_stream``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from ._exceptions import InputError
+from ._exceptions import InputError, LocalProtocolError
 from ._items import (
     FunctionCall,
     FunctionCallOutput,
@@ -25,8 +26,9 @@ from ._items import (
     describe_item_error,
     validate_item,
 )
+from ._tool_schema import ToolSpec
 
-__all__ = ["items_from_message"]
+__all__ = ["MaxTokensField", "chat_body", "items_from_message", "messages_from_items"]
 
 
 def items_from_message(message: Mapping[str, Any]) -> list[Item]:
@@ -188,3 +190,211 @@ def _tool_output(message: Mapping[str, Any]) -> FunctionCallOutput:
     else:
         output = json.dumps(content, default=str)
     return FunctionCallOutput(call_id=call_id, output=output)
+
+
+# -- items -> messages: the request of POST /chat/completions -------------------------
+
+MaxTokensField = Literal["max_completion_tokens", "max_tokens"]
+"""The body key carrying ``max_output_tokens``: the new name, or the one older servers know."""
+
+_PASSED = ("temperature", "top_p", "parallel_tool_calls", "service_tier")
+"""Responses parameters the chat body carries under the same name."""
+
+_RESPONSES_ONLY = frozenset(
+    {
+        "model",
+        "input",
+        "instructions",
+        "tools",
+        "tool_choice",
+        "max_output_tokens",
+        "reasoning",
+        "store",
+        "previous_response_id",
+        "stream",
+        "stream_options",
+        "text",
+        "truncation",
+        "include",
+        "background",
+        "conversation",
+        "max_tool_calls",
+        "prompt",
+        "prompt_cache_key",
+        *_PASSED,
+    }
+)
+"""Body keys with a rule below (or no chat meaning); any other key is passed as it is."""
+
+
+def chat_body(
+    body: Mapping[str, Any],
+    *,
+    developer_role: bool = True,
+    max_tokens_field: MaxTokensField = "max_completion_tokens",
+    include_usage: bool = True,
+) -> dict[str, Any]:
+    """The Chat Completions request for a Responses request body, streamed.
+
+    ``instructions`` become a leading ``system`` message and ``input`` the messages after it
+    (see ``messages_from_items``); function tools are written nested
+    (``{"type": "function", "function": {...}}``) and a function ``tool_choice`` likewise;
+    ``max_output_tokens`` goes under ``max_tokens_field`` (never both names);
+    ``reasoning.effort`` becomes ``reasoning_effort``; ``store`` is sent only when true.
+    ``temperature``, ``top_p``, ``parallel_tool_calls`` and ``service_tier`` keep their
+    names, and every key without a Responses meaning (``seed``, ``frequency_penalty``,
+    ``presence_penalty``, a server's own options…) is passed as it is.
+
+    Args:
+        body: A Responses body, as ``_request.build_body`` makes it (not mutated).
+        developer_role: False for servers without the ``developer`` role: developer
+            messages are then sent as ``user`` messages.
+        max_tokens_field: Where ``max_output_tokens`` goes.
+        include_usage: Ask for the usage chunk (``stream_options.include_usage``).
+
+    Raises:
+        LocalProtocolError: ``previous_response_id`` is set (the wire has none), or an item
+            or a tool has no Chat Completions form (a built-in tool, an item type the chat
+            wire cannot carry).
+    """
+    if body.get("previous_response_id") is not None:
+        raise LocalProtocolError(
+            "Chat Completions has no previous_response_id: send the whole history"
+        )
+    messages: list[dict[str, Any]] = []
+    instructions = body.get("instructions")
+    if isinstance(instructions, str) and instructions:
+        messages.append({"role": "system", "content": instructions})
+    messages += messages_from_items(body.get("input") or (), developer_role=developer_role)
+    chat: dict[str, Any] = {"model": body["model"], "messages": messages}
+    tools = body.get("tools")
+    if tools:
+        chat["tools"] = [_chat_tool(tool) for tool in tools]
+    choice = body.get("tool_choice")
+    if choice is not None:
+        chat["tool_choice"] = _chat_tool_choice(choice)
+    for name in _PASSED:
+        if body.get(name) is not None:
+            chat[name] = body[name]
+    if body.get("max_output_tokens") is not None:
+        chat[max_tokens_field] = body["max_output_tokens"]
+    reasoning = body.get("reasoning")
+    if isinstance(reasoning, Mapping) and reasoning.get("effort") is not None:
+        chat["reasoning_effort"] = reasoning["effort"]
+    if body.get("store") is True:
+        chat["store"] = True
+    chat.update((key, value) for key, value in body.items() if key not in _RESPONSES_ONLY)
+    chat["stream"] = True
+    if include_usage:
+        chat["stream_options"] = {"include_usage": True}
+    return chat
+
+
+def messages_from_items(
+    items: Sequence[Mapping[str, Any]], *, developer_role: bool = True
+) -> list[dict[str, Any]]:
+    """Conversation items (in wire shape) as Chat Completions messages.
+
+    Messages keep their role (``developer`` becomes ``user`` when ``developer_role`` is
+    False) and their parts: ``input_text`` / ``output_text`` → ``text``, ``input_image``
+    → ``image_url`` with its ``detail``, ``input_audio`` as it is, ``input_file`` →
+    ``file``; an assistant message's refusal goes in ``refusal``. Consecutive
+    ``function_call`` items become the ``tool_calls`` of one assistant message (the one
+    just before them, when it has text), and each ``function_call_output`` a ``tool``
+    message. Reasoning items are left out: the chat wire cannot take them back.
+
+    Raises:
+        LocalProtocolError: An item type the chat wire cannot carry.
+    """
+    messages: list[dict[str, Any]] = []
+    for item in items:
+        kind = item.get("type", "message" if "role" in item else None)
+        if kind == "message":
+            messages.append(_chat_message_of(item, developer_role))
+        elif kind == "function_call":
+            call = {
+                "id": item["call_id"],
+                "type": "function",
+                "function": {"name": item["name"], "arguments": item["arguments"]},
+            }
+            last = messages[-1] if messages else None
+            if last is not None and last["role"] == "assistant" and "refusal" not in last:
+                last.setdefault("tool_calls", []).append(call)
+            else:
+                messages.append({"role": "assistant", "content": None, "tool_calls": [call]})
+        elif kind == "function_call_output":
+            output = item.get("output", "")
+            if not isinstance(output, str):
+                output = "".join(
+                    str(part.get("text", "")) for part in output if isinstance(part, Mapping)
+                )
+            messages.append({"role": "tool", "tool_call_id": item["call_id"], "content": output})
+        elif kind == "reasoning":
+            continue
+        else:
+            raise LocalProtocolError(f"a {kind!r} item has no Chat Completions form")
+    return messages
+
+
+def _chat_message_of(item: Mapping[str, Any], developer_role: bool) -> dict[str, Any]:
+    role = item["role"]
+    if role == "developer" and not developer_role:
+        role = "user"
+    content = item.get("content", "")
+    if isinstance(content, str):
+        return {"role": role, "content": content}
+    if role == "assistant":
+        # Assistant content is text (and a refusal) only: joined, as every server takes it.
+        text = "".join(str(p.get("text", "")) for p in content if p.get("type") == "output_text")
+        refusal = "".join(str(p.get("refusal", "")) for p in content if p.get("type") == "refusal")
+        message: dict[str, Any] = {"role": role, "content": text or None}
+        if refusal:
+            message["refusal"] = refusal
+        return message
+    return {"role": role, "content": [_chat_part(part) for part in content]}
+
+
+def _chat_part(part: Mapping[str, Any]) -> dict[str, Any]:
+    kind = part.get("type")
+    if kind in ("input_text", "output_text", "text"):
+        return {"type": "text", "text": part["text"]}
+    if kind == "input_image":
+        if not part.get("image_url"):
+            raise LocalProtocolError("an input_image by file_id has no Chat Completions form")
+        return {
+            "type": "image_url",
+            "image_url": {"url": part["image_url"], "detail": part.get("detail") or "auto"},
+        }
+    if kind == "input_audio":
+        return {"type": "input_audio", "input_audio": dict(part["input_audio"])}
+    if kind == "file":  # already in the chat shape (imported by items_from_message)
+        return dict(part)
+    if kind == "input_file":
+        file = {
+            key: part[key]
+            for key in ("file_id", "file_data", "filename")
+            if part.get(key) is not None
+        }
+        return {"type": "file", "file": file}
+    raise LocalProtocolError(f"a {kind!r} content part has no Chat Completions form")
+
+
+def _chat_tool(tool: Mapping[str, Any]) -> dict[str, Any]:
+    if tool.get("type") != "function":
+        raise LocalProtocolError(
+            f"the {tool.get('type')!r} tool is built into the Responses API: "
+            "Chat Completions takes function tools only"
+        )
+    spec = ToolSpec(
+        name=tool["name"],
+        description=tool.get("description") or "",
+        parameters=tool.get("parameters") or {"type": "object", "properties": {}},
+        strict=bool(tool.get("strict", False)),
+    )
+    return spec.to_chat()
+
+
+def _chat_tool_choice(choice: Any) -> Any:
+    if isinstance(choice, Mapping) and choice.get("type") == "function":
+        return {"type": "function", "function": {"name": choice["name"]}}
+    return choice

@@ -1,7 +1,8 @@
 """The command line: ``python -m responses_client demo | serve | chat``.
 
 ``demo`` and ``serve`` need the emulator extra (``pip install 'responses-client[emulator]'``);
-``chat`` talks to any Responses API server, or to the emulator with ``--local``.
+``chat`` talks to any Responses API server, to an OpenAI-compatible Chat Completions server
+with ``--transport chat``, or to the emulator with ``--local``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from .events import OutputItemDoneEvent, OutputTextDeltaEvent, ToolResultEvent
 
 __all__ = ["main"]
 
+_TRANSPORTS = ("websocket", "sse", "chat")
+
 DEMO_TURNS = (
     "Hi! In one sentence, what can you do?",
     "What is the weather in Paris?",
@@ -49,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m responses_client")
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="a 3-turn conversation with a tool, offline")
-    demo.add_argument("--transport", choices=("websocket", "sse"), default=None)
+    demo.add_argument("--transport", choices=_TRANSPORTS, default=None)
     demo.add_argument(
         "--realtime", action="store_true", help="a spoken exchange with a barge-in, as a WAV"
     )
@@ -62,7 +65,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     chat.add_argument("--base-url", default=None, help="defaults to OPENAI_BASE_URL")
     chat.add_argument("--model", default="gpt-4.1")
     chat.add_argument("--instructions", default="You are a helpful, concise assistant.")
-    chat.add_argument("--transport", choices=("websocket", "sse"), default=None)
+    chat.add_argument(
+        "--transport",
+        choices=_TRANSPORTS,
+        default=None,
+        help="chat: Chat Completions, for OpenAI-compatible servers (vLLM, Ollama, ...)",
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "demo" and args.realtime:

@@ -28,7 +28,7 @@ __all__ = ["Client"]
 
 logger = logging.getLogger("responses_client")
 
-TransportName = Literal["sse", "websocket"]
+TransportName = Literal["sse", "websocket", "chat"]
 
 DEFAULT_TRANSPORT: TransportName = "websocket"
 """The transport of new conversations when nobody chose one."""
@@ -80,8 +80,9 @@ class Client:
                 cap), instead of ``max_retries``; e.g. ``RetryPolicy(delays=zero_delays)``
                 in tests.
             transport: The default transport of new conversations: ``"websocket"`` (one
-                persistent connection per conversation, sending only new items each turn) or
-                ``"sse"`` (one HTTP request per response, full context each time).
+                persistent connection per conversation, sending only new items each turn),
+                ``"sse"`` (one HTTP request per response, full context each time) or
+                ``"chat"`` (Chat Completions, for OpenAI-compatible servers; full context).
             http_client: An httpx client to use instead of the client's own (not closed by
                 ``aclose``); for custom pools, proxies or ``httpx.ASGITransport``.
         """
@@ -148,8 +149,8 @@ class Client:
             tools: Functions (plain or ``@tool``) the model may call, which the SDK runs,
                 and hosted tools as dicts (``{"type": "web_search"}``), which the server
                 runs.
-            transport: ``"websocket"``, ``"sse"``, a ``Transport`` object, or ``None`` for
-                the client's default.
+            transport: ``"websocket"``, ``"sse"``, ``"chat"``, a ``Transport`` object, or
+                ``None`` for the client's default.
             temperature: Sampling temperature; omitted from requests when ``None``.
             top_p: Nucleus sampling; omitted when ``None``.
             max_output_tokens: Output token limit per response; omitted when ``None``.
@@ -366,6 +367,10 @@ class Client:
             from ._transports.sse import SSETransport
 
             return SSETransport(self.http_client, self._config)
+        if choice == "chat":
+            from ._transports.chat import ChatTransport
+
+            return ChatTransport(self.http_client, self._config)
         if choice == "websocket":
             from ._transports.websocket import WebSocketTransport
 
@@ -375,7 +380,7 @@ class Client:
                 read_timeout=self._read_timeout(),
             )
         if isinstance(choice, str):
-            raise InputError(f"unknown transport {choice!r}: use 'websocket' or 'sse'")
+            raise InputError(f"unknown transport {choice!r}: use 'websocket', 'sse' or 'chat'")
         return choice
 
     async def aclose(self) -> None:

@@ -43,7 +43,7 @@ class Config:
     Build it with ``Config.resolve(...)``, which fills what was not given from
     ``OPENAI_API_KEY`` and ``OPENAI_BASE_URL``. Two base URLs, as openai-python has them
     (``base_url``, ``websocket_base_url``); each endpoint's URL is derived from them
-    (``responses_url``, ``responses_websocket_url``).
+    (``responses_url``, ``chat_completions_url``, ``responses_websocket_url``).
     """
 
     api_key: str | None
@@ -104,6 +104,11 @@ class Config:
     def responses_url(self) -> str:
         """The HTTP endpoint that creates responses: ``{base_url}/responses``."""
         return f"{self.base_url}/responses"
+
+    @property
+    def chat_completions_url(self) -> str:
+        """The Chat Completions endpoint: ``{base_url}/chat/completions``."""
+        return f"{self.base_url}/chat/completions"
 
     @property
     def responses_websocket_url(self) -> str:

@@ -34,6 +34,7 @@ ever holds an API key: the only place a key lives is ``_config.Config``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
 __all__ = [
@@ -200,7 +201,9 @@ def status_error(
 
     Returns:
         The most specific subclass for the status, with the API's message and code
-        taken from an ``{"error": {"message", "code"}}`` body when there is one.
+        taken from an ``{"error": {"message", "code"}}`` body when there is one; the
+        shapes compatible servers use (``{"error": "text"}``, ``{"detail": ...}``, plain
+        text) give the message too.
     """
     message = f"HTTP {status_code}"
     code: str | None = None
@@ -210,6 +213,12 @@ def status_error(
             message = f"HTTP {status_code}: {error['message']}"
         if isinstance(error.get("code"), str):
             code = error["code"]
+    elif isinstance(error, str) and error.strip():  # {"error": "text"} (some compatible servers)
+        message = f"HTTP {status_code}: {error.strip()[:200]}"
+    elif isinstance(body, dict) and body.get("detail"):  # {"detail": ...} (FastAPI servers)
+        detail = body["detail"]
+        text = detail if isinstance(detail, str) else json.dumps(detail, default=str)
+        message = f"HTTP {status_code}: {text[:200]}"
     elif isinstance(body, str) and body.strip():
         message = f"HTTP {status_code}: {body.strip()[:200]}"
     cls = _STATUS_CLASSES.get(status_code)

@@ -4,7 +4,7 @@ Pure: nothing here touches I/O or the event loop. ``function_schema`` reads a fu
 and returns a ``ToolSpec``, the neutral fields every wire describes a tool by, and a
 ``Signature``, which tells the tool runner how to check the model's arguments and call the
 function. Each wire writes its own tool shape from a ``ToolSpec``: ``to_responses`` is the
-Responses API's.
+Responses API's, ``to_chat`` the Chat Completions one.
 
 Schema rules (see ``docs/concepts/tools.md``):
 
@@ -63,6 +63,18 @@ class ToolSpec:
             "description": self.description,
             "parameters": self.parameters,
             "strict": self.strict,
+        }
+
+    def to_chat(self) -> dict[str, Any]:
+        """The Chat Completions tool object, nested: ``{"type": "function", "function": …}``."""
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": self.parameters,
+                "strict": self.strict,
+            },
         }
 
 

@@ -1,12 +1,20 @@
 """The transports a conversation can talk over, for building one with your own options.
 
 Pass a name to ``Client.conversation(transport=...)`` for the defaults (``"websocket"``,
-``"sse"``), or an object built here for more control::
+``"sse"``, ``"chat"``), or an object built here for more control::
 
     from responses_client.transports import WebSocketTransport
 
     convo = client.conversation(
         transport=WebSocketTransport(client.config, drain_timeout=1.0, max_connection_age=600)
+    )
+
+For an OpenAI-compatible server that speaks only Chat Completions::
+
+    from responses_client.transports import ChatTransport
+
+    convo = client.conversation(
+        transport=ChatTransport(client.http_client, client.config, developer_role=False)
     )
 
 Any object that satisfies ``responses_client.Transport`` works too (see its docstring for
@@ -16,10 +24,11 @@ the contract). A transport object serves one conversation.
 from __future__ import annotations
 
 from ._transports.base import Transport
+from ._transports.chat import ChatTransport
 from ._transports.sse import SSETransport
 from ._transports.websocket import WebSocketTransport
 
-__all__ = ["SSETransport", "Transport", "WebSocketTransport"]
+__all__ = ["ChatTransport", "SSETransport", "Transport", "WebSocketTransport"]
 
 for _name in __all__:
     _obj = globals()[_name]

@@ -24,6 +24,32 @@ async def test_demo_runs_three_turns_with_a_tool_call_offline() -> None:
     assert out.count("items sent") == 3
 
 
+async def test_demo_runs_over_chat_completions() -> None:
+    with anyio.fail_after(10):
+        done = await anyio.run_process(
+            [sys.executable, "-m", "responses_client", "demo", "--transport", "chat"], check=False
+        )
+    out = done.stdout.decode()
+    assert done.returncode == 0, done.stderr.decode()
+    assert "a conversation over chat" in out and out.count("[turn ") == 3
+    assert "-> calls get_weather(" in out and "<- get_weather returned" in out
+
+
+async def test_chat_talks_to_a_chat_completions_server() -> None:
+    from responses_client.emulator import Emulator, ScriptedModel
+
+    async with Emulator(ScriptedModel(["Hello from the chat wire."])) as emulator:
+        command = [sys.executable, "-m", "responses_client", "chat"]
+        command += ["--transport", "chat", "--base-url", emulator.base_url, "--model", "llama"]
+        with anyio.fail_after(15):
+            done = await anyio.run_process(command, input=b"Hi\n\n", check=False)
+        assert done.returncode == 0, done.stderr.decode()
+        assert "Hello from the chat wire." in done.stdout.decode()
+        (request,) = emulator.http_requests
+    assert request.path == "/v1/chat/completions" and request.body["model"] == "llama"
+    assert "authorization" not in request.headers  # no key: none sent
+
+
 async def test_serve_prints_its_address_then_answers() -> None:
     process = await anyio.open_process(
         [sys.executable, "-m", "responses_client", "serve", "--port", "0"],

@@ -1,4 +1,9 @@
-"""Conversations over SSE against the emulator on 127.0.0.1 (a real server, real sockets)."""
+"""Conversations over HTTP against the emulator on 127.0.0.1 (a real server, real sockets).
+
+Each test runs over both HTTP wires (the ``wire`` fixture): the Responses API's SSE stream
+(``"sse"``) and Chat Completions (``"chat"``), whose chunks the SDK folds into the same
+events. What the server received is read back from the emulator's records.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import logging
 import threading
 import weakref
 from collections.abc import AsyncIterator
+from typing import Any
 
 import anyio
 import pytest
@@ -25,7 +31,9 @@ from responses_client import (
     ToolError,
     TurnStream,
     tool,
+    zero_delays,
 )
+from responses_client._client import TransportName
 from responses_client._items import FunctionCall, FunctionCallOutput, Message
 from responses_client.emulator import CallTool, Emulator, HttpStatus, Reply, ScriptedModel
 from responses_client.events import ToolResultEvent
@@ -35,13 +43,38 @@ from .helpers import KEY, without_ids
 pytestmark = pytest.mark.anyio
 
 
+@pytest.fixture(params=["sse", "chat"])
+def wire(request: pytest.FixtureRequest) -> TransportName:
+    """The HTTP transport the test's conversations use."""
+    name: TransportName = request.param
+    return name
+
+
 @pytest.fixture
-def transport() -> str:
-    return "sse"
+def second_delta(wire: TransportName) -> int:
+    """The index of the second text delta of a text reply among the events the wire plans."""
+    return {"sse": 5, "chat": 2}[wire]
+
+
+def as_sent(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Items as the server received them: without ids, and without statuses (the chat
+    wire carries none)."""
+    return [{k: v for k, v in item.items() if k not in ("id", "status")} for item in items]
+
+
+def server_saw(emulator: Emulator, index: int = -1) -> list[dict[str, Any]]:
+    """The input of one response as the server received it (the messages, for chat)."""
+    return as_sent(emulator.responses[index].resolved_input)
+
+
+@pytest.fixture
+def transport(wire: TransportName) -> str:
+    """The shared ``client`` fixture's transport: this module's wire."""
+    return wire
 
 
 async def test_streams_text_and_keeps_history(
-    client: Client, script: ScriptedModel, emulator: Emulator
+    client: Client, script: ScriptedModel, emulator: Emulator, wire: TransportName
 ) -> None:
     script.add(Reply(text=["Hel", "lo ", "there."]))
     convo = client.conversation(model="gpt-4.1", instructions="Be brief.")
@@ -60,9 +93,19 @@ async def test_streams_text_and_keeps_history(
     assert [type(item) for item in convo.items] == [Message, Message]
     assert convo.items[1].role == "assistant" and convo.items[1].text == "Hello there."
     body = emulator.http_requests[-1].body
-    assert body["stream"] is True and body["store"] is False
-    assert body["instructions"] == "Be brief."
-    assert body["input"] == [convo.items[0].to_wire()]
+    assert body["stream"] is True
+    if wire == "sse":
+        assert body["store"] is False
+        assert body["instructions"] == "Be brief."
+        assert body["input"] == [convo.items[0].to_wire()]
+    else:  # instructions lead as a system message; usage is asked for
+        assert body["messages"] == [
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "Hi"},
+        ]
+        assert body["stream_options"] == {"include_usage": True}
+    assert emulator.responses[-1].instructions == "Be brief."
+    assert server_saw(emulator) == as_sent(convo.to_input()[:1])
     assert result.usage is not None and result.usage.total_tokens > 0
     assert result.stats.items_sent == 1 and result.stats.items_held == 0
     assert result.stats.bytes_sent > 0 and result.stats.time_to_first_token is not None
@@ -80,8 +123,8 @@ async def test_anext_and_async_for_share_one_stream(client: Client, script: Scri
     assert events.finished and events.result.text == "abc"
 
 
-async def test_send_resends_the_full_history_over_sse(
-    client: Client, script: ScriptedModel, emulator: Emulator
+async def test_send_resends_the_full_history_over_http(
+    client: Client, script: ScriptedModel, emulator: Emulator, wire: TransportName
 ) -> None:
     script.extend(["One.", "Two."])
     convo = client.conversation()
@@ -89,9 +132,37 @@ async def test_send_resends_the_full_history_over_sse(
     second = await convo.send("second")
     body = emulator.http_requests[-1].body
     assert "previous_response_id" not in body
-    assert body["input"] == without_ids(convo.to_input()[:3])
+    if wire == "sse":
+        assert body["input"] == without_ids(convo.to_input()[:3])
+    else:
+        assert [m["role"] for m in body["messages"]] == ["user", "assistant", "user"]
     assert second.text == "Two."
-    assert without_ids(emulator.responses[-1].resolved_input) == without_ids(convo.to_input()[:3])
+    assert server_saw(emulator) == as_sent(convo.to_input()[:3])
+    assert as_sent(emulator.responses[-1].output) == as_sent(convo.to_input()[3:])
+
+
+async def test_multimodal_input_reaches_the_server_part_by_part(
+    client: Client, script: ScriptedModel, emulator: Emulator
+) -> None:
+    script.add("A cat.")
+    image = "data:image/png;base64,iVBORw0KGgo="
+    convo = client.conversation()
+    result = await convo.send(
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "What is this?"},
+                {"type": "image_url", "image_url": {"url": image, "detail": "low"}},
+            ],
+        }
+    )
+    assert result.text == "A cat."
+    (user,) = server_saw(emulator)
+    assert user["content"] == [
+        {"type": "input_text", "text": "What is this?"},
+        {"type": "input_image", "image_url": image, "detail": "low"},
+    ]
+    assert [user] == as_sent(convo.to_input()[:1])
 
 
 async def test_tool_loop_of_two_rounds_with_parallel_calls(
@@ -151,7 +222,8 @@ async def test_tool_loop_of_two_rounds_with_parallel_calls(
     ]
     # Each round sent everything so far: the server saw every call with its output.
     assert len(emulator.http_requests) == 3
-    assert emulator.http_requests[1].body["input"] == without_ids(convo.to_input()[:5])
+    assert server_saw(emulator, 1) == as_sent(convo.to_input()[:5])
+    assert server_saw(emulator, 2) == as_sent(convo.to_input()[:7])
     assert events.result.stats.rounds == 3
     assert len(events.result.output) == 7
 
@@ -199,7 +271,9 @@ async def test_max_tool_rounds_stops_a_runaway_loop(client: Client, script: Scri
     assert calls == outputs and len(calls) == 2
 
 
-async def test_retries_honour_retry_after(emulator: Emulator, script: ScriptedModel) -> None:
+async def test_retries_honour_retry_after(
+    emulator: Emulator, script: ScriptedModel, wire: TransportName
+) -> None:
     waits: list[float] = []
 
     async def record_sleep(seconds: float) -> None:
@@ -214,11 +288,31 @@ async def test_retries_honour_retry_after(emulator: Emulator, script: ScriptedMo
     )
     policy = RetryPolicy(max_retries=2, sleep=record_sleep)
     async with Client(base_url=emulator.base_url, api_key=KEY, retry=policy) as client:
-        convo = client.conversation(transport="sse")
+        convo = client.conversation(transport=wire)
         result = await convo.send("hi")
     assert result.text == "Made it."
     assert waits == [3.0, 0.25]
     assert len(emulator.http_requests) == 3
+    # After the retries, what the server received is the history.
+    assert server_saw(emulator) == as_sent(convo.to_input()[:1])
+
+
+async def test_a_request_timeout_is_retried_once(
+    emulator: Emulator, script: ScriptedModel, wire: TransportName
+) -> None:
+    from responses_client.emulator import Pause
+
+    # The first answer holds back every event past the read timeout; the retry is on time.
+    script.extend([Reply(text="Late.", faults=[Pause(at=0, seconds=5)]), "On time."])
+    policy = RetryPolicy(max_retries=1, delays=zero_delays)
+    async with Client(
+        base_url=emulator.base_url, api_key=KEY, transport=wire, timeout=0.3, retry=policy
+    ) as client:
+        convo = client.conversation()
+        result = await convo.send("hi")
+    assert result.text == "On time." and result.stats.retries == 1
+    assert len(emulator.http_requests) == 2
+    assert server_saw(emulator) == as_sent(convo.to_input()[:1])
 
 
 @pytest.mark.parametrize(
@@ -238,6 +332,7 @@ async def test_http_errors_raise_their_class(
     status: int,
     error_class: type[APIStatusError],
     attempts: int,
+    wire: TransportName,
 ) -> None:
     script.extend([HttpStatus(status)] * 3)
 
@@ -246,7 +341,7 @@ async def test_http_errors_raise_their_class(
 
     policy = RetryPolicy(max_retries=2, sleep=no_sleep)
     async with Client(base_url=emulator.base_url, api_key=KEY, retry=policy) as client:
-        convo = client.conversation(transport="sse")
+        convo = client.conversation(transport=wire)
         with pytest.raises(error_class) as caught:
             await convo.send("hi")
     assert caught.value.status_code == status
@@ -257,9 +352,9 @@ async def test_http_errors_raise_their_class(
     assert [i.text for i in convo.items if isinstance(i, Message)] == ["hi"]
 
 
-async def test_wrong_key_is_401_and_not_retried(emulator: Emulator) -> None:
+async def test_wrong_key_is_401_and_not_retried(emulator: Emulator, wire: TransportName) -> None:
     async with Client(
-        base_url=emulator.base_url, api_key="sk-wrong-" + KEY, transport="sse"
+        base_url=emulator.base_url, api_key="sk-wrong-" + KEY, transport=wire
     ) as client:
         convo = client.conversation()
         with pytest.raises(AuthenticationError) as caught:
@@ -338,11 +433,11 @@ async def test_from_json_still_restores_but_warns(client: Client, script: Script
 
 
 async def test_closing_the_conversation_while_another_task_streams_ends_that_turn(
-    client: Client, script: ScriptedModel
+    client: Client, script: ScriptedModel, second_delta: int
 ) -> None:
     from responses_client.emulator import Pause
 
-    script.add(Reply(text=["a", "b", "c"], faults=[Pause(at=5, seconds=30)]))
+    script.add(Reply(text=["a", "b", "c"], faults=[Pause(at=second_delta, seconds=30)]))
     convo = client.conversation()
     first_delta = anyio.Event()
     statuses: list[str] = []
@@ -381,11 +476,11 @@ async def close_from_another_task_after_a_delta(stream: TurnStream) -> None:
 
 
 async def test_stream_aclose_from_another_task_interrupts_the_turn(
-    client: Client, script: ScriptedModel
+    client: Client, script: ScriptedModel, second_delta: int
 ) -> None:
     from responses_client.emulator import Pause
 
-    script.extend([Reply(text=["a", "b"], faults=[Pause(at=5, seconds=30)]), "next"])
+    script.extend([Reply(text=["a", "b"], faults=[Pause(at=second_delta, seconds=30)]), "next"])
     convo = client.conversation()
     stream = convo.stream("hi")
     await close_from_another_task_after_a_delta(stream)

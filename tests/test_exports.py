@@ -81,7 +81,12 @@ def test_public_objects_claim_the_package() -> None:
 def test_the_transports_module_publishes_the_transport_classes() -> None:
     from responses_client import transports
 
-    assert transports.__all__ == ["SSETransport", "Transport", "WebSocketTransport"]
+    assert transports.__all__ == [
+        "ChatTransport",
+        "SSETransport",
+        "Transport",
+        "WebSocketTransport",
+    ]
     assert transports.Transport is responses_client.Transport
-    for name in ("SSETransport", "WebSocketTransport"):
+    for name in ("ChatTransport", "SSETransport", "WebSocketTransport"):
         assert getattr(transports, name).__module__ == "responses_client.transports"

@@ -17,6 +17,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "responses_client"
 PURE_MODULES = [
     "_cancel.py",
     "_chat.py",
+    "_chat_stream.py",
     "_config.py",
     "_exceptions.py",
     "_fold.py",
@@ -28,6 +29,8 @@ PURE_MODULES = [
     "_sse.py",
     "_tool_schema.py",
     "_turn.py",
+    "emulator/_chat_engine.py",
+    "emulator/_chat_input.py",
     "emulator/_engine.py",
     "emulator/_errors.py",
     "emulator/_input.py",

@@ -69,16 +69,18 @@ class SSETransport:
         """Whether a response is being read (the connection pool is the client's)."""
         return self._response is not None
 
-    def __init__(self, http: httpx.AsyncClient, config: Config) -> None:
+    def __init__(self, http: httpx.AsyncClient, config: Config, *, url: str | None = None) -> None:
         """Create the transport.
 
         Args:
             http: The httpx client to send with (not closed by this transport); a
                 ``Client``'s is ``client.http_client``.
             config: Where to send and how to authenticate (``client.config``).
+            url: The endpoint to POST to; ``config.responses_url`` when ``None``.
         """
         self._http = http
         self._config = config
+        self._url = url or config.responses_url
         self._response: httpx.Response | None = None
         self._interrupt: Callable[[], object] | None = None
         """Ends a read of the body in progress, from another task (see ``_body``)."""
@@ -86,82 +88,93 @@ class SSETransport:
         self.bytes_sent = 0
 
     def __repr__(self) -> str:
-        return f"SSETransport(url={self._config.responses_url!r})"
+        return f"{type(self).__name__}(url={self._url!r})"
 
     async def stream(
         self, body: Mapping[str, Any]
     ) -> AsyncGenerator[ServerEvent | UnknownEvent, None]:
         """Send the request and yield its events (see ``Transport.stream``)."""
         payload = json.dumps({**body, "stream": True}, separators=(",", ":")).encode()
+        async with self._exchange(payload) as chunks:
+            if chunks is None:
+                return
+            decoder = SSEDecoder(common_event=_COMMON_EVENT)
+            unyielded = 0
+            chunk: bytes | None = None
+            data: bytes | None = None
+            event: ServerEvent | UnknownEvent | None = None
+            while True:
+                try:
+                    chunk = await chunks.__anext__()
+                except StopAsyncIteration:
+                    chunk = None
+                if self._cancelled:
+                    return
+                for data in decoder.feed(chunk) if chunk is not None else decoder.flush():
+                    try:
+                        event = parse_event(data)
+                    except RemoteProtocolError:
+                        if data == _DONE:  # not JSON: rare enough for the failure path
+                            # Before any terminal event: the response was cut short, the
+                            # way a dropped connection cuts it (and is retried).
+                            raise APIConnectionError(
+                                "the event stream said [DONE] before the response ended"
+                            ) from None
+                        raise
+                    yield event
+                    if event.type in ENDING_TYPES or self._cancelled:
+                        return
+                    unyielded += 1
+                    if unyielded == _YIELD_EVERY:
+                        # Reads of buffered bytes do not suspend: without this, a fast
+                        # server could keep every other task waiting for a whole read.
+                        unyielded = 0
+                        await anyio.lowlevel.checkpoint()
+                if chunk is None:
+                    raise RemoteProtocolError(
+                        "the event stream ended before the response did (no "
+                        "response.completed, response.failed, response.incomplete or error)"
+                    )
+                # Nothing of this chunk lives on while the next read waits: a conversation
+                # waiting on the server would keep it (a chunk is up to 64 KiB, and the
+                # last event may be a response.created holding the whole response).
+                chunk = data = event = None
+
+    @contextlib.asynccontextmanager
+    async def _exchange(self, payload: bytes) -> AsyncIterator[AsyncIterator[bytes] | None]:
+        """POST ``payload`` and hold its event stream open; yields the body's chunks.
+
+        Yields ``None`` when ``cancel()`` ran while the request was in flight. Reading the
+        chunks inside the block raises httpx's errors, which leave it as ours
+        (``APITimeoutError``, ``APIConnectionError``; nothing after a cancel, whose closing
+        makes the read in progress fail: see ``_body``). The response is closed on the
+        way out. Every transport that speaks SSE over this pump uses it (``ChatTransport``
+        too), each with a read loop of its own.
+        """
         self._cancelled = False
         response = await self._open(payload)
         if self._cancel_requested():
             # cancel() ran while the request was in flight, before there was a read to
             # stop: close now instead of waiting for events nobody wants.
             await response.aclose()
+            yield None
             return
         self._response = response
         chunks = self._body(response)
         try:
-            decoder = SSEDecoder(common_event=_COMMON_EVENT)
-            unyielded = 0
-            chunk: bytes | None = None
-            data: bytes | None = None
-            event: ServerEvent | UnknownEvent | None = None
-            try:
-                content_type = response.headers.get("content-type", "")
-                if not content_type.startswith("text/event-stream"):
-                    raise RemoteProtocolError(
-                        "expected an event stream (text/event-stream) but the server answered "
-                        f"HTTP {response.status_code} with content type {content_type or 'none'!r}",
-                        data=await response.aread(),
-                    )
-                while True:
-                    try:
-                        chunk = await chunks.__anext__()
-                    except StopAsyncIteration:
-                        chunk = None
-                    if self._cancelled:
-                        return
-                    for data in decoder.feed(chunk) if chunk is not None else decoder.flush():
-                        try:
-                            event = parse_event(data)
-                        except RemoteProtocolError:
-                            if data == _DONE:  # not JSON: rare enough for the failure path
-                                # Before any terminal event: the response was cut short,
-                                # the way a dropped connection cuts it (and is retried).
-                                raise APIConnectionError(
-                                    "the event stream said [DONE] before the response ended"
-                                ) from None
-                            raise
-                        yield event
-                        if event.type in ENDING_TYPES or self._cancelled:
-                            return
-                        unyielded += 1
-                        if unyielded == _YIELD_EVERY:
-                            # Reads of buffered bytes do not suspend: without this, a fast
-                            # server could keep every other task waiting for a whole read.
-                            unyielded = 0
-                            await anyio.lowlevel.checkpoint()
-                    if chunk is None:
-                        raise RemoteProtocolError(
-                            "the event stream ended before the response did (no "
-                            "response.completed, response.failed, response.incomplete or error)"
-                        )
-                    # Nothing of this chunk lives on while the next read waits: a
-                    # conversation waiting on the server would keep it (a chunk is up to
-                    # 64 KiB, and the last event may be a response.created holding the
-                    # whole response).
-                    chunk = data = event = None
-            # Only reading the body raises httpx's errors (a cancel from another task
-            # makes the read in progress fail: see ``_body``).
-            except httpx.TimeoutException as exc:
-                if self._cancelled:
-                    return
+            content_type = response.headers.get("content-type", "")
+            if not content_type.startswith("text/event-stream"):
+                raise RemoteProtocolError(
+                    "expected an event stream (text/event-stream) but the server answered "
+                    f"HTTP {response.status_code} with content type {content_type or 'none'!r}",
+                    data=await response.aread(),
+                )
+            yield chunks
+        except httpx.TimeoutException as exc:
+            if not self._cancelled:
                 raise APITimeoutError("timed out reading the event stream") from exc
-            except (httpx.TransportError, httpx.StreamError) as exc:
-                if self._cancelled:
-                    return
+        except (httpx.TransportError, httpx.StreamError) as exc:
+            if not self._cancelled:
                 raise APIConnectionError(f"the event stream broke: {_describe(exc)}") from exc
         finally:
             self._response = self._interrupt = None
@@ -230,17 +243,15 @@ class SSETransport:
             "Content-Type": "application/json",
             "Accept": "text/event-stream",
         }
-        request = self._http.build_request(
-            "POST", self._config.responses_url, content=payload, headers=headers
-        )
+        request = self._http.build_request("POST", self._url, content=payload, headers=headers)
         self.bytes_sent += len(payload)
         try:
             response = await self._http.send(request, stream=True)
         except httpx.TimeoutException as exc:
-            url = self._config.responses_url
+            url = self._url
             raise APITimeoutError(f"timed out connecting to {url}") from exc
         except httpx.TransportError as exc:
-            url = self._config.responses_url
+            url = self._url
             raise APIConnectionError(f"could not reach {url}: {_describe(exc)}") from exc
         if response.status_code >= 400:
             raise await _status_error(response)

@@ -1,7 +1,8 @@
 """A local emulator of the OpenAI Responses API, for demos and tests without a network.
 
-It speaks the real wire protocol (SSE and WebSocket on ``/v1/responses``), field for field,
-and keeps everything it received so tests can assert the server's view of a conversation::
+It speaks the real wire protocol (SSE and WebSocket on ``/v1/responses``, and Chat
+Completions on ``/v1/chat/completions``), field for field, and keeps everything it received
+so tests can assert the server's view of a conversation::
 
     from responses_client.emulator import CallTool, Emulator, Reply, ScriptedModel
 

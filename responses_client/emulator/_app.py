@@ -1,6 +1,7 @@
 """The emulator's ASGI app: the routes, and ``create_app`` to build them over one state.
 
-``POST /v1/responses`` goes to the HTTP endpoint (``_http``: SSE or JSON), WebSocket
+``POST /v1/responses`` goes to the HTTP endpoint (``_http``: SSE or JSON), ``POST
+/v1/chat/completions`` to the Chat Completions one (``_chat_http``), WebSocket
 ``/v1/responses`` to the WebSocket endpoint (``_websocket``) and WebSocket
 ``/v1/realtime`` to the Realtime endpoint (``_realtime``); all share one
 ``EmulatorState`` (``_state``). What to answer is decided by the pure ``_engine``.
@@ -14,6 +15,7 @@ from collections.abc import Callable, Collection
 from starlette.applications import Starlette
 from starlette.routing import Route, WebSocketRoute
 
+from ._chat_http import ChatEndpoint
 from ._http import HttpEndpoint
 from ._models import Model
 from ._realtime import RealtimeEndpoint
@@ -35,6 +37,7 @@ def create_app(
     """Build the emulator as an ASGI app, to mount in your own app or call in-process.
 
     Routes: ``POST /v1/responses`` (SSE when ``stream`` is true, else the JSON response),
+    ``POST /v1/chat/completions`` (chunks when ``stream`` is true, else the completion),
     WebSocket ``/v1/responses`` and WebSocket ``/v1/realtime`` (the Realtime API). The
     app's ``state.emulator`` is its ``EmulatorState`` (records and stored responses).
 
@@ -58,6 +61,7 @@ def create_app(
     app = Starlette(
         routes=[
             Route("/v1/responses", HttpEndpoint(state)),
+            Route("/v1/chat/completions", ChatEndpoint(state)),
             WebSocketRoute("/v1/responses", WebSocketEndpoint(state)),
             WebSocketRoute("/v1/realtime", RealtimeEndpoint(state)),
         ]

@@ -9,7 +9,7 @@ Closing the stream is the HTTP way to cancel: the endpoint stops generating.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import anyio
@@ -38,7 +38,17 @@ from ._state import (
     start_response,
 )
 
-__all__ = ["HttpEndpoint"]
+__all__ = [
+    "HttpEndpoint",
+    "accept_request",
+    "drop_connection",
+    "send_body",
+    "send_chunk",
+    "send_json",
+    "serve_stream",
+    "watch_disconnect",
+    "with_request_id",
+]
 
 # Batch SSE events into one write while nothing asks for pacing: the bytes on the wire
 # are the same, and long streams cost far fewer sends.
@@ -74,46 +84,9 @@ class HttpEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send_raw: Send) -> None:
         state = self.state
-        request_id = state.ids.request().encode()
-
-        async def send(message: Message) -> None:
-            # Every answer carries an x-request-id, as the API's do.
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id)]
-            await send_raw(message)
-
-        chunks = []
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body"):
-                break
-        raw = b"".join(chunks)
-        try:
-            body: Any = json.loads(raw) if raw else None
-        except ValueError:
-            body = None
-        state.http_requests.append(
-            HttpRequestRecord(scope["method"], scope["path"], recorded_headers(scope), body)
-        )
-        if scope["method"] != "POST":
-            await _json(send, 405, WireError(405, "Method not allowed.").http_body())
-            return
-        headers = request_headers(scope)
-        if not authorized(state, headers):
-            error = INVALID_API_KEY if "authorization" in headers else NO_API_KEY
-            await _json(send, 401, error.http_body())
-            return
-        if not isinstance(body, dict):
-            error = WireError(
-                400,
-                "We could not parse the JSON body of your request. (HINT: This likely means "
-                "you aren't using your HTTP library correctly. The OpenAI API expects a JSON "
-                "payload.)",
-            )
-            await _json(send, 400, error.http_body())
+        send = with_request_id(state, send_raw)
+        body = await accept_request(state, scope, receive, send)
+        if body is None:
             return
         previous: Context | None = None
         previous_id = body.get("previous_response_id")
@@ -121,11 +94,11 @@ class HttpEndpoint:
             previous = state.stored.get(previous_id)
             if previous is None:
                 error = previous_not_found(previous_id)
-                await _json(send, 400, error.http_body())
+                await send_json(send, 400, error.http_body())
                 return
         decided = decide(state, body, previous, "http", state.stored_items)
         if isinstance(decided, WireError):
-            await _json(send, decided.status, decided.http_body(), decided.headers)
+            await send_json(send, decided.status, decided.http_body(), decided.headers)
             return
         record = start_response(state, decided, body, "http", None)
         if body.get("stream") is True:
@@ -136,27 +109,14 @@ class HttpEndpoint:
     async def _stream(
         self, scope: Scope, receive: Receive, send: Send, plan: Plan, record: ResponseRecord
     ) -> None:
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [
-                    (b"content-type", b"text/event-stream; charset=utf-8"),
-                    (b"cache-control", b"no-cache"),
-                ],
-            }
+        await serve_stream(
+            scope,
+            receive,
+            send,
+            record,
+            lambda: self._send_steps(send, plan, record),
+            lambda: finish(self.state, record, plan),
         )
-        dropped = False
-        async with anyio.create_task_group() as group:
-            # The client closing the stream is the HTTP way to cancel: stop generating.
-            group.start_soon(_watch_disconnect, receive, group.cancel_scope, record)
-            dropped = await self._send_steps(send, plan, record)
-            if not dropped:
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
-                finish(self.state, record, plan)
-            group.cancel_scope.cancel()
-        if dropped:
-            await _drop(scope)
 
     async def _send_steps(self, send: Send, plan: Plan, record: ResponseRecord) -> bool:
         """Send the plan's steps as SSE; True when a scripted drop ends it."""
@@ -171,18 +131,18 @@ class HttpEndpoint:
                     first = False
                     pending.append(_sse_frame(step))
                     if delay or len(pending) >= _SSE_BATCH:
-                        await _body(send, pending)
+                        await send_chunk(send, pending)
                 case PauseStep(seconds=seconds):
-                    await _body(send, pending)
+                    await send_chunk(send, pending)
                     await anyio.sleep(seconds)
                 case ErrorStep(error=error, sequence_number=sequence):
                     pending.append(_sse(_flat_error(error, sequence)))
                     record.status = "error"
                 case DropStep():
-                    await _body(send, pending)
+                    await send_chunk(send, pending)
                     record.status = "dropped"
                     return True
-        await _body(send, pending)
+        await send_chunk(send, pending)
         return False
 
     async def _whole(self, scope: Scope, send: Send, plan: Plan, record: ResponseRecord) -> None:
@@ -197,21 +157,111 @@ class HttpEndpoint:
                     await anyio.sleep(seconds)
                 case RawStep(text=text):
                     record.status = "malformed"
-                    await _send_body(send, 200, text.encode(), b"application/json")
+                    await send_body(send, 200, text.encode(), b"application/json")
                     return
                 case ErrorStep(error=error):
                     record.status = "error"
-                    await _json(send, error.status, error.http_body())
+                    await send_json(send, error.status, error.http_body())
                     return
                 case DropStep():
                     record.status = "dropped"
-                    await _drop(scope)
+                    await drop_connection(scope)
                     return
         finish(self.state, record, plan)
-        await _json(send, 200, plan.final)
+        await send_json(send, 200, plan.final)
 
 
-async def _watch_disconnect(
+def with_request_id(state: EmulatorState, send_raw: Send) -> Send:
+    """``send_raw`` with an ``x-request-id`` header on the answer, as the API's carry."""
+    request_id = state.ids.request().encode()
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message["headers"], (b"x-request-id", request_id)]
+        await send_raw(message)
+
+    return send
+
+
+async def accept_request(
+    state: EmulatorState, scope: Scope, receive: Receive, send: Send
+) -> dict[str, Any] | None:
+    """Read and record a request; its JSON body when it is an authorized POST of an object.
+
+    Otherwise the error answer (405, 401, 400) is sent and the result is ``None``.
+    """
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    raw = b"".join(chunks)
+    try:
+        body: Any = json.loads(raw) if raw else None
+    except ValueError:
+        body = None
+    state.http_requests.append(
+        HttpRequestRecord(scope["method"], scope["path"], recorded_headers(scope), body)
+    )
+    if scope["method"] != "POST":
+        await send_json(send, 405, WireError(405, "Method not allowed.").http_body())
+        return None
+    headers = request_headers(scope)
+    if not authorized(state, headers):
+        error = INVALID_API_KEY if "authorization" in headers else NO_API_KEY
+        await send_json(send, 401, error.http_body())
+        return None
+    if not isinstance(body, dict):
+        error = WireError(
+            400,
+            "We could not parse the JSON body of your request. (HINT: This likely means "
+            "you aren't using your HTTP library correctly. The OpenAI API expects a JSON "
+            "payload.)",
+        )
+        await send_json(send, 400, error.http_body())
+        return None
+    return body
+
+
+async def serve_stream(
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    record: ResponseRecord,
+    send_steps: Callable[[], Awaitable[bool]],
+    finished: Callable[[], None],
+) -> None:
+    """Answer with an event stream: ``send_steps`` writes it (True: a scripted drop).
+
+    The client closing the stream is the HTTP way to cancel: generating stops, and the
+    record says ``cancelled``. A stream sent to its end is closed and ``finished`` runs.
+    """
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [
+                (b"content-type", b"text/event-stream; charset=utf-8"),
+                (b"cache-control", b"no-cache"),
+            ],
+        }
+    )
+    dropped = False
+    async with anyio.create_task_group() as group:
+        group.start_soon(watch_disconnect, receive, group.cancel_scope, record)
+        dropped = await send_steps()
+        if not dropped:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            finished()
+        group.cancel_scope.cancel()
+    if dropped:
+        await drop_connection(scope)
+
+
+async def watch_disconnect(
     receive: Receive, scope: anyio.CancelScope, record: ResponseRecord
 ) -> None:
     while True:
@@ -223,14 +273,14 @@ async def _watch_disconnect(
             return
 
 
-async def _body(send: Send, pending: list[bytes]) -> None:
+async def send_chunk(send: Send, pending: list[bytes]) -> None:
     if pending:
         data = pending[0] if len(pending) == 1 else b"".join(pending)
         pending.clear()
         await send({"type": "http.response.body", "body": data, "more_body": True})
 
 
-async def _send_body(
+async def send_body(
     send: Send,
     status: int,
     body: bytes,
@@ -244,13 +294,13 @@ async def _send_body(
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
-async def _json(
+async def send_json(
     send: Send, status: int, body: Any, headers: Mapping[str, str] | None = None
 ) -> None:
-    await _send_body(send, status, dumps(body).encode(), b"application/json", headers)
+    await send_body(send, status, dumps(body).encode(), b"application/json", headers)
 
 
-async def _drop(scope: Scope) -> None:
+async def drop_connection(scope: Scope) -> None:
     abort = scope.get(ABORT_SCOPE_KEY)
     if abort is None:
         # No transport to abort (mounted elsewhere, or in-process): fail the response the

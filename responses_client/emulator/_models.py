@@ -24,7 +24,9 @@ class ModelRequest:
             followed by the new input items, each a dict.
         instructions: The request's ``instructions`` (never carried over).
         tools: The request's ``tools``, as sent.
-        transport: ``"http"`` or ``"websocket"``.
+        transport: ``"http"``, ``"websocket"`` or ``"chat"`` (``/v1/chat/completions``,
+            whose messages arrive here as the Responses items they stand for, the leading
+            system message as ``instructions``).
     """
 
     body: Mapping[str, Any]

@@ -19,13 +19,14 @@ from ._engine import Ids, Plan, count_tokens, plan_response
 from ._errors import JSON, WireError, status_error
 from ._input import Context, resolve_input
 from ._models import DefaultModel, Model, ModelRequest, ScriptExhausted
-from ._script import HttpStatus
+from ._script import HttpStatus, Reply
 
 __all__ = [
     "ConnectionRecord",
     "EmulatorState",
     "HttpRequestRecord",
     "ResponseRecord",
+    "ask_model",
     "authorized",
     "decide",
     "finish",
@@ -75,7 +76,8 @@ class ResponseRecord:
 
     Attributes:
         id: The ``resp_`` id.
-        transport: ``"http"``, ``"websocket"`` or ``"realtime"``.
+        transport: ``"http"``, ``"websocket"``, ``"chat"`` (``POST /v1/chat/completions``)
+            or ``"realtime"``.
         connection: The WebSocket connection's index (``None`` over HTTP).
         request: The request body or ``response.create`` frame.
         resolved_input: The full input the model saw: the previous response's resolved
@@ -206,12 +208,9 @@ def decide(
         tools=tools if isinstance(tools, list) else [],
         transport=transport,
     )
-    try:
-        reply = state.model.reply(request)
-    except ScriptExhausted as exhausted:
-        return WireError(500, str(exhausted), type="server_error", code="server_error")
-    if isinstance(reply, HttpStatus):
-        return status_error(reply)
+    reply = ask_model(state, request)
+    if isinstance(reply, WireError):
+        return reply
     cached = count_tokens(previous.input + previous.output) if previous else 0
     return plan_response(
         body=body,
@@ -221,6 +220,17 @@ def decide(
         ids=state.ids,
         now=time.time(),
     )
+
+
+def ask_model(state: EmulatorState, request: ModelRequest) -> Reply | WireError:
+    """The model's reply, or the error answer it stands for (a status, an empty script)."""
+    try:
+        reply = state.model.reply(request)
+    except ScriptExhausted as exhausted:
+        return WireError(500, str(exhausted), type="server_error", code="server_error")
+    if isinstance(reply, HttpStatus):
+        return status_error(reply)
+    return reply
 
 
 def start_response(

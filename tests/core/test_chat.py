@@ -340,3 +340,198 @@ def test_chat_errors(message: Any, needle: str) -> None:
         items_from_message(message)
     assert needle in str(info.value)
     assert isinstance(info.value, ValueError)
+
+
+# -- Responses body -> Chat Completions body --------------------------------------
+
+from responses_client import LocalProtocolError  # noqa: E402
+from responses_client._chat import chat_body, messages_from_items  # noqa: E402
+
+WEATHER_TOOL = {
+    "type": "function",
+    "name": "get_weather",
+    "description": "Weather.",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+    "strict": True,
+}
+
+HISTORY: list[dict[str, Any]] = [
+    {"type": "message", "role": "developer", "content": "Use metric."},
+    {
+        "type": "message",
+        "role": "user",
+        "content": [
+            {"type": "input_text", "text": "What is this?"},
+            {"type": "input_image", "image_url": IMAGE, "detail": "low"},
+            {"type": "input_audio", "input_audio": {"data": "UklGRg==", "format": "wav"}},
+            {"type": "input_file", "file_id": "file-1", "filename": "a.pdf"},
+        ],
+    },
+    {"type": "reasoning", "id": "rs_1", "summary": []},
+    {
+        "type": "message",
+        "role": "assistant",
+        "content": [{"type": "output_text", "text": "Let me look."}],
+    },
+    {"type": "function_call", "call_id": "c1", "name": "get_weather", "arguments": '{"city":"P"}'},
+    {"type": "function_call", "call_id": "c2", "name": "get_weather", "arguments": '{"city":"R"}'},
+    {"type": "function_call_output", "call_id": "c1", "output": "Sunny"},
+    {
+        "type": "function_call_output",
+        "call_id": "c2",
+        "output": [{"type": "input_text", "text": "Rain"}],
+    },
+    {"type": "function_call", "call_id": "c3", "name": "get_weather", "arguments": "{}"},
+]
+
+HISTORY_MESSAGES: list[dict[str, Any]] = [
+    {"role": "system", "content": "Be brief."},
+    {"role": "developer", "content": "Use metric."},
+    {
+        "role": "user",
+        "content": [
+            {"type": "text", "text": "What is this?"},
+            {"type": "image_url", "image_url": {"url": IMAGE, "detail": "low"}},
+            {"type": "input_audio", "input_audio": {"data": "UklGRg==", "format": "wav"}},
+            {"type": "file", "file": {"file_id": "file-1", "filename": "a.pdf"}},
+        ],
+    },
+    {
+        "role": "assistant",
+        "content": "Let me look.",
+        "tool_calls": [
+            {
+                "id": "c1",
+                "type": "function",
+                "function": {"name": "get_weather", "arguments": '{"city":"P"}'},
+            },
+            {
+                "id": "c2",
+                "type": "function",
+                "function": {"name": "get_weather", "arguments": '{"city":"R"}'},
+            },
+        ],
+    },
+    {"role": "tool", "tool_call_id": "c1", "content": "Sunny"},
+    {"role": "tool", "tool_call_id": "c2", "content": "Rain"},
+    {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {"id": "c3", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}
+        ],
+    },
+]
+
+
+def test_chat_body_carries_the_history_as_messages() -> None:
+    body = {"model": "m", "instructions": "Be brief.", "input": HISTORY, "store": False}
+    chat = chat_body(body)
+    assert chat["messages"] == HISTORY_MESSAGES
+    assert chat["stream"] is True and chat["stream_options"] == {"include_usage": True}
+    assert "store" not in chat and "input" not in chat and "instructions" not in chat
+
+
+def test_chat_body_writes_tools_nested_and_maps_settings() -> None:
+    body = {
+        "model": "m",
+        "input": [],
+        "tools": [WEATHER_TOOL],
+        "tool_choice": {"type": "function", "name": "get_weather"},
+        "parallel_tool_calls": True,
+        "temperature": 0.2,
+        "top_p": 0.9,
+        "service_tier": "flex",
+        "max_output_tokens": 100,
+        "reasoning": {"effort": "low"},
+        "seed": 7,
+        "frequency_penalty": 0.5,
+        "presence_penalty": 0.1,
+        "store": True,
+    }
+    chat = chat_body(body)
+    assert chat["tools"] == [
+        {
+            "type": "function",
+            "function": {
+                "name": "get_weather",
+                "description": "Weather.",
+                "parameters": WEATHER_TOOL["parameters"],
+                "strict": True,
+            },
+        }
+    ]
+    assert chat["tool_choice"] == {"type": "function", "function": {"name": "get_weather"}}
+    expected = {
+        "parallel_tool_calls": True,
+        "temperature": 0.2,
+        "top_p": 0.9,
+        "service_tier": "flex",
+        "max_completion_tokens": 100,
+        "reasoning_effort": "low",
+        "seed": 7,
+        "frequency_penalty": 0.5,
+        "presence_penalty": 0.1,
+        "store": True,
+    }
+    assert {key: chat[key] for key in expected} == expected
+    assert "max_tokens" not in chat and "reasoning" not in chat
+    legacy = chat_body(body, max_tokens_field="max_tokens", include_usage=False)
+    assert legacy["max_tokens"] == 100 and "max_completion_tokens" not in legacy
+    assert "stream_options" not in legacy
+
+
+def test_developer_messages_go_out_as_user_for_servers_without_the_role() -> None:
+    items = [{"type": "message", "role": "developer", "content": "Rules."}]
+    assert messages_from_items(items, developer_role=False) == [
+        {"role": "user", "content": "Rules."}
+    ]
+    assert messages_from_items(items)[0]["role"] == "developer"
+
+
+def test_an_assistant_refusal_goes_back_as_refusal() -> None:
+    items = [
+        {"type": "message", "role": "assistant", "content": [{"type": "refusal", "refusal": "No."}]}
+    ]
+    assert messages_from_items(items) == [{"role": "assistant", "content": None, "refusal": "No."}]
+
+
+def test_chat_items_round_trip_through_the_import() -> None:
+    # What chat_body writes, items_from_message reads back as the same items.
+    items = [item for message in HISTORY_MESSAGES[1:] for item in items_from_message(message)]
+    assert messages_from_items([item.to_wire() for item in items]) == HISTORY_MESSAGES[1:]
+
+
+@pytest.mark.parametrize(
+    ("body", "match"),
+    [
+        ({"model": "m", "input": [], "previous_response_id": "resp_1"}, "previous_response_id"),
+        ({"model": "m", "input": [], "tools": [{"type": "web_search"}]}, "function tools only"),
+        ({"model": "m", "input": [{"type": "image_generation_call", "id": "x"}]}, "no Chat"),
+        (
+            {
+                "model": "m",
+                "input": [
+                    {
+                        "type": "message",
+                        "role": "user",
+                        "content": [{"type": "input_image", "file_id": "f"}],
+                    }
+                ],
+            },
+            "file_id",
+        ),
+        (
+            {
+                "model": "m",
+                "input": [{"type": "message", "role": "user", "content": [{"type": "video"}]}],
+            },
+            "'video' content part",
+        ),
+    ],
+)
+def test_what_the_chat_wire_cannot_carry_is_a_local_protocol_error(
+    body: dict[str, Any], match: str
+) -> None:
+    with pytest.raises(LocalProtocolError, match=match):
+        chat_body(body)

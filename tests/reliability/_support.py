@@ -8,9 +8,12 @@ from typing import Any
 import httpx
 
 from responses_client import Client, Conversation, Item, RetryPolicy, tool, zero_delays
+from responses_client._chat_stream import ChunkFolder
 from responses_client.emulator import CallTool, Reply
+from responses_client.emulator._chat_engine import plan_chat
+from responses_client.emulator._chat_input import ChatRequest
 from responses_client.emulator._engine import EventStep, Ids, plan_response
-from responses_client.transports import SSETransport, WebSocketTransport
+from responses_client.transports import ChatTransport, SSETransport, WebSocketTransport
 
 KEY = "sk-reliability-0123456789SECRETKEY"
 
@@ -47,6 +50,39 @@ def event_counts(script: Sequence[Reply] = BASE_SCRIPT) -> list[int]:
 
 
 EVENT_COUNTS = event_counts()
+
+
+def chat_chunks(reply: Reply) -> list[dict[str, Any]]:
+    """The chunks the emulator's chat wire plans for a reply (usage asked for, as the
+    client does)."""
+    plan = plan_chat(
+        body={"model": "gpt-4.1"},
+        request=ChatRequest(None, [], [], stream=True, include_usage=True),
+        reply=reply,
+        ids=Ids(0),
+        now=0.0,
+    )
+    return [step.event for step in plan.steps if isinstance(step, EventStep)]
+
+
+CHAT_CHUNK_COUNTS = [len(chat_chunks(reply)) for reply in BASE_SCRIPT]
+"""Chunks per reply over the chat wire (where its faults are placed)."""
+
+
+def chat_event_ends(reply: Reply) -> list[int]:
+    """For each chunk of the reply, then for ``[DONE]``: the client events folded so far."""
+    folder = ChunkFolder(model="gpt-4.1")
+    ends: list[int] = []
+    total = 0
+    for chunk in chat_chunks(reply):
+        total += len(folder.feed(chunk))
+        ends.append(total)
+    ends.append(total + len(folder.end()))
+    return ends
+
+
+CHAT_EVENT_COUNTS = [chat_event_ends(reply)[-1] for reply in BASE_SCRIPT]
+"""Client events per reply over the chat wire."""
 
 
 class ToolLog:
@@ -174,6 +210,18 @@ def ws_transport(client: Client, clock: Clock | None = None) -> WebSocketTranspo
 def conversation(
     client: Client, transport: str, log: ToolLog, clock: Clock | None = None, **options: Any
 ) -> Conversation:
-    """A conversation over ``transport`` ("sse" or "websocket") with the ``lookup`` tool."""
-    chosen = sse_transport(client) if transport == "sse" else ws_transport(client, clock)
+    """A conversation over ``transport`` ("sse", "chat" or "websocket") with the ``lookup``
+    tool."""
+    chosen = transport_for(client, transport, clock)
     return client.conversation(model="gpt-4.1", tools=[log.tool], transport=chosen, **options)
+
+
+def transport_for(
+    client: Client, transport: str, clock: Clock | None = None
+) -> SSETransport | WebSocketTransport:
+    """A transport of ``client`` by name ("sse", "chat" or "websocket"), retrying at once."""
+    if transport == "sse":
+        return sse_transport(client)
+    if transport == "chat":
+        return ChatTransport(client.http_client, client.config)
+    return ws_transport(client, clock)

@@ -1,4 +1,5 @@
-"""Cancellation matrix: stop a turn at every event of every response, four ways.
+"""Cancellation matrix, over SSE, WebSocket and Chat Completions: stop a turn at every event
+of every response, four ways.
 
 Ways: ``break`` inside ``async with convo.stream()`` (closes the stream), ``break`` out of a
 bare ``async for`` (the stream is parked; the next turn closes it), cancelling the consuming
@@ -29,14 +30,17 @@ from responses_client.emulator import (
     ScriptedModel,
 )
 from responses_client.events import Event
+from responses_client.transports import ChatTransport
 
 from ._support import (
     BASE_SCRIPT,
+    CHAT_EVENT_COUNTS,
     EVENT_COUNTS,
     KEY,
     RESPONSE_TURN,
     TURNS,
     ToolLog,
+    chat_event_ends,
     conversation,
     sse_transport,
     stripped,
@@ -68,28 +72,44 @@ REFERENCE_HISTORY = [
 ]
 
 
-TRANSPORTS = ("sse", "websocket")
+TRANSPORTS = ("sse", "websocket", "chat")
+
+
+def pause_after(transport: str, response: int, k: int) -> int | None:
+    """Where the server holds back the rest so that the client waits right after event k:
+    the index of the next server event (over chat, of the next chunk), or ``None`` when
+    event k is not the last one a chunk folds into (the events after it are buffered)."""
+    if transport != "chat":
+        return k + 1
+    ends = chat_event_ends(BASE_SCRIPT[response])[:-1]  # the [DONE] can not be held back
+    return ends.index(k + 1) + 1 if k + 1 in ends else None
 
 
 def cases() -> list[Any]:
     return [
         pytest.param(transport, method, response, k, id=f"{transport}-{method}-r{response}-k{k}")
         for transport in TRANSPORTS
-        for response, count in enumerate(EVENT_COUNTS)
+        for response, count in enumerate(CHAT_EVENT_COUNTS if transport == "chat" else EVENT_COUNTS)
         for k in range(count)
         for method in METHODS
         # A task is cancelled while it waits for the next event: after the terminal event
-        # there is none to wait for (the other ways cover that point).
-        if not (method == "task" and k == count - 1)
+        # there is none to wait for (the other ways cover that point), nor inside the
+        # events of one chunk.
+        if not (
+            method == "task" and (k == count - 1 or pause_after(transport, response, k) is None)
+        )
     ]
 
 
-def script_for(response: int, k: int, method: str) -> list[Reply | str]:
+def script_for(transport: str, response: int, k: int, method: str) -> list[Reply | str]:
     target = BASE_SCRIPT[response]
     if method == "task":
-        # The server holds back event k + 1, so the consumer is waiting inside the stream
-        # when its task is cancelled (a stream with every event buffered may never wait).
-        target = replace(target, faults=[Pause(at=k + 1, seconds=60)])
+        # The server holds back what follows event k, so the consumer is waiting inside the
+        # stream when its task is cancelled (a stream with every event buffered may never
+        # wait).
+        target = replace(
+            target, faults=[Pause(at=pause_after(transport, response, k) or 0, seconds=60)]
+        )
     return [*BASE_SCRIPT[:response], target, "After.", "After."]
 
 
@@ -172,7 +192,7 @@ async def cancel_at(convo: Conversation, response: int, k: int, method: str) -> 
 async def test_cancel_matrix(
     emulator: Emulator, client: Client, transport: str, method: str, response: int, k: int
 ) -> None:
-    emulator.model = ScriptedModel(script_for(response, k, method))
+    emulator.model = ScriptedModel(script_for(transport, response, k, method))
     log = ToolLog()
     async with conversation(client, transport, log) as convo:
         await cancel_at(convo, response, k, method)
@@ -212,7 +232,7 @@ async def test_closing_before_iterating_sends_nothing_and_waits_for_no_drain(
         with anyio.fail_after(1):
             assert (await convo.send("Hi")).text == "After."
     assert len(emulator.responses) == responses + 1
-    if transport == "sse":
+    if transport != "websocket":
         assert len(emulator.http_requests) == requests + 1
     else:
         assert len(emulator.connections) == connections
@@ -242,6 +262,8 @@ async def test_cancel_before_response_created(
     emulator.model = model
     if transport == "sse":
         chosen: Any = sse_transport(client)
+    elif transport == "chat":
+        chosen = ChatTransport(client.http_client, client.config)
     else:
         # The response's id is unknown, so it cannot be cancelled; the next turn drains it
         # until this (short) drain timeout, then replaces the connection.

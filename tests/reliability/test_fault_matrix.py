@@ -1,13 +1,15 @@
-"""Fault matrix, over SSE and WebSocket: a 3-turn conversation (a tool call in turn 2).
+"""Fault matrix, over SSE, WebSocket and Chat Completions: a 3-turn conversation (a tool
+call in turn 2).
 
-For every response of the script and every event index k of it: the connection drops after
-event k, a malformed frame arrives before event k, or an ``error`` event
-``previous_response_not_found`` replaces event k. Every run must complete all turns (a
-malformed frame fails its turn with ``ProtocolError``; the turn is then run again on the
-history as it is), run the tool once, and end with the history of the fault-free run, item
-for item (server-made ids aside). Over WebSocket also: the connection age limit is reached
-before each response after the first (the server refuses the ``response.create``, or the
-client replaces its too-old connection first).
+For every response of the script and every event index k of it (every chunk, over chat):
+the connection drops after event k, a malformed frame arrives before event k, or an
+``error`` event ``previous_response_not_found`` replaces event k (over chat, an ``error``
+object in a data line). Every run must complete all turns (a malformed frame fails its
+turn with ``ProtocolError``; the turn is then run again on the history as it is), run the
+tool once, and end with the history of the fault-free run, item for item (server-made ids
+aside). Over WebSocket also: the connection age limit is reached before each response
+after the first (the server refuses the ``response.create``, or the client replaces its
+too-old connection first).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from responses_client.events import Event
 
 from ._support import (
     BASE_SCRIPT,
+    CHAT_CHUNK_COUNTS,
     EVENT_COUNTS,
     KEY,
     RESPONSE_TURN,
@@ -58,7 +61,8 @@ FAULTS: dict[str, Callable[[int], Fault]] = {
 def cases() -> list[Any]:
     params = []
     for transport in TRANSPORTS:
-        for response, count in enumerate(EVENT_COUNTS):
+        counts = CHAT_CHUNK_COUNTS if transport == "chat" else EVENT_COUNTS
+        for response, count in enumerate(counts):
             for k in range(count):
                 for fault in FAULTS:
                     if fault == "drop" and k == count - 1:
@@ -75,7 +79,7 @@ def cases() -> list[Any]:
     return params
 
 
-TRANSPORTS = ("sse", "websocket")
+TRANSPORTS = ("sse", "websocket", "chat")
 
 
 @dataclass

@@ -24,7 +24,7 @@ from responses_client.emulator import (
     ScriptedModel,
 )
 
-from ._support import sse_transport, ws_transport
+from ._support import transport_for
 
 pytestmark = pytest.mark.anyio
 
@@ -110,7 +110,7 @@ PATHS: dict[str, list[Reply | HttpStatus | str]] = {
 }
 
 
-@pytest.mark.parametrize("transport", ["sse", "websocket"])
+@pytest.mark.parametrize("transport", ["sse", "websocket", "chat"])
 @pytest.mark.parametrize("path", list(PATHS))
 async def test_no_secret_on_any_path(
     emulator: Emulator, logs: Capture, path: str, transport: str
@@ -119,7 +119,7 @@ async def test_no_secret_on_any_path(
     held: list[Any] = []
     async with Client(base_url=emulator.base_url, api_key=SECRET) as client:
         held += [client, client._config]
-        chosen = sse_transport(client) if transport == "sse" else ws_transport(client)
+        chosen = transport_for(client, transport)
         convo = client.conversation(tools=[lookup], transport=chosen)
         held += [convo, convo._transport, convo._settings, convo.tools]
         try:
@@ -135,12 +135,12 @@ async def test_no_secret_on_any_path(
     assert_clean_objects(*held)
 
 
-@pytest.mark.parametrize("transport", ["sse", "websocket"])
+@pytest.mark.parametrize("transport", ["sse", "websocket", "chat"])
 async def test_401_names_no_key(emulator: Emulator, logs: Capture, transport: str) -> None:
-    """Over SSE an HTTP 401; over WebSocket a refused handshake."""
+    """Over HTTP (SSE, chat) a 401; over WebSocket a refused handshake."""
     emulator.model = ScriptedModel(["never"])
     async with Client(base_url=emulator.base_url, api_key=WRONG) as client:
-        chosen = sse_transport(client) if transport == "sse" else ws_transport(client)
+        chosen = transport_for(client, transport)
         convo = client.conversation(transport=chosen)
         with pytest.raises(ResponsesError) as caught:
             await convo.send("Hi")
