@@ -112,6 +112,14 @@ def _convert_content(content: Any, *, role: Any) -> str | tuple[Part, ...]:
     )
 
 
+def _as_parts(content: Any, *, role: Any) -> tuple[Any, ...]:
+    converted = _convert_content(content, role=role)
+    if isinstance(converted, str):
+        text_type = "output_text" if role == "assistant" else "input_text"
+        return ({"type": text_type, "text": converted},)
+    return converted
+
+
 def _convert_part(part: Any, text_type: str, index: int) -> Any:
     if not isinstance(part, Mapping):
         raise InputError(f"content part {index} must be a dict, not {type(part).__name__}")
@@ -130,6 +138,14 @@ def _convert_part(part: Any, text_type: str, index: int) -> Any:
         if not isinstance(image, str) or not image:
             raise InputError(f"content part {index} ('image_url') has no url")
         return {"type": "input_image", "image_url": image, "detail": detail}
+    if kind == "file":
+        # Chat's {"type": "file", "file": {"file_id" | "file_data", "filename"}} is the
+        # Responses API's input_file part with the same fields.
+        file = part.get("file")
+        if not isinstance(file, Mapping) or not (file.get("file_id") or file.get("file_data")):
+            raise InputError(f"content part {index} ('file') has no file_id or file_data")
+        keys = ("file_id", "file_data", "filename")
+        return {"type": "input_file", **{k: file[k] for k in keys if file.get(k) is not None}}
     if not isinstance(kind, str):
         raise InputError(f"content part {index} has no string 'type'")
     return dict(part)
@@ -137,7 +153,16 @@ def _convert_part(part: Any, text_type: str, index: int) -> Any:
 
 def _assistant_items(message: Mapping[str, Any]) -> list[Item]:
     tool_calls = message.get("tool_calls")
+    refusal = message.get("refusal")
+    if isinstance(refusal, str) and refusal:
+        # A refusal (with or without text) is a refusal part of the assistant message.
+        content = message.get("content")
+        parts = [] if content is None else list(_as_parts(content, role="assistant"))
+        parts.append({"type": "refusal", "refusal": refusal})
+        message = {**message, "content": parts}
     if not tool_calls:
+        if message.get("content") is None:
+            return []  # nothing said: a chat message with content None and no calls
         return [_chat_message(message)]
     if not isinstance(tool_calls, (list, tuple)):
         raise InputError(f"'tool_calls' must be a list, not {type(tool_calls).__name__}")

@@ -535,3 +535,52 @@ def test_what_the_chat_wire_cannot_carry_is_a_local_protocol_error(
 ) -> None:
     with pytest.raises(LocalProtocolError, match=match):
         chat_body(body)
+
+
+# -- chat messages that carry no content (issue 13, item 9) ---------------------------
+
+
+def test_a_refusal_only_assistant_message_becomes_a_refusal_part() -> None:
+    (item,) = items_from_message({"role": "assistant", "content": None, "refusal": "No."})
+    assert item.to_wire()["content"] == [{"type": "refusal", "refusal": "No."}]
+
+
+def test_a_refusal_beside_text_keeps_both_in_order() -> None:
+    (item,) = items_from_message({"role": "assistant", "content": "Sorry.", "refusal": "No."})
+    assert [part["type"] for part in item.to_wire()["content"]] == ["output_text", "refusal"]
+
+
+def test_an_assistant_message_with_no_content_and_no_calls_adds_nothing() -> None:
+    assert items_from_message({"role": "assistant", "content": None}) == []
+
+
+def test_a_tool_call_only_assistant_message_with_content_none_is_its_calls() -> None:
+    call = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+    items = items_from_message({"role": "assistant", "content": None, "tool_calls": [call]})
+    assert [item.to_wire()["type"] for item in items] == ["function_call"]
+
+
+@pytest.mark.parametrize(
+    ("file", "expected"),
+    [
+        ({"file_id": "file-1"}, {"type": "input_file", "file_id": "file-1"}),
+        (
+            {"file_data": "data:application/pdf;base64,AAA", "filename": "a.pdf"},
+            {
+                "type": "input_file",
+                "file_data": "data:application/pdf;base64,AAA",
+                "filename": "a.pdf",
+            },
+        ),
+    ],
+)
+def test_chat_file_parts_become_input_file_parts(
+    file: dict[str, str], expected: dict[str, str]
+) -> None:
+    (item,) = items_from_message({"role": "user", "content": [{"type": "file", "file": file}]})
+    assert item.to_wire()["content"] == [expected]
+
+
+def test_a_file_part_without_a_file_is_refused_by_index() -> None:
+    with pytest.raises(InputError, match="content part 0 .'file'. has no file_id"):
+        items_from_message({"role": "user", "content": [{"type": "file", "file": {}}]})
