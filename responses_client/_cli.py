@@ -237,6 +237,9 @@ def _serve(host: str, port: int) -> None:
 
 
 async def _chat(args: argparse.Namespace) -> None:
+    # Ctrl-C means something here even when started with SIGINT ignored (by a parent
+    # that ignores it, which the child inherits).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     if args.local:
         async with _local_client(args.transport) as client:
             await _chat_loop(client, args)

@@ -36,6 +36,7 @@ PURE_MODULES = [
     "emulator/_input.py",
     "emulator/_models.py",
     "emulator/_realtime_engine.py",
+    "emulator/_realtime_plan.py",
     "emulator/_script.py",
     "events.py",
     "realtime/_history.py",
