@@ -184,39 +184,45 @@ class SSETransport:
     def _body(self, response: httpx.Response) -> AsyncIterator[bytes]:
         """The body's bytes as they arrive, read so that ``cancel()`` can end a read.
 
-        Servers flush each event as a chunk of its own, so everything done per read is
+        Servers flush each event as a chunk of its own, so whatever is done per read is
         done per event; this keeps that to httpx's own work. Guarded by
         bench/sse_throughput.py (one chunk per event). It preserves:
 
-        * the body's bytes: without a ``Content-Encoding`` the raw bytes are the body,
-          read without httpx's decoding layer; a coded body is decoded as usual, and a
-          body already read (a custom transport may answer so) comes from memory;
-        * ``cancel()`` from another task ending a read that waits for the server: over
+        * ``cancel()`` from another task ending a read that waits for the server. Over
           HTTP/1.1 the connection carries this response alone, and a cancel closes it
-          anyway, so ``cancel()`` shuts its socket down and the read fails at once, with
-          no cancel scope entered per read. The socket comes from httpcore's
-          ``network_stream`` extension, whose ``get_extra_info("socket")`` every httpcore
-          backend implements but its documentation does not list: tests/transports/
-          test_sse.py pins it. An HTTP/2 connection is shared, and a custom transport may
-          have no socket: there each read waits in a cancel scope.
+          anyway: ``cancel()`` shuts its socket down and the read fails at once, with no
+          cancel scope entered per read. An HTTP/2 connection is shared, and a custom
+          transport may have no socket: there each read waits in a cancel scope.
+        * the body's bytes. A body from the network without a ``Content-Encoding`` is
+          read from ``response.stream``, the raw bytes ``aiter_raw()`` would yield,
+          without its generator and bookkeeping around every chunk; any other body
+          (coded, or already read by an event hook) through ``aiter_bytes()``.
+
+        The socket comes from httpcore's ``network_stream`` extension and its
+        ``get_extra_info("socket")``; that, ``Response.stream`` and
+        ``Response.is_stream_consumed`` are not in the httpx and httpcore documentation,
+        so tests/transports/test_sse.py pins them on every supported httpx.
         """
-        if response.is_stream_consumed or "content-encoding" in response.headers:
-            chunks = response.aiter_bytes()
-        else:
-            chunks = response.aiter_raw()
         network = response.extensions.get("network_stream")
         sock = network.get_extra_info("socket") if network is not None else None
         # A socket.socket, or asyncio's TransportSocket wrapper, which lets shutdown through.
         shutdown = getattr(sock, "shutdown", None)
         if response.http_version != "HTTP/1.1" or not callable(shutdown):
-            return self._scoped_reads(chunks)
+            return self._scoped_reads(response.aiter_bytes())
 
         def interrupt() -> None:
             with contextlib.suppress(OSError):  # already closed
                 shutdown(socket.SHUT_RDWR)
 
         self._interrupt = interrupt
-        return chunks
+        raw = response.stream
+        if (
+            response.is_stream_consumed
+            or "content-encoding" in response.headers
+            or not isinstance(raw, httpx.AsyncByteStream)
+        ):
+            return response.aiter_bytes()
+        return raw.__aiter__()
 
     async def _scoped_reads(self, chunks: AsyncIterator[bytes]) -> AsyncGenerator[bytes, None]:
         """``chunks``, each read waiting in a cancel scope that ``cancel()`` cancels."""

@@ -41,8 +41,8 @@ async def collect(transport: SSETransport) -> list[ServerEvent | UnknownEvent]:
     return [event async for event in transport.stream(body())]
 
 
-def wire_head(reply: Reply) -> bytes:
-    """The emulator's events for ``reply`` up to its first text delta, as SSE."""
+def wire_events(reply: Reply) -> list[dict[str, Any]]:
+    """The events the emulator sends for ``reply``."""
     plan = plan_response(
         body=body(),
         reply=reply,
@@ -51,10 +51,18 @@ def wire_head(reply: Reply) -> bytes:
         ids=Ids(seed=3),
         now=1_760_000_000.0,
     )
-    events = [step.event for step in plan.steps if isinstance(step, EventStep)]
+    return [step.event for step in plan.steps if isinstance(step, EventStep)]
+
+
+def sse(events: list[dict[str, Any]]) -> bytes:
+    return "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events).encode()
+
+
+def wire_head(reply: Reply) -> bytes:
+    """The emulator's events for ``reply`` up to its first text delta, as SSE."""
+    events = wire_events(reply)
     types = [event["type"] for event in events]
-    head = events[: types.index("response.output_text.delta") + 1]
-    return "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in head).encode()
+    return sse(events[: types.index("response.output_text.delta") + 1])
 
 
 class SilentBody(httpx.AsyncByteStream):
@@ -116,7 +124,7 @@ async def test_a_response_streams_as_typed_events_over_a_real_socket(
 
 
 async def test_a_compressed_event_stream_gives_the_events_of_a_plain_one() -> None:
-    """A body with a content coding is decoded (the plain one is read without that layer)."""
+    """A body with a content coding is decoded; a plain one is read as it came."""
 
     def gzipped(app: Any) -> Any:
         async def wrapped(scope: Any, receive: Any, send: Any) -> None:
@@ -144,9 +152,46 @@ async def test_a_compressed_event_stream_gives_the_events_of_a_plain_one() -> No
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as http:
             outcomes.append(await collect(transport_for(http, "http://emulator/v1")))
     plain, compressed = outcomes
-    assert [e.type for e in compressed] == [e.type for e in plain]
     assert compressed == plain
     assert plain[-1].type == "response.completed"
+
+
+async def test_a_compressed_event_stream_over_a_real_socket(http: httpx.AsyncClient) -> None:
+    events = wire_events(Reply(text=["a", "b", "c"]))
+    coded = gzip.compress(sse(events))
+    head = (
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-encoding: gzip\r\n"
+        b"content-length: %d\r\n\r\n" % len(coded)
+    )
+
+    async def serve(client: anyio.abc.SocketStream) -> None:
+        async with client:
+            request = b""
+            while b"\r\n\r\n" not in request:  # the body is small: it comes with the head
+                request += await client.receive()
+            await client.send(head + coded)
+
+    listener = await anyio.create_tcp_listener(local_host="127.0.0.1")
+    port = listener.extra(anyio.abc.SocketAttribute.local_port)
+    async with listener, anyio.create_task_group() as tasks:
+        tasks.start_soon(listener.serve, serve)
+        got = await collect(transport_for(http, f"http://127.0.0.1:{port}/v1"))
+        tasks.cancel_scope.cancel()
+    assert [e.type for e in got] == [e["type"] for e in events]
+
+
+async def test_a_body_an_event_hook_already_read_gives_its_events(
+    emulator: Emulator, script: ScriptedModel
+) -> None:
+    # A logging hook may read the body before the transport sees the response.
+    async def read_body(response: httpx.Response) -> None:
+        await response.aread()
+
+    script.add(Reply(text=["a", "b"]))
+    async with httpx.AsyncClient(event_hooks={"response": [read_body]}) as http:
+        events = await collect(transport_for(http, emulator.base_url))
+    assert events[-1].type == "response.completed"
+    assert [e.delta for e in events if e.type == "response.output_text.delta"] == ["a", "b"]  # type: ignore[union-attr]
 
 
 async def test_done_before_a_terminal_event_is_a_dropped_stream() -> None:
@@ -268,18 +313,29 @@ async def test_a_cancel_between_two_reads_ends_the_stream_before_the_next_read(
     assert seen == ["response.created"]
 
 
-async def test_httpx_gives_a_streamed_http11_response_its_socket(
-    emulator: Emulator, http: httpx.AsyncClient
+async def test_httpx_gives_what_the_transport_reads_through(
+    emulator: Emulator, script: ScriptedModel, http: httpx.AsyncClient
 ) -> None:
-    """Pins what ``SSETransport.cancel`` relies on over HTTP/1.1 in every supported httpx.
+    """Pins the httpx and httpcore hooks ``SSETransport`` reads a body through, which their
+    documentation does not list, on every supported httpx (see ``SSETransport._body``).
 
-    It ends a waiting read by shutting the response's socket down, found through
-    httpcore's documented ``network_stream`` extension and its ``get_extra_info("socket")``,
-    which httpcore's backends implement although its documentation does not list it.
+    A streamed HTTP/1.1 response gives its socket (through httpcore's ``network_stream``
+    extension), is not consumed yet, and its ``stream`` yields the raw body; once read,
+    ``is_stream_consumed`` says so.
     """
+    script.add(Reply(text=["a"]))
     url = emulator.base_url + "/responses"
     headers = {"Authorization": f"Bearer {KEY}"}
-    async with http.stream("POST", url, json={**body(), "stream": True}, headers=headers) as r:
-        assert r.http_version == "HTTP/1.1"
-        sock = r.extensions["network_stream"].get_extra_info("socket")
+    request = {**body(), "stream": True}
+    async with http.stream("POST", url, json=request, headers=headers) as response:
+        assert response.http_version == "HTTP/1.1"
+        sock = response.extensions["network_stream"].get_extra_info("socket")
         assert callable(sock.shutdown)
+        assert not response.is_stream_consumed
+        assert isinstance(response.stream, httpx.AsyncByteStream)
+        raw = b"".join([chunk async for chunk in response.stream])
+    assert raw.startswith(b"event: response.created\ndata: {")
+    assert raw.endswith(b"\n\n") and b"event: response.completed\n" in raw
+    script.add(Reply(text=["b"]))
+    read = await http.post(url, json=request, headers=headers)
+    assert read.is_stream_consumed
