@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 from collections.abc import AsyncIterator, Iterator
@@ -20,6 +21,17 @@ from .helpers import KEY, Clock
 settings.register_profile("repeatable", derandomize=True, database=None)
 settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
+
+# The conformance tests judge our wire by openai-python's own types. `make test-minimum`
+# runs without openai (every release needs a newer typing_extensions than our floor), so
+# there the modules that import it are not collected; `make test` runs them all.
+if importlib.util.find_spec("openai") is None:
+    collect_ignore = [
+        "emulator/test_chat_endpoint.py",
+        "emulator/test_conformance.py",
+        "emulator/test_realtime_conformance.py",
+        "realtime/test_events.py",
+    ]
 
 
 @pytest.fixture
