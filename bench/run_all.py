@@ -107,7 +107,8 @@ def markdown(results: list[dict[str, Any]], info: dict[str, str]) -> str:
         if not clients:
             continue
         unit = data.get("unit", "")
-        lines += ["", f"**{data['benchmark']}** ({unit}; median, range, runs):", ""]
+        caption = f"{data['caption']}; " if "caption" in data else ""
+        lines += ["", f"**{data['benchmark']}** ({caption}{unit}; median, range, runs):", ""]
         lines += ["| client | median | range | runs |", "|---|---|---|---|"]
         for name, spread in clients.items():
             lines.append(
@@ -188,9 +189,9 @@ def plots(results: list[dict[str, Any]]) -> list[Path]:
             continue
         data = by_name[name]
         labels = list(data["clients"])
-        series = [("64 KiB chunks", data["clients"])]
-        if "flushed" in data:  # SSE: also one chunk per event
-            series.append(("one chunk per event", data["flushed"]))
+        series = [("one chunk per event", data["clients"])]
+        if "chunked" in data:  # SSE: the same bytes in 64 KiB chunks as well
+            series.append(("64 KiB chunks", data["chunked"]))
         width = 0.8 / len(series)
         fig, ax = plt.subplots(figsize=(7, 4))
         for k, (label, clients) in enumerate(series):
@@ -205,7 +206,7 @@ def plots(results: list[dict[str, Any]]) -> list[Path]:
                 yerr=[lows, highs],
                 capsize=3,
                 label=label if len(series) > 1 else None,
-                color=("#4c72b0", "#dd8452")[k],
+                color=("#dd8452", "#4c72b0")[k] if len(series) > 1 else "#4c72b0",
             )
             for x, value in zip(places, medians, strict=True):
                 ax.annotate(f"{value:,.0f}", (x, value), ha="center", va="bottom", fontsize=7)
