@@ -8,11 +8,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
+from . import _saved as saved
 from ._config import Config
 from ._conversation import Conversation
-from ._exceptions import InputError, ResponsesError
+from ._exceptions import InputError
 from ._history import coerce_items
-from ._items import Item, parse_item
+from ._items import Item
 from ._request import RequestSettings
 from ._retry import RetryPolicy
 from ._tools import Tool, ToolLike, Toolset, split_tools
@@ -272,22 +273,7 @@ class Client:
         Raises:
             InputError: the data is not a saved conversation, or a tool is missing.
         """
-        if not isinstance(data, Mapping) or data.get("version") not in (1, 2):
-            raise InputError("not a saved conversation (expected to_json() data, version 1 or 2)")
-        toolset = Toolset(tools)
-        missing = [name for name in data.get("tools", []) if name not in toolset]
-        if missing:
-            raise InputError(f"the saved conversation used tools that were not given: {missing}")
-        if data["version"] == 1:  # settings at the top level, beside the items
-            saved = {k: v for k, v in data.items() if k not in {"version", "tools", "items"}}
-        else:
-            saved = data.get("settings") or {}
-        hosted = data.get("hosted_tools") or []
-        settings = RequestSettings.from_json(saved, tools=[*toolset.to_wire(), *hosted])
-        try:
-            items = [parse_item(raw) for raw in data["items"]]
-        except ResponsesError as exc:
-            raise InputError(f"a saved item is malformed: {exc}") from exc
+        settings, toolset, items = saved.load(data, tools)
         return self._open(
             settings,
             toolset,
