@@ -62,12 +62,17 @@ class ConnectionRecord:
         headers: The handshake headers, lower-cased, ``authorization`` redacted.
         frames: Each client frame, parsed from JSON (the raw text when it was not JSON).
         closed: Whether the connection has ended.
+        stream_ids: The named lanes (``stream_id``) the connection used, in order of first
+            use (the default lane is not one of them).
+        peak_active: The most responses that were active at once on the connection.
     """
 
     index: int
     headers: dict[str, str]
     frames: list[Any] = field(default_factory=list)
     closed: bool = False
+    stream_ids: list[str] = field(default_factory=list)
+    peak_active: int = 0
 
 
 @dataclass
@@ -87,6 +92,8 @@ class ResponseRecord:
         status: ``"in_progress"`` while streaming, then the response's final status
             (``"cancelled"`` also when an HTTP client closed the stream early), or
             ``"dropped"``, ``"error"``, ``"malformed"`` when a scripted fault cut it.
+        stream_id: The WebSocket lane it was served on (``None``: the default lane, or
+            not over WebSocket).
     """
 
     id: str
@@ -97,6 +104,7 @@ class ResponseRecord:
     instructions: Any
     output: list[dict[str, Any]] = field(default_factory=list)
     status: str = "in_progress"
+    stream_id: str | None = None
 
 
 class EmulatorState:
@@ -106,6 +114,9 @@ class EmulatorState:
         model: Who decides each reply.
         api_keys: Accepted bearer keys; ``None`` accepts any request.
         connection_max_age: Seconds a WebSocket connection may serve ``response.create``.
+        max_active_responses: Responses one WebSocket connection serves at once; later
+            requests wait, first come first served.
+        max_stream_ids: Distinct named lanes one WebSocket connection may use.
         http_requests: Every HTTP request received, in order.
         connections: Every WebSocket connection accepted, in order.
         responses: Every response started, in order.
@@ -117,12 +128,16 @@ class EmulatorState:
         *,
         api_keys: Collection[str] | None = None,
         connection_max_age: float | None = None,
+        max_active_responses: int = 16,
+        max_stream_ids: int = 32,
         clock: Callable[[], float] = time.monotonic,
         seed: int = 0,
     ) -> None:
         self.model: Model = model if model is not None else DefaultModel()
         self.api_keys = None if api_keys is None else [k.encode() for k in api_keys]
         self.connection_max_age = connection_max_age
+        self.max_active_responses = max_active_responses
+        self.max_stream_ids = max_stream_ids
         self.clock = clock
         self.ids = Ids(seed)
         self.transcripts: deque[str] = deque()
@@ -244,6 +259,7 @@ def start_response(
         request=body,
         resolved_input=plan.resolved_input,
         instructions=body.get("instructions"),
+        stream_id=body.get("stream_id"),
     )
     state.responses.append(record)
     return record
