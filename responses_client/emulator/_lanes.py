@@ -38,6 +38,9 @@ class Lane:
         self.current: str | None = None
         """The id of the response streaming on this lane, if any."""
         self.cancel: str | None = None
+        """The response a ``response.cancel`` stops (``cancel_mode`` "honour")."""
+        self.silenced: str | None = None
+        """The response a ``response.cancel`` silenced (``cancel_mode`` "silent")."""
         self.wake = anyio.Event()
         """Set when news for the response streaming arrives (a cancel), to cut a pause."""
 

@@ -18,7 +18,14 @@ import uvicorn
 from ._app import create_app
 from ._asgi import ABORT_SCOPE_KEY, Receive, Scope, Send
 from ._models import Model
-from ._state import ConnectionRecord, EmulatorState, HttpRequestRecord, ResponseRecord
+from ._state import (
+    CANCEL_MODES,
+    CancelMode,
+    ConnectionRecord,
+    EmulatorState,
+    HttpRequestRecord,
+    ResponseRecord,
+)
 
 __all__ = ["Emulator", "serve"]
 
@@ -37,6 +44,11 @@ def _with_abort(app: Any) -> Callable[[Scope, Receive, Send], Coroutine[Any, Any
         await app(scope, receive, send)
 
     return wrapped
+
+
+def _check_cancel_mode(mode: str) -> None:
+    if mode not in CANCEL_MODES:
+        raise ValueError(f"cancel_mode must be one of {', '.join(CANCEL_MODES)}, not {mode!r}")
 
 
 class _RedactBearer(logging.Filter):
@@ -86,6 +98,10 @@ class Emulator:
         max_stream_ids: Distinct named lanes (``stream_id``) one WebSocket connection may
             use over its life (the API's 32); a request naming one more gets
             ``websocket_stream_limit_reached``.
+        cancel_mode: What a WebSocket ``response.cancel`` does: ``"honour"`` (stop the
+            response), ``"reject"`` (an ``error`` event; the response runs on),
+            ``"ignore"`` (no answer; the response runs on) or ``"silent"`` (no answer, and
+            the response sends nothing more: its lane is stuck).
         clock: Monotonic clock for the connection age (inject one to test the limit).
         seed: Seed for the deterministic ids.
         host: Interface to bind.
@@ -100,13 +116,16 @@ class Emulator:
         connection_max_age: float | None = None,
         max_active_responses: int = 16,
         max_stream_ids: int = 32,
+        cancel_mode: CancelMode = "honour",
         clock: Callable[[], float] = time.monotonic,
         seed: int = 0,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
+        _check_cancel_mode(cancel_mode)
         self.state = EmulatorState(
             model,
+            cancel_mode=cancel_mode,
             api_keys=api_keys,
             connection_max_age=connection_max_age,
             max_active_responses=max_active_responses,
@@ -190,6 +209,16 @@ class Emulator:
     @max_stream_ids.setter
     def max_stream_ids(self, limit: int) -> None:
         self.state.max_stream_ids = limit
+
+    @property
+    def cancel_mode(self) -> CancelMode:
+        """What a WebSocket ``response.cancel`` does; assignable at any time."""
+        return self.state.cancel_mode
+
+    @cancel_mode.setter
+    def cancel_mode(self, mode: CancelMode) -> None:
+        _check_cancel_mode(mode)
+        self.state.cancel_mode = mode
 
     @property
     def http_requests(self) -> list[HttpRequestRecord]:

@@ -13,7 +13,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from ._engine import Ids, Plan, count_tokens, plan_response
 from ._errors import JSON, WireError, status_error
@@ -22,6 +22,8 @@ from ._models import DefaultModel, Model, ModelRequest, ScriptExhausted
 from ._script import HttpStatus, Reply
 
 __all__ = [
+    "CANCEL_MODES",
+    "CancelMode",
     "ConnectionRecord",
     "EmulatorState",
     "HttpRequestRecord",
@@ -34,6 +36,12 @@ __all__ = [
     "track_connection",
     "untrack_connection",
 ]
+
+
+CancelMode = Literal["honour", "reject", "ignore", "silent"]
+"""How the WebSocket endpoint treats ``response.cancel`` (see ``Emulator.cancel_mode``)."""
+
+CANCEL_MODES: tuple[CancelMode, ...] = ("honour", "reject", "ignore", "silent")
 
 
 @dataclass
@@ -65,6 +73,8 @@ class ConnectionRecord:
         stream_ids: The named lanes (``stream_id``) the connection used, in order of first
             use (the default lane is not one of them).
         peak_active: The most responses that were active at once on the connection.
+        cancels: The ``response_id`` of each ``response.cancel`` received, in order,
+            whatever ``cancel_mode`` did with it.
     """
 
     index: int
@@ -73,6 +83,7 @@ class ConnectionRecord:
     closed: bool = False
     stream_ids: list[str] = field(default_factory=list)
     peak_active: int = 0
+    cancels: list[Any] = field(default_factory=list)
 
 
 @dataclass
@@ -117,6 +128,7 @@ class EmulatorState:
         max_active_responses: Responses one WebSocket connection serves at once; later
             requests wait, first come first served.
         max_stream_ids: Distinct named lanes one WebSocket connection may use.
+        cancel_mode: What a WebSocket ``response.cancel`` does (``CANCEL_MODES``).
         http_requests: Every HTTP request received, in order.
         connections: Every WebSocket connection accepted, in order.
         responses: Every response started, in order.
@@ -130,6 +142,7 @@ class EmulatorState:
         connection_max_age: float | None = None,
         max_active_responses: int = 16,
         max_stream_ids: int = 32,
+        cancel_mode: CancelMode = "honour",
         clock: Callable[[], float] = time.monotonic,
         seed: int = 0,
     ) -> None:
@@ -138,6 +151,7 @@ class EmulatorState:
         self.connection_max_age = connection_max_age
         self.max_active_responses = max_active_responses
         self.max_stream_ids = max_stream_ids
+        self.cancel_mode: CancelMode = cancel_mode
         self.clock = clock
         self.ids = Ids(seed)
         self.transcripts: deque[str] = deque()

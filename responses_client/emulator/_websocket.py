@@ -41,6 +41,9 @@ from ._state import (
 
 __all__ = ["WebSocketEndpoint"]
 
+_CLIENT_EVENTS = ("response.create",)
+"""The client event types the public API lists (``response.cancel`` is served besides)."""
+
 
 class WebSocketEndpoint:
     """The ASGI endpoint of WebSocket ``/v1/responses`` over one ``EmulatorState``."""
@@ -135,26 +138,44 @@ class WebSocketEndpoint:
                     conn.urgent.append(dumps(event))
                     await jobs.send(None)
             elif kind == "response.cancel":
-                target = frame.get("response_id")
-                lane = conn.lane_running(target)
-                if lane is not None:
-                    lane.cancel = target
-                    lane.wake.set()
-                else:
-                    self._urgent(
-                        conn,
-                        WireError(
-                            400,
-                            f"No response with id '{target}' is in progress on this connection.",
-                            code="response_not_found",
-                            param="response_id",
-                        ),
-                    )
+                if self._cancel(conn, frame.get("response_id"), record):
                     await jobs.send(None)
             else:
                 supported = ("response.create", "response.cancel")
                 self._urgent(conn, invalid_value(kind, supported, "type"))
                 await jobs.send(None)
+
+    def _cancel(self, conn: Connection, target: object, record: ConnectionRecord) -> bool:
+        """Act on a ``response.cancel`` as ``cancel_mode`` says; True when it queued an answer."""
+        record.cancels.append(target)
+        mode = self.state.cancel_mode
+        lane = conn.lane_running(target)
+        if mode == "reject":
+            # Answered as any client event type the server does not take: the API's public
+            # client events do not include response.cancel.
+            self._urgent(conn, invalid_value("response.cancel", _CLIENT_EVENTS, "type"))
+            return True
+        if mode == "ignore":
+            return False
+        if mode == "silent":
+            if lane is not None:
+                lane.silenced = lane.current
+                lane.wake.set()
+            return False
+        if lane is None:
+            self._urgent(
+                conn,
+                WireError(
+                    400,
+                    f"No response with id '{target}' is in progress on this connection.",
+                    code="response_not_found",
+                    param="response_id",
+                ),
+            )
+            return True
+        lane.cancel = lane.current
+        lane.wake.set()
+        return False
 
     @staticmethod
     def _urgent(conn: Connection, error: WireError) -> None:
@@ -280,6 +301,8 @@ class WebSocketEndpoint:
             for sent, step in enumerate(plan.steps):
                 if conn.urgent:
                     await _flush_urgent(send, conn)
+                if lane.silenced == plan.response_id:
+                    await anyio.sleep_forever()  # nothing more, ever: the lane is stuck
                 if lane.cancel == plan.response_id:
                     ending = cancelled_events(plan, sent)
                     for event in ending:
