@@ -36,7 +36,6 @@ import asyncio
 import json
 import logging
 import time
-from collections import deque
 from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import Any, Protocol
 
@@ -49,7 +48,7 @@ from .._cancel import CONNECTION_LIMIT, PHASE_TYPES, CancelState, Frame, Verdict
 from .._config import Config
 from .._exceptions import APITimeoutError, LocalProtocolError, ResponsesError
 from ..events import ENDING_TYPES, ServerEvent, UnknownEvent, parse_event
-from ._ws import Connection, RedactingLogger, closed_error, connect
+from ._ws import Connection, Messages, RedactingLogger, closed_error, connect
 
 __all__ = ["Link", "WebSocketTransport"]
 
@@ -62,7 +61,7 @@ class Link(Protocol):
     ``_ws.Connection`` is one; so is a lane of a shared connection (``_lanes``).
     """
 
-    messages: deque[bytes]
+    messages: Messages
     """Whole messages not yet taken, oldest first."""
 
     @property
