@@ -71,14 +71,19 @@ class _SharedConnection(Connection):
 
     __slots__ = ("socket",)
 
-    socket: _Socket
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.socket: _Socket | None = None
+        """Set once the handshake succeeded; nothing is delivered before."""
 
     def _deliver(self, message: bytes) -> None:
+        assert self.socket is not None  # data frames come only after the handshake
         self.socket.route(message)
 
     def connection_lost(self, exc: Exception | None) -> None:
         super().connection_lost(exc)
-        self.socket.lost()
+        if self.socket is not None:  # None: the handshake failed
+            self.socket.lost()
 
 
 class _Messages(list[bytes]):
