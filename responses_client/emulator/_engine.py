@@ -34,6 +34,7 @@ __all__ = [
     "cancelled_events",
     "count_tokens",
     "plan_response",
+    "plan_warmup",
 ]
 
 # -- ids -------------------------------------------------------------------------
@@ -448,6 +449,30 @@ def plan_response(
         {"type": terminal, "response": final},
     ]
     return _apply_faults(response_id, events, reply, resolved_input, final, skeleton)
+
+
+def plan_warmup(
+    *, body: Mapping[str, Any], resolved_input: list[JSON], ids: Ids, now: float
+) -> Plan:
+    """The answer to a ``generate: false`` request: the state prepared, no output.
+
+    ``response.created`` then ``response.completed`` with an empty ``output`` and zero
+    usage (the model is not asked, so nothing was computed or billed).
+    """
+    response_id = ids.response()
+    created_at = int(now)
+    skeleton = _response_object(body, response_id, created_at)
+    final = {
+        **skeleton,
+        "status": "completed",
+        "completed_at": created_at,
+        "usage": _usage(0, 0, 0, 0),
+    }
+    steps: list[Step] = [
+        EventStep({"type": "response.created", "response": skeleton, "sequence_number": 0}),
+        EventStep({"type": "response.completed", "response": final, "sequence_number": 1}),
+    ]
+    return Plan(response_id, steps, 0.0, resolved_input, final, skeleton)
 
 
 def _fault_error(fault: SendError) -> WireError:

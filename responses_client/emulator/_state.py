@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ._engine import Ids, Plan, count_tokens, plan_response
+from ._engine import Ids, Plan, count_tokens, plan_response, plan_warmup
 from ._errors import JSON, WireError, status_error
 from ._input import Context, resolve_input
 from ._models import DefaultModel, Model, ModelRequest, ScriptExhausted
@@ -105,6 +105,8 @@ class ResponseRecord:
             ``"dropped"``, ``"error"``, ``"malformed"`` when a scripted fault cut it.
         stream_id: The WebSocket lane it was served on (``None``: the default lane, or
             not over WebSocket).
+        warmup: Whether it was a warm-up (``generate: false`` over WebSocket): the state
+            prepared, the model not asked, no output.
     """
 
     id: str
@@ -116,6 +118,7 @@ class ResponseRecord:
     output: list[dict[str, Any]] = field(default_factory=list)
     status: str = "in_progress"
     stream_id: str | None = None
+    warmup: bool = False
 
 
 class EmulatorState:
@@ -222,12 +225,20 @@ def decide(
     previous: Context | None,
     transport: str,
     held: Mapping[str, JSON] | None = None,
+    *,
+    generate: bool = True,
 ) -> Plan | WireError:
-    """Validate, ask the model and plan; errors come back as values."""
+    """Validate, ask the model and plan; errors come back as values.
+
+    With ``generate`` false (a warm-up), the input is checked and resolved but the model is
+    not asked: the plan has no output.
+    """
     try:
         resolved = resolve_input(body, previous, held)
     except WireError as error:
         return error
+    if not generate:
+        return plan_warmup(body=body, resolved_input=resolved, ids=state.ids, now=time.time())
     tools = body.get("tools")
     instructions = body.get("instructions")
     request = ModelRequest(
@@ -274,6 +285,7 @@ def start_response(
         resolved_input=plan.resolved_input,
         instructions=body.get("instructions"),
         stream_id=body.get("stream_id"),
+        warmup=body.get("generate") is False,
     )
     state.responses.append(record)
     return record

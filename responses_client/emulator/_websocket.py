@@ -23,6 +23,7 @@ from ._errors import (
     INVALID_API_KEY,
     JSON,
     WireError,
+    invalid_type,
     invalid_value,
     previous_not_found,
 )
@@ -286,8 +287,12 @@ class WebSocketEndpoint:
             if previous is None:
                 await _text(send, dumps(lane.tag(previous_not_found(previous_id).ws_event())))
                 return False
+        generate = frame.get("generate", True)
+        if not isinstance(generate, bool):
+            await _text(send, dumps(lane.tag(invalid_type("generate", "a boolean").ws_event())))
+            return False
         held = ChainMap(conn.items, state.stored_items)
-        decided = decide(state, frame, previous, "websocket", held)
+        decided = decide(state, frame, previous, "websocket", held, generate=generate)
         if isinstance(decided, WireError):
             await _text(send, dumps(lane.tag(decided.ws_event())))
             return False

@@ -91,3 +91,48 @@ def test_an_unknown_cancel_mode_is_refused() -> None:
     with pytest.raises(ValueError, match="cancel_mode"):
         emu.cancel_mode = "later"  # type: ignore[assignment]
     assert emu.cancel_mode == "honour"
+
+
+async def test_a_warm_up_prepares_the_context_without_asking_the_model() -> None:
+    script = ScriptedModel(["the first real answer"])
+    async with Emulator(script) as emu:
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(
+                create(
+                    [{"role": "user", "content": "earlier"}],
+                    instructions="Be brief.",
+                    tools=[{"type": "function", "name": "f", "parameters": {}}],
+                    generate=False,
+                    stream_id="w",
+                )
+            )
+            warm = await ws_until_terminal(ws)
+            assert script.remaining == 1
+            warm_id = warm[-1]["response"]["id"]
+            await ws.send(create("now", previous_response_id=warm_id, instructions="Be brief."))
+            turn = await ws_until_terminal(ws)
+        first, second = emu.responses
+    assert [e["type"] for e in warm] == ["response.created", "response.completed"]
+    assert [e["sequence_number"] for e in warm] == [0, 1]
+    assert {e["stream_id"] for e in warm} == {"w"}
+    done = warm[-1]["response"]
+    assert done["status"] == "completed" and done["output"] == []
+    assert done["usage"]["input_tokens"] == done["usage"]["output_tokens"] == 0
+    assert done["usage"]["total_tokens"] == 0
+    assert (first.warmup, second.warmup) == (True, False)
+    assert first.output == [] and first.status == "completed"
+    assert turn[-1]["response"]["output"][0]["content"][0]["text"] == "the first real answer"
+    assert [item["content"] for item in second.resolved_input] == ["earlier", "now"]
+    assert turn[-1]["response"]["usage"]["input_tokens_details"]["cached_tokens"] > 0
+
+
+async def test_a_warm_up_checks_its_input_and_generate_must_be_a_boolean() -> None:
+    async with Emulator() as emu:
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(create([{"role": "robot", "content": "x"}], generate=False))
+            (bad_input,) = await ws_until_terminal(ws)
+            await ws.send(create("x", generate="no"))
+            (bad_flag,) = await ws_until_terminal(ws)
+        assert emu.responses == []
+    assert bad_input["error"]["param"] == "input[0].role"
+    assert (bad_flag["error"]["code"], bad_flag["error"]["param"]) == ("invalid_type", "generate")
