@@ -333,6 +333,7 @@ class WebSocketEndpoint:
                         event["sequence_number"] = sequence
                         await _text(send, dumps(lane.tag(event)))
                         response.status = "error"
+                        _evict_parent(conn, previous_id)
                         return False
                     case DropStep():
                         response.status = "dropped"
@@ -344,10 +345,21 @@ class WebSocketEndpoint:
                             await anyio.lowlevel.checkpoint()
                         return True
             finish(state, response, plan, conn.cache, conn.items)
+            if response.status == "failed":
+                _evict_parent(conn, previous_id)
             return False
         finally:
             lane.current = None
             lane.cancel = None
+
+
+def _evict_parent(conn: Connection, previous_id: object) -> None:
+    """Forget the cached response a failed continuation built on, as the API does.
+
+    Its output items stay held, so a retry sending the whole context is still accepted.
+    """
+    if isinstance(previous_id, str):
+        conn.cache.pop(previous_id, None)
 
 
 async def _pause(lane: Lane, seconds: float) -> None:

@@ -11,7 +11,7 @@ import anyio
 import pytest
 from websockets.asyncio.client import connect
 
-from responses_client.emulator import Emulator, Pause, Reply, ScriptedModel
+from responses_client.emulator import Emulator, Pause, Reply, ScriptedModel, SendError
 
 from ._wire import create, ws_until_terminal
 
@@ -136,3 +136,51 @@ async def test_a_warm_up_checks_its_input_and_generate_must_be_a_boolean() -> No
         assert emu.responses == []
     assert bad_input["error"]["param"] == "input[0].role"
     assert (bad_flag["error"]["code"], bad_flag["error"]["param"]) == ("invalid_type", "generate")
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        Reply(text="partial", end="failed", error_code="server_error"),
+        Reply(text="partial", faults=[SendError(at=3, code="server_error", status=500)]),
+    ],
+    ids=["response.failed", "error event"],
+)
+async def test_a_failed_continuation_evicts_its_cached_parent(failure: Reply) -> None:
+    script = ScriptedModel(["parent", failure, "unrelated", "full context retry"])
+    async with Emulator(script) as emu:
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(create("one", stream_id="a"))
+            parent = (await ws_until_terminal(ws))[-1]["response"]
+            await ws.send(create("two", stream_id="a", previous_response_id=parent["id"]))
+            failed = (await ws_until_terminal(ws))[-1]
+            await ws.send(create("two", stream_id="a", previous_response_id=parent["id"]))
+            (gone,) = await ws_until_terminal(ws)
+            await ws.send(create("elsewhere", stream_id="b"))
+            other = (await ws_until_terminal(ws))[-1]
+            # The parent's items are still held: a retry with the whole context is served.
+            whole = [{"role": "user", "content": "one"}, *parent["output"]]
+            await ws.send(create([*whole, {"role": "user", "content": "two"}], stream_id="a"))
+            retried = (await ws_until_terminal(ws))[-1]
+    assert failed["type"] in ("response.failed", "error")
+    if failed["type"] == "error":
+        assert failed["status"] == 500 and failed["stream_id"] == "a"
+    assert gone["type"] == "error" and gone["status"] == 400
+    assert gone["error"]["code"] == "previous_response_not_found"
+    assert gone["stream_id"] == "a"
+    assert other["type"] == retried["type"] == "response.completed"
+
+
+async def test_a_cancelled_continuation_keeps_its_parent() -> None:
+    async with Emulator(ScriptedModel(["parent", PAUSED, "after"])) as emu:
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(create("one"))
+            parent = (await ws_until_terminal(ws))[-1]["response"]
+            await ws.send(create("two", previous_response_id=parent["id"]))
+            created = await recv(ws)
+            await ws.send(cancel(created["response"]["id"]))
+            cancelled = (await ws_until_terminal(ws))[-1]
+            await ws.send(create("two", previous_response_id=parent["id"]))
+            again = (await ws_until_terminal(ws))[-1]
+    assert cancelled["response"]["status"] == "cancelled"
+    assert again["type"] == "response.completed"
