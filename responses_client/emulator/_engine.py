@@ -32,6 +32,7 @@ __all__ = [
     "RawStep",
     "Step",
     "cancelled_events",
+    "steered_events",
     "count_tokens",
     "plan_response",
     "plan_warmup",
@@ -73,6 +74,10 @@ class Ids:
     def call(self) -> str:
         """A new ``call_`` id for a function call."""
         return "call_" + self._digest()[:24]
+
+    def steer(self) -> str:
+        """A new ``steer_`` id for an accepted steering submission."""
+        return "steer_" + self._digest()[:32]
 
 
 # -- token accounting ------------------------------------------------------------
@@ -540,6 +545,45 @@ def _apply_faults(
     return plan(reached_final=True)
 
 
+def _sent_so_far(plan: Plan, sent: int) -> tuple[list[JSON], list[JSON], int]:
+    """What ``sent`` steps of ``plan`` put out: items finished, items begun, next number.
+
+    The items begun but not finished are as far as they went, marked ``incomplete``.
+    """
+    done: list[JSON] = []
+    begun: dict[str, JSON] = {}
+    sequence = 0
+    for step in plan.steps[:sent]:
+        if not isinstance(step, EventStep):
+            continue
+        event = step.event
+        sequence = event["sequence_number"] + 1
+        kind = event["type"]
+        if kind == "response.output_item.added":
+            begun[event["item"]["id"]] = {**event["item"], "status": "incomplete"}
+        elif kind == "response.output_item.done":
+            done.append(event["item"])
+            begun.pop(event["item"]["id"], None)
+        elif kind == "response.content_part.added" and event["item_id"] in begun:
+            begun[event["item_id"]]["content"] = [dict(event["part"])]
+        elif kind == "response.output_text.delta" and event["item_id"] in begun:
+            begun[event["item_id"]]["content"][-1]["text"] += event["delta"]
+        elif kind == "response.function_call_arguments.delta" and event["item_id"] in begun:
+            begun[event["item_id"]]["arguments"] += event["delta"]
+    return done, list(begun.values()), sequence
+
+
+def _cut_short(plan: Plan, output: list[JSON], changes: JSON) -> JSON:
+    input_tokens = count_tokens(plan.resolved_input, plan.skeleton.get("instructions"))
+    output_tokens = count_tokens(output) if output else 0
+    return {
+        **plan.skeleton,
+        "output": output,
+        "usage": _usage(input_tokens, 0, output_tokens, 0),
+        **changes,
+    }
+
+
 def cancelled_events(plan: Plan, sent: int) -> list[JSON]:
     """The ending of a response cancelled after ``sent`` steps went out.
 
@@ -554,19 +598,22 @@ def cancelled_events(plan: Plan, sent: int) -> list[JSON]:
     Returns:
         The terminal event, with the next ``sequence_number``.
     """
-    output: list[JSON] = []
-    sequence = 0
-    for step in plan.steps[:sent]:
-        if isinstance(step, EventStep):
-            sequence = step.event["sequence_number"] + 1
-            if step.event["type"] == "response.output_item.done":
-                output.append(step.event["item"])
-    input_tokens = count_tokens(plan.resolved_input, plan.skeleton.get("instructions"))
-    output_tokens = count_tokens(output) if output else 0
-    response = {
-        **plan.skeleton,
-        "status": "cancelled",
-        "output": output,
-        "usage": _usage(input_tokens, 0, output_tokens, 0),
-    }
+    done, _, sequence = _sent_so_far(plan, sent)
+    response = _cut_short(plan, done, {"status": "cancelled"})
+    return [{"type": "response.incomplete", "response": response, "sequence_number": sequence}]
+
+
+def steered_events(plan: Plan, sent: int) -> list[JSON]:
+    """The ending of a response steered after ``sent`` steps went out.
+
+    ``response.incomplete`` with ``incomplete_details.reason`` ``"steered"``; its output
+    holds the items finished, then the item in progress as far as it was sent, marked
+    ``incomplete``. Usage counts that output.
+
+    Returns:
+        The terminal event, with the next ``sequence_number``.
+    """
+    done, begun, sequence = _sent_so_far(plan, sent)
+    changes = {"status": "incomplete", "incomplete_details": {"reason": "steered"}}
+    response = _cut_short(plan, done + begun, changes)
     return [{"type": "response.incomplete", "response": response, "sequence_number": sequence}]

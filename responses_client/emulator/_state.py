@@ -107,6 +107,10 @@ class ResponseRecord:
             not over WebSocket).
         warmup: Whether it was a warm-up (``generate: false`` over WebSocket): the state
             prepared, the model not asked, no output.
+        steered_from: For the successor the server started after steering a response,
+            that response's id.
+        steers: The ids of the steers whose input this response carries (a successor's,
+            or the queued steers prepended to a continuation's input), in order.
     """
 
     id: str
@@ -119,6 +123,8 @@ class ResponseRecord:
     status: str = "in_progress"
     stream_id: str | None = None
     warmup: bool = False
+    steered_from: str | None = None
+    steers: list[str] = field(default_factory=list)
 
 
 class EmulatorState:
@@ -132,6 +138,10 @@ class EmulatorState:
             requests wait, first come first served.
         max_stream_ids: Distinct named lanes one WebSocket connection may use.
         cancel_mode: What a WebSocket ``response.cancel`` does (``CANCEL_MODES``).
+        steering: Whether ``response.steer`` is supported: for every model, none, or the
+            models named.
+        max_pending_steers: Steers one response may have waiting at once.
+        steer_failures: Codes the next steers fail with, one each, first first.
         http_requests: Every HTTP request received, in order.
         connections: Every WebSocket connection accepted, in order.
         responses: Every response started, in order.
@@ -146,6 +156,8 @@ class EmulatorState:
         max_active_responses: int = 16,
         max_stream_ids: int = 32,
         cancel_mode: CancelMode = "honour",
+        steering: bool | Collection[str] = True,
+        max_pending_steers: int = 4,
         clock: Callable[[], float] = time.monotonic,
         seed: int = 0,
     ) -> None:
@@ -155,6 +167,9 @@ class EmulatorState:
         self.max_active_responses = max_active_responses
         self.max_stream_ids = max_stream_ids
         self.cancel_mode: CancelMode = cancel_mode
+        self.steering = steering
+        self.max_pending_steers = max_pending_steers
+        self.steer_failures: list[str] = []
         self.clock = clock
         self.ids = Ids(seed)
         self.transcripts: deque[str] = deque()
