@@ -19,6 +19,7 @@ from ._engine import Ids, Plan, count_tokens, plan_response, plan_warmup
 from ._errors import JSON, WireError, status_error
 from ._input import Context, resolve_input
 from ._models import DefaultModel, Model, ModelRequest, ScriptExhausted
+from ._reasoning import Sealer
 from ._script import HttpStatus, Reply
 
 __all__ = [
@@ -111,6 +112,8 @@ class ResponseRecord:
             that response's id.
         steers: The ids of the steers whose input this response carries (a successor's,
             or the queued steers prepended to a continuation's input), in order.
+        restored_reasoning: The ids of the input reasoning items whose
+            ``encrypted_content`` verified (restored without the server holding them).
     """
 
     id: str
@@ -125,6 +128,7 @@ class ResponseRecord:
     warmup: bool = False
     steered_from: str | None = None
     steers: list[str] = field(default_factory=list)
+    restored_reasoning: list[str] = field(default_factory=list)
 
 
 class EmulatorState:
@@ -170,6 +174,8 @@ class EmulatorState:
         self.steering = steering
         self.max_pending_steers = max_pending_steers
         self.steer_failures: list[str] = []
+        self.sealer = Sealer()
+        """Seals and checks reasoning ``encrypted_content`` (a secret per emulator)."""
         self.clock = clock
         self.ids = Ids(seed)
         self.transcripts: deque[str] = deque()
@@ -249,7 +255,7 @@ def decide(
     not asked: the plan has no output.
     """
     try:
-        resolved = resolve_input(body, previous, held)
+        resolved = resolve_input(body, previous, held, state.sealer.opens)
     except WireError as error:
         return error
     if not generate:
@@ -274,6 +280,7 @@ def decide(
         cached_tokens=cached,
         ids=state.ids,
         now=time.time(),
+        seal=state.sealer.seal,
     )
 
 
@@ -301,9 +308,26 @@ def start_response(
         instructions=body.get("instructions"),
         stream_id=body.get("stream_id"),
         warmup=body.get("generate") is False,
+        restored_reasoning=_restored(body.get("input")),
     )
     state.responses.append(record)
     return record
+
+
+def _restored(value: object) -> list[str]:
+    """The ids of the input reasoning items carrying ``encrypted_content``.
+
+    The input was checked first, so each of them verified.
+    """
+    if not isinstance(value, list):
+        return []
+    return [
+        item.get("id", "")
+        for item in value
+        if isinstance(item, dict)
+        and item.get("type") == "reasoning"
+        and item.get("encrypted_content") is not None
+    ]
 
 
 def finish(

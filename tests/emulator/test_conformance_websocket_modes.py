@@ -8,13 +8,15 @@ import json
 from typing import Any
 
 import anyio
+import httpx
 import pytest
+from openai.types.responses import ResponseReasoningItem
 from websockets.asyncio.client import connect
 
 from responses_client.emulator import CallTool, Emulator, Pause, Reply, ScriptedModel
 
-from ._wire import WEATHER_TOOL, create, ws_until_terminal
-from .test_conformance import WS_CLASSES, strictly
+from ._wire import WEATHER_TOOL, create, sse_events, ws_until_terminal
+from .test_conformance import SSE_CLASSES, WS_CLASSES, strictly
 
 pytestmark = [pytest.mark.anyio, pytest.mark.conformance]
 
@@ -84,3 +86,20 @@ async def test_steering_events_validate() -> None:
     } <= kinds
     for event in events:
         strictly(event, WS_CLASSES)
+
+
+async def test_reasoning_events_validate_over_websocket_and_sse() -> None:
+    thought = Reply(reasoning="Paris is sunny.", text="Sunny.")
+    async with Emulator(ScriptedModel([thought, thought])) as emu:
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(create("x", include=["reasoning.encrypted_content"], stream_id="r"))
+            events = await ws_until_terminal(ws)
+        async with httpx.AsyncClient() as http:
+            body = {"model": "gpt-4.1", "input": "x", "stream": True}
+            answer = await http.post(f"{emu.base_url}/responses", json=body)
+    for event in events:
+        strictly(event, WS_CLASSES)
+    for event in sse_events(answer.text):
+        strictly(event, SSE_CLASSES)
+    item = ResponseReasoningItem.model_validate(events[-1]["response"]["output"][0])
+    assert item.encrypted_content and item.summary[0].text == "Paris is sunny."
