@@ -140,6 +140,7 @@ class Client:
         max_tool_rounds: int = 10,
         retry: RetryPolicy | None = None,
         retry_after_output: bool = True,
+        max_request_bytes: int | None = None,
     ) -> Conversation:
         """Start a conversation.
 
@@ -166,6 +167,11 @@ class Client:
             retry: This conversation's retry policy; the client's when ``None``.
             retry_after_output: After a fault once events reached the caller, retry and
                 emit ``client.retry`` (True), or raise ``RetryAfterOutputError`` (False).
+            max_request_bytes: The largest request a turn may send, in bytes of JSON; a
+                larger one is refused with ``InputError`` before it is sent (and a tool
+                output too large goes back to the model as an error text). ``None``: the
+                transport's own limit, 16 MiB over WebSocket (the frame the server takes),
+                none over HTTP.
         """
         toolset, schemas = split_tools(tools)
         settings = RequestSettings(
@@ -190,6 +196,7 @@ class Client:
             max_tool_rounds=max_tool_rounds,
             retry=retry,
             retry_after_output=retry_after_output,
+            max_request_bytes=max_request_bytes,
         )
 
     def realtime(
@@ -254,6 +261,7 @@ class Client:
         max_tool_rounds: int = 10,
         retry: RetryPolicy | None = None,
         retry_after_output: bool = True,
+        max_request_bytes: int | None = None,
     ) -> Conversation:
         """Rebuild a conversation saved with ``Conversation.to_json()``.
 
@@ -268,6 +276,7 @@ class Client:
             max_tool_rounds: As for ``conversation()``.
             retry: As for ``conversation()``.
             retry_after_output: As for ``conversation()``.
+            max_request_bytes: As for ``conversation()``.
 
         Raises:
             InputError: the data is not a saved conversation, or a tool is missing.
@@ -296,6 +305,7 @@ class Client:
             max_tool_rounds=max_tool_rounds,
             retry=retry,
             retry_after_output=retry_after_output,
+            max_request_bytes=max_request_bytes,
         )
 
     def _open(
@@ -308,6 +318,7 @@ class Client:
         max_tool_rounds: int,
         retry: RetryPolicy | None,
         retry_after_output: bool,
+        max_request_bytes: int | None,
     ) -> Conversation:
         if self._closed:
             raise InputError("the client is closed")
@@ -320,6 +331,7 @@ class Client:
             retry=retry or self._retry,
             retry_after_output=retry_after_output,
             on_close=self._conversations.discard,
+            max_request_bytes=max_request_bytes,
         )
         self._conversations.add(conversation)
         return conversation

@@ -18,6 +18,9 @@ History rules (see docs/concepts/turns.md):
   a tool of the conversation, raises ``InputError``: it could only wait for itself.
 - Edits of the history are refused while a turn runs; an item that cannot be encoded is
   refused before it is appended.
+- A request over ``max_request_bytes`` is refused before it is sent (``_request_size``);
+  when it is the turn's first, the turn's input is taken out again, so nothing was added.
+  A tool output too large to send goes back to the model as an error text.
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ from ._history import History, InputLike, coerce_items
 from ._items import FunctionCall, Item, Message
 from ._planner import Planner
 from ._request import RequestSettings, TurnOptions, build_body, plain_json, redact_body
+from ._request_size import check_request, fit_tool_outputs
 from ._retry import RetryPolicy
 from ._tools import Tool, ToolLike, ToolOutcome, Toolset, run_tool_calls, split_tools
 from ._transports.base import Transport
@@ -321,10 +325,14 @@ class Conversation:
         retry_after_output: bool = True,
         clock: Callable[[], float] = time.perf_counter,
         on_close: Callable[[Conversation], None] | None = None,
+        max_request_bytes: int | None = None,
     ) -> None:
         """Create a conversation; prefer ``Client.conversation()``, which fills these in."""
         if max_tool_rounds < 1:
             raise InputError("max_tool_rounds must be at least 1")
+        if max_request_bytes is None:  # the wire's own limit, if it has one
+            max_request_bytes = getattr(transport, "max_request_bytes", None)
+        self._max_request_bytes = max_request_bytes
         self._transport = transport
         self._settings = settings
         self._tools = tools
@@ -604,6 +612,7 @@ class Conversation:
         # A pump over the turn machine's actions: every decision is the machine's.
         await self._begin(stream)
         machine, transport, error_ending = stream._machine, self._transport, Ending.ERROR
+        before, sent = len(self._history), False
         try:
             self._history.append(items)
             actions = deque(machine.start(self._clock(), bytes_sent=transport.bytes_sent))
@@ -612,8 +621,14 @@ class Conversation:
                     case Send() if machine.stopping():  # before the request went out: send none
                         actions.extend(machine.stream_ended(yielded=False))
                     case Send(full_context=full_context):
-                        fold, body = self._request(stream, full_context)
-                        apply, yielded = fold.apply, False
+                        try:
+                            fold, body = self._request(stream, full_context)
+                        except InputError as exc:  # too large to send
+                            if sent:
+                                raise
+                            self._history.edit(before, [], len(self._history) - before)
+                            raise InputError(f"{exc}; nothing was added to the history") from None
+                        apply, yielded, sent = fold.apply, False, True
                         try:
                             async with aclosing(transport.stream(body)) as events:
                                 del body  # not kept alive while the server answers
@@ -673,7 +688,16 @@ class Conversation:
             finally:
                 _RUNNING_TOOLS_OF.reset(running)
         stream._tool_scope = None
-        return None if scope.cancelled_caught else outcomes
+        if scope.cancelled_caught:
+            return None
+        if self._max_request_bytes is not None:
+            outcomes = fit_tool_outputs(
+                outcomes,
+                limit=self._max_request_bytes,
+                settings=stream._settings,
+                previous_response_id=stream._machine.fold.response_id,
+            )
+        return outcomes
 
     def _request(
         self, stream: TurnStream, full_context: bool
@@ -696,6 +720,8 @@ class Conversation:
             [item.to_wire() for item in items[plan.start :]],
             previous_response_id=plan.previous_response_id,
         )
+        if self._max_request_bytes is not None:
+            check_request(body, self._max_request_bytes)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("request body: %s", json.dumps(redact_body(body), default=str)[:4000])
         return stream._machine.sending(plan, len(body["input"])), body
