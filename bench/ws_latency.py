@@ -63,10 +63,10 @@ _received: list[int] = []
 
 def _note_receive_times() -> None:
     """Wrap both SDKs' receivers (in this process) to note when each frame comes out."""
-    from responses_client._transports._ws import Connection as _Connection
+    from responses_client._transports._ws import Inbox as _Inbox
 
     original_recv = ClientConnection.recv
-    original_take = _Connection.take
+    original_take = _Inbox.take
     clock = time.monotonic_ns
 
     async def recv(self: ClientConnection, *args: Any, **kwargs: Any) -> Any:
@@ -74,13 +74,13 @@ def _note_receive_times() -> None:
         _received.append(clock())
         return frame
 
-    def take(self: _Connection) -> bytes:
+    def take(self: _Inbox) -> bytes:
         message = original_take(self)
         _received.append(clock())
         return message
 
     ClientConnection.recv = recv  # type: ignore[method-assign]
-    _Connection.take = take  # type: ignore[method-assign]
+    _Inbox.take = take  # type: ignore[method-assign]
 
 
 def _in_process(kept: list[tuple[int, Any]]) -> list[int]:

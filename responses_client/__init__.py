@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ._client import Client, TransportName
 from ._config import Config
-from ._conversation import Conversation, TurnStream
+from ._conversation import Conversation
 from ._exceptions import (
     APIConnectionError,
     APIStatusError,
@@ -50,6 +50,7 @@ from ._items import (
     UnknownPart,
 )
 from ._retry import RetryPolicy, backoff, zero_delays
+from ._stream import TurnStream
 from ._tools import Tool, Toolset, tool
 from ._transports.base import Transport
 from ._turn import TurnResult, TurnStats, TurnStatus

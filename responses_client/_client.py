@@ -8,11 +8,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
+from . import _saved as saved
 from ._config import Config
 from ._conversation import Conversation
-from ._exceptions import InputError, ResponsesError
+from ._exceptions import InputError
 from ._history import coerce_items
-from ._items import Item, parse_item
+from ._items import Item
 from ._request import RequestSettings
 from ._retry import RetryPolicy
 from ._tools import Tool, ToolLike, Toolset, split_tools
@@ -21,6 +22,7 @@ from ._transports.base import Transport
 if TYPE_CHECKING:
     import httpx
 
+    from ._transports._lanes import ConnectionPool
     from .realtime import RealtimeSession, TurnDetection
     from .realtime.audio import AudioFormat
 
@@ -104,6 +106,7 @@ class Client:
         self._own_http = http_client is None
         self._http_client = http_client
         self._conversations: weakref.WeakSet[Conversation] = weakref.WeakSet()
+        self._pools: list[ConnectionPool] = []
         self._closed = False
 
     def __repr__(self) -> str:
@@ -141,6 +144,7 @@ class Client:
         retry: RetryPolicy | None = None,
         retry_after_output: bool = True,
         max_request_bytes: int | None = None,
+        connection: ConnectionPool | None = None,
     ) -> Conversation:
         """Start a conversation.
 
@@ -172,6 +176,9 @@ class Client:
                 output too large goes back to the model as an error text). ``None``: the
                 transport's own limit, 16 MiB over WebSocket (the frame the server takes),
                 none over HTTP.
+            connection: A pool from ``connection()``: the conversation runs on a lane of
+                a WebSocket connection it shares with the pool's other conversations,
+                instead of a connection of its own.
         """
         toolset, schemas = split_tools(tools)
         settings = RequestSettings(
@@ -191,13 +198,67 @@ class Client:
         return self._open(
             settings,
             toolset,
-            transport,
+            self._lane_or(transport, connection),
             items=coerce_items(list(items)),
             max_tool_rounds=max_tool_rounds,
             retry=retry,
             retry_after_output=retry_after_output,
             max_request_bytes=max_request_bytes,
         )
+
+    def connection(
+        self,
+        *,
+        lanes_per_connection: int = 16,
+        drain_timeout: float = 5.0,
+        max_connection_age: float = 55 * 60.0,
+        max_queue: int = 64,
+        ping_interval: float | None = 20.0,
+    ) -> ConnectionPool:
+        """A pool of WebSocket connections that many conversations share, one lane each.
+
+        Pass it to ``conversation(connection=pool)``. It opens a connection only when
+        every open one has ``lanes_per_connection`` lanes, so a thousand conversations
+        hold tens of sockets instead of a thousand. The client closes it on ``aclose()``.
+
+        Args:
+            lanes_per_connection: Conversations per connection, 1 to 32 (the server's
+                limit of named lanes per connection). The server runs 16 responses of a
+                connection at a time and queues the others: above 16, a turn may wait
+                for other conversations' responses.
+            drain_timeout: Seconds a cancelled response may take to end before its lane
+                is retired (the connection and its other lanes carry on).
+            max_connection_age: Seconds after which a connection takes no new turn; its
+                lanes move to a new connection at their next turn.
+            max_queue: Messages each lane buffers unread before the connection pauses.
+            ping_interval: Seconds between keepalive pings; ``None`` turns them off.
+        """
+        if self._closed:
+            raise InputError("the client is closed")
+        from ._transports._lanes import ConnectionPool
+
+        pool = ConnectionPool(
+            self._config,
+            lanes_per_connection=lanes_per_connection,
+            open_timeout=self._connect_timeout(),
+            read_timeout=self._read_timeout(),
+            drain_timeout=drain_timeout,
+            max_connection_age=max_connection_age,
+            max_queue=max_queue,
+            ping_interval=ping_interval,
+        )
+        self._pools.append(pool)
+        return pool
+
+    @staticmethod
+    def _lane_or(
+        transport: TransportName | Transport | None, connection: ConnectionPool | None
+    ) -> TransportName | Transport | None:
+        if connection is None:
+            return transport
+        if transport not in (None, "websocket"):
+            raise InputError("a conversation on a shared connection talks over its WebSocket")
+        return connection.transport()
 
     def realtime(
         self,
@@ -262,6 +323,7 @@ class Client:
         retry: RetryPolicy | None = None,
         retry_after_output: bool = True,
         max_request_bytes: int | None = None,
+        connection: ConnectionPool | None = None,
     ) -> Conversation:
         """Rebuild a conversation saved with ``Conversation.to_json()``.
 
@@ -277,30 +339,16 @@ class Client:
             retry: As for ``conversation()``.
             retry_after_output: As for ``conversation()``.
             max_request_bytes: As for ``conversation()``.
+            connection: As for ``conversation()``.
 
         Raises:
             InputError: the data is not a saved conversation, or a tool is missing.
         """
-        if not isinstance(data, Mapping) or data.get("version") not in (1, 2):
-            raise InputError("not a saved conversation (expected to_json() data, version 1 or 2)")
-        toolset = Toolset(tools)
-        missing = [name for name in data.get("tools", []) if name not in toolset]
-        if missing:
-            raise InputError(f"the saved conversation used tools that were not given: {missing}")
-        if data["version"] == 1:  # settings at the top level, beside the items
-            saved = {k: v for k, v in data.items() if k not in {"version", "tools", "items"}}
-        else:
-            saved = data.get("settings") or {}
-        hosted = data.get("hosted_tools") or []
-        settings = RequestSettings.from_json(saved, tools=[*toolset.to_wire(), *hosted])
-        try:
-            items = [parse_item(raw) for raw in data["items"]]
-        except ResponsesError as exc:
-            raise InputError(f"a saved item is malformed: {exc}") from exc
+        settings, toolset, items = saved.load(data, tools)
         return self._open(
             settings,
             toolset,
-            transport,
+            self._lane_or(transport, connection),
             items=items,
             max_tool_rounds=max_tool_rounds,
             retry=retry,
@@ -402,6 +450,8 @@ class Client:
         self._closed = True
         for conversation in list(self._conversations):
             await conversation.aclose()
+        for pool in self._pools:
+            await pool.aclose()
         if self._own_http and self._http_client is not None:
             await self._http_client.aclose()
 

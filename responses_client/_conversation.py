@@ -18,9 +18,6 @@ History rules (see docs/concepts/turns.md):
   a tool of the conversation, raises ``InputError``: it could only wait for itself.
 - Edits of the history are refused while a turn runs; an item that cannot be encoded is
   refused before it is appended.
-- A request over ``max_request_bytes`` is refused before it is sent (``_request_size``);
-  when it is the turn's first, the turn's input is taken out again, so nothing was added.
-  A tool output too large to send goes back to the model as an error text.
 """
 
 from __future__ import annotations
@@ -35,8 +32,6 @@ import weakref
 from collections import deque
 from collections.abc import (
     AsyncGenerator,
-    AsyncIterator,
-    Awaitable,
     Callable,
     Iterable,
     Mapping,
@@ -50,20 +45,16 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import anyio
 
-from ._exceptions import (
-    APIStatusError,
-    APITimeoutError,
-    InputError,
-    ResponsesError,
-    TransportError,
-)
+from . import _saved as saved
+from ._exceptions import APIStatusError, APITimeoutError, InputError, ResponsesError, TransportError
 from ._fold import Ending, ResponseFold
 from ._history import History, InputLike, coerce_items
 from ._items import FunctionCall, Item, Message
 from ._planner import Planner
-from ._request import RequestSettings, TurnOptions, build_body, plain_json, redact_body
+from ._request import RequestSettings, TurnOptions, build_body, redact_body
 from ._request_size import check_request, fit_tool_outputs
 from ._retry import RetryPolicy
+from ._stream import Turn, TurnStream
 from ._tools import Tool, ToolLike, ToolOutcome, Toolset, run_tool_calls, split_tools
 from ._transports.base import Transport
 from ._turn import (
@@ -89,7 +80,7 @@ else:  # pragma: no cover (3.10)
 if TYPE_CHECKING:
     import asyncio
 
-__all__ = ["Conversation", "TurnStream"]
+__all__ = ["Conversation"]
 
 logger = logging.getLogger("responses_client")
 
@@ -97,9 +88,6 @@ _RUNNING_TOOLS_OF: ContextVar[Conversation | None] = ContextVar(
     "responses_client_running_tools_of", default=None
 )
 """The conversation whose tools the current task runs for (tasks inherit it)."""
-
-_JSON_VERSION = 2
-"""Version 2 keeps the settings as one object; ``Client.restore`` reads version 1 too."""
 
 
 class _Restorer(Protocol):
@@ -119,22 +107,6 @@ class _Restorer(Protocol):
 _cleanups: set[asyncio.Task[None]] = set()
 
 
-class _Iteration:
-    """What ``async for`` holds while it iterates a ``TurnStream``: its lifetime is the loop's."""
-
-    __slots__ = ("__weakref__", "_next")
-
-    def __init__(self, generator: AsyncGeneratorType[Event, None]) -> None:
-        self._next = generator.__anext__
-
-    def __aiter__(self) -> _Iteration:
-        return self
-
-    def __anext__(self) -> Awaitable[Event]:
-        # The generator's own awaitable, not a coroutine around it (one call per event).
-        return self._next()
-
-
 def _context_key(settings: RequestSettings) -> bytes:
     """What the server's context depends on beside the items: model, instructions, tools."""
     key = json.dumps(
@@ -143,162 +115,6 @@ def _context_key(settings: RequestSettings) -> bytes:
         default=str,
     )
     return hashlib.sha256(key.encode()).digest()
-
-
-def _current_task_id() -> int:
-    return anyio.get_current_task().id
-
-
-class TurnStream:
-    """The events of one turn: an async iterator that is also an async context manager.
-
-    ``async for event in convo.stream(...)`` runs the turn; ``async with convo.stream(...) as
-    events`` also closes it (cancelling the response in flight) when the block is left early.
-    After the iteration ends, ``result`` holds the ``TurnResult``.
-    """
-
-    def __init__(
-        self,
-        conversation: Conversation,
-        input: InputLike,
-        settings: RequestSettings,
-        context_key: bytes,
-    ) -> None:
-        self._conversation = conversation
-        self._settings = settings
-        """The settings of this turn (the conversation's, or per-turn overrides of them)."""
-        self._context_key = context_key
-        self._toolset = conversation._tools
-        self._generator = cast(
-            "AsyncGeneratorType[Event, None]", conversation._run_turn(self, coerce_items(input))
-        )
-        self._result: TurnResult | None = None
-        self._done = False
-        self._changed: anyio.Event | None = None
-        """Set when the turn ends or is let go of; made only when a task waits."""
-        self._loops = 0
-        self._loop_refs: set[weakref.ref[_Iteration]] = set()
-        self._entered = 0
-        self._consumer: int | None = None
-        """The task that last began consuming the stream."""
-        self._machine = conversation._new_machine()
-        self._tool_scope: anyio.CancelScope | None = None
-
-    def __aiter__(self) -> AsyncIterator[Event]:
-        # The iterator lives exactly as long as the ``async for`` loop holding it: while it
-        # does, the stream is being consumed (its task may be awaiting in the loop body),
-        # and a turn started by another task waits instead of closing it.
-        iteration = _Iteration(self._generator)
-        self._loops += 1
-        self._loop_refs.add(weakref.ref(iteration, self._loop_ended))
-        self._consumer = _current_task_id()
-        return iteration
-
-    def _loop_ended(self, ref: weakref.ref[_Iteration]) -> None:
-        self._loop_refs.discard(ref)
-        self._loops -= 1
-        self._signal()
-
-    @property
-    def _consumed(self) -> bool:
-        """Whether a caller holds the stream: an ``async for`` loop or ``async with`` block."""
-        return self._loops > 0 or self._entered > 0
-
-    def _consumed_by_this_task(self) -> bool:
-        return self._consumed and self._consumer == _current_task_id()
-
-    def __anext__(self) -> Awaitable[Event]:
-        # For ``anext(stream)``: the generator's own awaitable, not a coroutine around it.
-        return self._generator.__anext__()
-
-    @property
-    def _pulling(self) -> bool:
-        """Whether a task is inside the stream now (running it, not parked at an event)."""
-        return self._generator.ag_running
-
-    async def aclose(self) -> None:
-        """Stop the turn now; a response in flight is cancelled on the server.
-
-        Safe from any task: when another task is inside the stream, the turn is interrupted
-        and this waits until that task has unwound it.
-        """
-        if self._pulling:
-            if self._conversation._current is self:
-                await self._conversation.interrupt()
-            await self._wait_finished()
-            return
-        ended = self._done
-        await self._generator.aclose()
-        if not ended and self._result is None and self._machine.has_started:
-            # Closed before its end: what it streamed so far stays readable.
-            self._finish(self._conversation._result_of(self._machine, Finish("interrupted")))
-        else:
-            self._finish()
-
-    async def __aenter__(self) -> TurnStream:
-        self._entered += 1
-        self._consumer = _current_task_id()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._entered -= 1
-        self._signal()
-        await self.aclose()
-
-    @property
-    def finished(self) -> bool:
-        """Whether the turn has ended (completed, failed, interrupted or closed)."""
-        return self._done
-
-    async def _wait_finished(self) -> None:
-        while not self._done:
-            await self._wait_change()
-
-    async def _wait_released(self) -> None:
-        """Wait until the turn ends, or until nobody is inside it or holding it."""
-        while not self._done and (self._pulling or self._consumed):
-            await self._wait_change()
-
-    async def _wait_change(self) -> None:
-        if self._changed is None:
-            self._changed = anyio.Event()
-        await self._changed.wait()
-
-    def _signal(self) -> None:
-        # The event is made only when a task waits (rare: most turns end first).
-        changed, self._changed = self._changed, None
-        if changed is not None:
-            changed.set()
-
-    @property
-    def result(self) -> TurnResult:
-        """The turn's result, once the iteration has ended.
-
-        A turn closed before its end (``aclose()``, leaving ``async with`` early, or closed by
-        the next turn after a ``break``) has an ``"interrupted"`` result holding the text
-        streamed so far.
-
-        Raises:
-            ResponsesError: the turn has not ended, or ended with an error.
-        """
-        if self._result is None:
-            raise ResponsesError("the turn has no result: it has not completed")
-        return self._result
-
-    def _finish(self, result: TurnResult | None = None) -> None:
-        if result is not None:
-            self._result = result
-        self._done = True
-        self._signal()
-        # A finished turn counts as no turn everywhere; letting go of it frees its
-        # generator, event and result while the conversation idles.
-        if self._conversation._current is self:
-            self._conversation._current = None
 
 
 class Conversation:
@@ -330,9 +146,7 @@ class Conversation:
         """Create a conversation; prefer ``Client.conversation()``, which fills these in."""
         if max_tool_rounds < 1:
             raise InputError("max_tool_rounds must be at least 1")
-        if max_request_bytes is None:  # the wire's own limit, if it has one
-            max_request_bytes = getattr(transport, "max_request_bytes", None)
-        self._max_request_bytes = max_request_bytes
+        self._max_request_bytes = max_request_bytes or getattr(transport, "max_request_bytes", None)
         self._transport = transport
         self._settings = settings
         self._tools = tools
@@ -343,8 +157,8 @@ class Conversation:
         self._retry_after_output = retry_after_output
         self._clock = clock
         self._on_close = on_close
-        self._current: TurnStream | None = None
-        self._latest: weakref.ref[TurnStream] | None = None
+        self._current: Turn | None = None
+        self._latest: weakref.ref[Turn] | None = None
         """The stream made last, which ``interrupt()`` reaches before it runs."""
         self._closed = False
         self._context_key = _context_key(settings)
@@ -373,7 +187,7 @@ class Conversation:
 
     def _holds_connection(self) -> bool:
         """Whether closing this conversation would close something (a stream, a socket)."""
-        if self._current is not None and not self._current.finished:
+        if self._current is not None and not self._current.done:
             return True
         return self._transport.holds_connection
 
@@ -490,7 +304,7 @@ class Conversation:
         self._planner.forget("history changed")
 
     def _check_idle(self) -> None:
-        if self._current is not None and not self._current.finished:
+        if self._current is not None and not self._current.done:
             raise InputError(
                 "the history cannot be edited while a turn is running (a stream left "
                 "unfinished counts: close it, or iterate it inside `async with`); pass the "
@@ -521,13 +335,22 @@ class Conversation:
                 "a tool of this conversation cannot run a turn of it: the turn is waiting "
                 "for the tool's output, so the new turn would wait forever"
             )
-        if not options:
-            made = TurnStream(self, input, self._settings, self._context_key)
-        else:
-            settings = replace(self._settings, **options)
-            made = TurnStream(self, input, settings, _context_key(settings))
-        self._latest = weakref.ref(made)
-        return made
+        settings, context_key = self._settings, self._context_key
+        if options:
+            settings = replace(settings, **options)
+            context_key = _context_key(settings)
+        turn = Turn(
+            settings=settings,
+            context_key=context_key,
+            toolset=self._tools,
+            machine=self._new_machine(),
+            release=self._release,
+            interrupt=self._interrupt_turn,
+            closed_early=self._closed_early,
+        )
+        self._latest = weakref.ref(turn)
+        generator = self._run_turn(turn, coerce_items(input))
+        return turn.run(cast("AsyncGeneratorType[Event, None]", generator))
 
     async def send(
         self,
@@ -575,16 +398,27 @@ class Conversation:
         nothing. Does nothing when no turn runs or waits.
         """
         current = self._current
-        if current is None or current.finished:
+        if current is None or current.done:
             # A stream made but not iterated yet: it will send nothing and end interrupted.
             waiting = self._latest() if self._latest is not None else None
-            if waiting is not None and not waiting._machine.has_started:
-                waiting._machine.interrupt(keep=keep)
+            if waiting is not None and not waiting.machine.has_started:
+                waiting.machine.interrupt(keep=keep)
             return
-        current._machine.interrupt(keep=keep)
-        if current._tool_scope is not None:
-            current._tool_scope.cancel()
+        current.machine.interrupt(keep=keep)
+        if current.tool_scope is not None:
+            current.tool_scope.cancel()
         await self._transport.cancel()
+
+    async def _interrupt_turn(self, turn: Turn) -> None:
+        if self._current is turn:
+            await self.interrupt()
+
+    def _release(self, turn: Turn) -> None:
+        if self._current is turn:
+            self._current = None
+
+    def _closed_early(self, turn: Turn) -> TurnResult:
+        return self._result_of(turn.machine, Finish("interrupted"))
 
     def _new_machine(self) -> TurnMachine:
         return TurnMachine(
@@ -593,26 +427,25 @@ class Conversation:
             retry_after_output=self._retry_after_output,
         )
 
-    async def _begin(self, stream: TurnStream) -> None:
-        while self._current is not None and not self._current.finished:
+    async def _begin(self, turn: Turn) -> None:
+        while self._current is not None and not self._current.done:
             previous = self._current
-            if previous._consumed_by_this_task():
+            if previous.consumed_by_this_task():
                 raise InputError(
                     "a turn of this conversation is still being consumed by this task: "
                     "leave its loop (or its async with block) before starting another"
                 )
-            if previous._pulling or previous._consumed:
-                await previous._wait_released()
+            if previous.pulling or previous.consumed:
+                await previous.wait_released()
             else:
                 logger.debug("closing an abandoned turn before starting a new one")
-                await previous.aclose()
-        self._current = stream
+                await previous.close()
+        self._current = turn
 
-    async def _run_turn(self, stream: TurnStream, items: list[Item]) -> AsyncGenerator[Event, None]:
+    async def _run_turn(self, turn: Turn, items: list[Item]) -> AsyncGenerator[Event, None]:
         # A pump over the turn machine's actions: every decision is the machine's.
-        await self._begin(stream)
-        machine, transport, error_ending = stream._machine, self._transport, Ending.ERROR
-        before, sent = len(self._history), False
+        await self._begin(turn)
+        machine, transport, error_ending, sent = turn.machine, self._transport, Ending.ERROR, False
         try:
             self._history.append(items)
             actions = deque(machine.start(self._clock(), bytes_sent=transport.bytes_sent))
@@ -622,12 +455,12 @@ class Conversation:
                         actions.extend(machine.stream_ended(yielded=False))
                     case Send(full_context=full_context):
                         try:
-                            fold, body = self._request(stream, full_context)
+                            fold, body = self._request(turn, full_context)
                         except InputError as exc:  # too large to send
-                            if sent:
-                                raise
-                            self._history.edit(before, [], len(self._history) - before)
-                            raise InputError(f"{exc}; nothing was added to the history") from None
+                            if not sent:  # the turn's input never went out: it is not kept
+                                self._history.edit(len(self._history) - len(items), [], len(items))
+                                raise InputError(f"{exc}; nothing was added") from None
+                            raise
                         apply, yielded, sent = fold.apply, False, True
                         try:
                             async with aclosing(transport.stream(body)) as events:
@@ -648,20 +481,20 @@ class Conversation:
                         else:
                             actions.extend(machine.stream_ended(yielded=yielded))
                     case RunTools(calls=calls):
-                        actions.extend(machine.tools_ran(await self._run_tools(stream, calls)))
+                        actions.extend(machine.tools_ran(await self._run_tools(turn, calls)))
                     case Emit(event=made):
                         yield made
                     case Wait(seconds=seconds):
                         await (self._retry.sleep or anyio.sleep)(seconds)
                     case Finish() as finish:
-                        stream._finish(self._result_of(machine, finish))
+                        turn.finish(self._result_of(machine, finish))
                         return
                     case Fail(error=error):
                         raise error
                     case bookkeeping:
                         self._record(bookkeeping)
         finally:
-            stream._finish()
+            turn.finish()
 
     def _result_of(self, machine: TurnMachine, finish: Finish) -> TurnResult:
         return machine.result(finish, self._clock(), bytes_sent=self._transport.bytes_sent)
@@ -677,35 +510,27 @@ class Conversation:
                 self._history.append(items)
 
     async def _run_tools(
-        self, stream: TurnStream, calls: Sequence[FunctionCall]
+        self, turn: Turn, calls: Sequence[FunctionCall]
     ) -> list[ToolOutcome] | None:
         """Run one round's calls; ``None`` when ``interrupt()`` cancelled them."""
         with anyio.CancelScope() as scope:
-            stream._tool_scope = scope
+            turn.tool_scope = scope
             running = _RUNNING_TOOLS_OF.set(self)  # seen by the tools' tasks (contextvars)
             try:
-                outcomes = await run_tool_calls(calls, stream._toolset)
+                outcomes = await run_tool_calls(calls, turn.toolset)
             finally:
                 _RUNNING_TOOLS_OF.reset(running)
-        stream._tool_scope = None
+        turn.tool_scope = None
         if scope.cancelled_caught:
             return None
-        if self._max_request_bytes is not None:
-            outcomes = fit_tool_outputs(
-                outcomes,
-                limit=self._max_request_bytes,
-                settings=stream._settings,
-                previous_response_id=stream._machine.fold.response_id,
-            )
-        return outcomes
+        fold, limit = turn.machine.fold, self._max_request_bytes  # too large: an error text
+        return fit_tool_outputs(outcomes, limit, turn.settings, fold.response_id)
 
-    def _request(
-        self, stream: TurnStream, full_context: bool
-    ) -> tuple[ResponseFold, dict[str, Any]]:
+    def _request(self, turn: Turn, full_context: bool) -> tuple[ResponseFold, dict[str, Any]]:
         """Plan the next request and build its body; returns the fold for its events."""
-        items, settings = self._history.items, stream._settings
+        items, settings = self._history.items, turn.settings
         plan = self._planner.plan(
-            items, self._history.chain, epoch=self._transport.epoch, context_key=stream._context_key
+            items, self._history.chain, epoch=self._transport.epoch, context_key=turn.context_key
         )
         can_refer = self._transport.supports_previous_response(store=settings.store)
         if plan.incremental and (full_context or not can_refer):
@@ -720,11 +545,10 @@ class Conversation:
             [item.to_wire() for item in items[plan.start :]],
             previous_response_id=plan.previous_response_id,
         )
-        if self._max_request_bytes is not None:
-            check_request(body, self._max_request_bytes)
+        check_request(body, self._max_request_bytes)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("request body: %s", json.dumps(redact_body(body), default=str)[:4000])
-        return stream._machine.sending(plan, len(body["input"])), body
+        return turn.machine.sending(plan, len(body["input"])), body
 
     # -- persistence and life ----------------------------------------------------------
 
@@ -733,17 +557,7 @@ class Conversation:
 
         ``client.restore(data, tools=...)`` rebuilds it, in this process or another one.
         """
-        return {
-            "version": _JSON_VERSION,
-            "settings": self._settings.to_json(),
-            "tools": [tool.name for tool in self._tools.values()],
-            "hosted_tools": [
-                plain_json(schema)
-                for schema in self._settings.tools
-                if schema["type"] != "function"
-            ],
-            "items": self.to_input(),
-        }
+        return saved.dump(self._settings, self._tools, self._history.items)
 
     @classmethod
     def from_json(
@@ -768,8 +582,8 @@ class Conversation:
             return
         self._closed = True
         current = self._current
-        if current is not None and not current.finished:
-            await current.aclose()
+        if current is not None and not current.done:
+            await current.close()
         await self._transport.aclose()
         if self._on_close is not None:
             self._on_close(self)

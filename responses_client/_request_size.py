@@ -18,11 +18,12 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from ._exceptions import InputError
 from ._items import FunctionCallOutput
 from ._request import RequestSettings, build_body
+from ._turn import ToolOutcome
 
 __all__ = [
     "WEBSOCKET_RECEIVE_LIMIT",
@@ -99,12 +100,14 @@ def too_large_output(size: int, budget: int) -> str:
     )
 
 
-def check_request(body: Mapping[str, Any], limit: int) -> None:
-    """Refuse a request larger than ``limit`` bytes, before it is sent.
+def check_request(body: Mapping[str, Any], limit: int | None) -> None:
+    """Refuse a request larger than ``limit`` bytes (``None``: no limit), before it is sent.
 
     Raises:
         InputError: naming the request's size, the limit and what the request carries.
     """
+    if limit is None:
+        return
     size = request_size(body)
     if size > limit:
         raise InputError(
@@ -115,18 +118,7 @@ def check_request(body: Mapping[str, Any], limit: int) -> None:
         )
 
 
-class _Outcome(Protocol):
-    """What ``fit_tool_outputs`` reads and replaces of a tool call's outcome."""
-
-    @property
-    def call_id(self) -> str: ...
-    @property
-    def output(self) -> str: ...
-    @property
-    def error(self) -> str | None: ...
-
-
-_O = TypeVar("_O", bound=_Outcome)
+_O = TypeVar("_O", bound=ToolOutcome)
 
 _ERROR_ROOM = 512
 """Bytes kept free per output for the error text that may replace it."""
@@ -134,8 +126,7 @@ _ERROR_ROOM = 512
 
 def fit_tool_outputs(
     outcomes: Sequence[_O],
-    *,
-    limit: int,
+    limit: int | None,
     settings: RequestSettings,
     previous_response_id: str | None,
 ) -> list[_O]:
@@ -146,7 +137,10 @@ def fit_tool_outputs(
     does not fit goes back to the model as an error text (``too_large_output``, also the
     outcome's ``error``), so the turn goes on and the model can ask for less. When the
     request also carries earlier items (full context), ``check_request`` still refuses it.
+    With no ``limit``, the outcomes are returned as they are.
     """
+    if limit is None:
+        return list(outcomes)
     sizes = [
         json_size(FunctionCallOutput(call_id=o.call_id, output=o.output).to_wire())
         for o in outcomes
@@ -156,6 +150,6 @@ def fit_tool_outputs(
     fitted = list(outcomes)
     for index in oversized(sizes, budget):
         text = too_large_output(sizes[index], budget)
-        # Every outcome is a dataclass (ToolOutcome); the Protocol cannot say so.
+        # Every outcome is a dataclass (``_tools.ToolOutcome``); the Protocol cannot say so.
         fitted[index] = dataclasses.replace(fitted[index], output=text, error=text)  # type: ignore[type-var]
     return fitted

@@ -17,18 +17,31 @@ For an OpenAI-compatible server that speaks only Chat Completions::
         transport=ChatTransport(client.http_client, client.config, developer_role=False)
     )
 
+Many conversations can share WebSocket connections, one lane (``stream_id``) each::
+
+    pool = client.connection()
+    convos = [client.conversation(connection=pool) for _ in range(100)]  # 7 sockets
+
 Any object that satisfies ``responses_client.Transport`` works too (see its docstring for
 the contract). A transport object serves one conversation.
 """
 
 from __future__ import annotations
 
+from ._transports._lanes import ConnectionPool, LaneTransport
 from ._transports.base import Transport
 from ._transports.chat import ChatTransport
 from ._transports.sse import SSETransport
 from ._transports.websocket import WebSocketTransport
 
-__all__ = ["ChatTransport", "SSETransport", "Transport", "WebSocketTransport"]
+__all__ = [
+    "ChatTransport",
+    "ConnectionPool",
+    "LaneTransport",
+    "SSETransport",
+    "Transport",
+    "WebSocketTransport",
+]
 
 for _name in __all__:
     _obj = globals()[_name]

@@ -83,10 +83,18 @@ def test_the_transports_module_publishes_the_transport_classes() -> None:
 
     assert transports.__all__ == [
         "ChatTransport",
+        "ConnectionPool",
+        "LaneTransport",
         "SSETransport",
         "Transport",
         "WebSocketTransport",
     ]
     assert transports.Transport is responses_client.Transport
-    for name in ("ChatTransport", "SSETransport", "WebSocketTransport"):
+    for name in (
+        "ChatTransport",
+        "ConnectionPool",
+        "LaneTransport",
+        "SSETransport",
+        "WebSocketTransport",
+    ):
         assert getattr(transports, name).__module__ == "responses_client.transports"

@@ -47,7 +47,7 @@ async def test_a_message_over_the_websocket_frame_limit_is_refused_and_nothing_i
     # out, the server closed with 1009, and every retry and later turn did the same.
     emulator.model = ScriptedModel(["Fine."])
     convo = client.conversation(transport="websocket")
-    with pytest.raises(InputError, match="nothing was added to the history") as raised:
+    with pytest.raises(InputError, match=r"replace_item\); nothing was added$") as raised:
         await convo.send("x" * WEBSOCKET_REQUEST_LIMIT)
     size, limit = _sizes(str(raised.value))
     assert limit == WEBSOCKET_REQUEST_LIMIT < size

@@ -33,7 +33,7 @@ from websockets.protocol import Event, State
 
 from .._exceptions import APIConnectionError, APITimeoutError, ConnectionClosed, status_error
 
-__all__ = ["Connection", "RedactingLogger", "closed_error", "connect"]
+__all__ = ["Connection", "Inbox", "RedactingLogger", "closed_error", "connect"]
 
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 """Handshake headers whose values are never logged, whatever they hold."""
@@ -77,88 +77,66 @@ class RedactingLogger(_Adapter):
         return text
 
 
-class Connection(ClientConnection):
-    """``websockets``' client connection with a message queue of its own.
+class Inbox:
+    """Whole messages waiting for one reader, oldest first, and the reader's wait.
 
-    Speed trick, guarded by bench/ws_throughput.py (and bench/ws_latency.py, which times
-    ``take``). ``recv()`` hands each message through an assembler and a future-based queue
-    built for any number of concurrent readers; a wire has one reader, so data frames skip
-    all of that: ``process_event`` appends each message's bytes to a deque and wakes the
-    reader if it waits. It preserves what ``recv()`` gives: whole messages in order
-    (fragments joined), the closing exception once every message was taken, and a bounded
-    buffer: reading the socket pauses while ``high_water`` messages are queued and resumes
-    when a quarter remain. Handshake, control frames (ping, pong, close), keepalive, limits
-    and the closing handshake stay with ``websockets``.
-
-    It relies on hooks ``websockets`` does not document as public: ``process_event``
-    (called with every frame after the handshake), ``connection_lost``, ``protocol.state``
-    and ``protocol.close_exc``, and the asyncio ``transport`` it reads from.
-    tests/transports/test_ws_plumbing.py pins each of them; run it against every
-    supported ``websockets`` version (>= 13) before widening the range.
+    The bounded queue behind :class:`Connection` (one per connection) and behind each lane
+    of a shared connection (``_lanes``). A subclass has a ``loop`` and says how to pause
+    and resume the reading that fills it, and when it is closed for good. ``receive()``
+    waits for a message, can be ended from another task (``interrupt()``) and can be
+    timed; reading pauses while ``high_water`` messages wait unread and resumes when a
+    quarter remain.
     """
 
-    # No per-connection ``__dict__`` for these: many connections may stay open at once
-    # (bench/scale.py measures memory per idle conversation).
     __slots__ = (
         "messages",
         "high_water",
         "reading_paused",
-        "_parts",
         "_reader",
         "_wait_started",
         "_watchdog",
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.messages: deque[bytes] = deque()
-        """Whole data messages, oldest first, not yet taken by ``take`` or ``receive``."""
-        self.high_water = 64
-        """Queued messages at which reading the socket pauses (``connect``'s ``max_queue``)."""
-        self._parts: list[bytes] | None = None
+    messages: deque[bytes]
+    """Whole data messages, oldest first, not yet taken by ``take`` or ``receive``."""
+    high_water: int
+    """Queued messages at which reading pauses (``connect``'s ``max_queue``)."""
+    reading_paused: bool
+    """Whether reading is paused because ``high_water`` messages wait."""
+    loop: asyncio.AbstractEventLoop
+    _reader: asyncio.Future[bool] | None
+    _wait_started: float
+    _watchdog: asyncio.TimerHandle | None
+
+    def reset_inbox(self, high_water: int) -> None:
+        self.messages = deque()
+        self.high_water = high_water
         self.reading_paused = False
-        """Whether reading the socket is paused because ``high_water`` messages wait."""
-        self._reader: asyncio.Future[bool] | None = None
+        self._reader = None
         self._wait_started = 0.0
-        self._watchdog: asyncio.TimerHandle | None = None
+        self._watchdog = None
 
-    def forget_handshake(self) -> None:
-        """Drop the opening handshake's headers, the API key's among them.
+    # What a subclass provides.
 
-        ``websockets`` keeps the request and the response for the connection's life and
-        nothing reads them after the handshake. The response stays, without its headers:
-        ``process_event`` tells the handshake response from later frames by its presence.
-        """
-        self.request = None
-        if self.response is not None:
-            self.response = Response(
-                self.response.status_code, self.response.reason_phrase, Headers()
-            )
+    def _pause_reading(self) -> None:
+        raise NotImplementedError
 
-    def process_event(self, event: Event) -> None:
-        """Queue data messages; hand anything else (handshake, control) to ``websockets``."""
-        if isinstance(event, Frame):
-            opcode = event.opcode
-            if opcode is Opcode.TEXT or opcode is Opcode.BINARY:
-                if event.fin:
-                    self._deliver(_as_bytes(event.data))
-                else:
-                    self._parts = [_as_bytes(event.data)]
-                return
-            if opcode is Opcode.CONT and self._parts is not None:
-                self._parts.append(_as_bytes(event.data))
-                if event.fin:
-                    self._deliver(b"".join(self._parts))
-                    self._parts = None
-                return
-        super().process_event(event)
+    def _resume_reading(self) -> None:
+        raise NotImplementedError
 
-    def _deliver(self, message: bytes) -> None:
+    def _closed_error(self) -> BaseException | None:
+        """The exception ``receive()`` raises once every message was taken, if closed."""
+        raise NotImplementedError
+
+    # The queue.
+
+    def put(self, message: bytes) -> None:
+        """Queue one whole message for the reader."""
         messages = self.messages
         messages.append(message)
         if len(messages) >= self.high_water and not self.reading_paused:
             self.reading_paused = True
-            self.transport.pause_reading()
+            self._pause_reading()
         self._wake(False)
 
     def _wake(self, interrupted: bool) -> None:
@@ -171,7 +149,7 @@ class Connection(ClientConnection):
         message = self.messages.popleft()
         if self.reading_paused and len(self.messages) <= self.high_water // 4:
             self.reading_paused = False
-            self.transport.resume_reading()
+            self._resume_reading()
         return message
 
     async def receive(self, timeout: float | None = None) -> bytes | None:
@@ -181,12 +159,14 @@ class Connection(ClientConnection):
             timeout: Seconds one wait for a message may last (``None``: no limit).
 
         Raises:
-            websockets.ConnectionClosed: The connection closed and every message was taken.
+            websockets.ConnectionClosed: The connection closed and every message was taken
+                (or what the subclass says instead).
             TimeoutError: No message came within ``timeout``.
         """
         while not self.messages:
-            if self.protocol.state is State.CLOSED:
-                raise self.protocol.close_exc
+            error = self._closed_error()
+            if error is not None:
+                raise error
             reader = self.loop.create_future()
             self._reader = reader
             if timeout is not None:
@@ -224,13 +204,94 @@ class Connection(ClientConnection):
         """End a ``receive()`` waiting now (from another task); queued messages stay."""
         self._wake(True)
 
-    def connection_lost(self, exc: Exception | None) -> None:
-        """Let ``websockets`` record the loss, then wake the reader: it sees the state."""
-        super().connection_lost(exc)
+    def wake_closed(self) -> None:
+        """The source is gone: wake the reader (it sees ``_closed_error``), stop the timer."""
         self._wake(False)
         if self._watchdog is not None:
             self._watchdog.cancel()
             self._watchdog = None
+
+
+class Connection(Inbox, ClientConnection):
+    """``websockets``' client connection with a message queue of its own (an :class:`Inbox`).
+
+    Speed trick, guarded by bench/ws_throughput.py (and bench/ws_latency.py, which times
+    ``take``). ``recv()`` hands each message through an assembler and a future-based queue
+    built for any number of concurrent readers; a wire has one reader, so data frames skip
+    all of that: ``process_event`` appends each message's bytes to a deque and wakes the
+    reader if it waits. It preserves what ``recv()`` gives: whole messages in order
+    (fragments joined), the closing exception once every message was taken, and a bounded
+    buffer: reading the socket pauses while ``high_water`` messages are queued and resumes
+    when a quarter remain. Handshake, control frames (ping, pong, close), keepalive, limits
+    and the closing handshake stay with ``websockets``.
+
+    A connection shared by lanes hands each message to ``_deliver``'s override instead
+    (``_lanes.SharedConnection``).
+
+    It relies on hooks ``websockets`` does not document as public: ``process_event``
+    (called with every frame after the handshake), ``connection_lost``, ``protocol.state``
+    and ``protocol.close_exc``, and the asyncio ``transport`` it reads from.
+    tests/transports/test_ws_plumbing.py pins each of them; run it against every
+    supported ``websockets`` version (>= 13) before widening the range.
+    """
+
+    # No per-connection ``__dict__`` for these: many connections may stay open at once
+    # (bench/scale.py measures memory per idle conversation).
+    __slots__ = ("_parts",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.reset_inbox(64)
+        self._parts: list[bytes] | None = None
+
+    def forget_handshake(self) -> None:
+        """Drop the opening handshake's headers, the API key's among them.
+
+        ``websockets`` keeps the request and the response for the connection's life and
+        nothing reads them after the handshake. The response stays, without its headers:
+        ``process_event`` tells the handshake response from later frames by its presence.
+        """
+        self.request = None
+        if self.response is not None:
+            self.response = Response(
+                self.response.status_code, self.response.reason_phrase, Headers()
+            )
+
+    def process_event(self, event: Event) -> None:
+        """Queue data messages; hand anything else (handshake, control) to ``websockets``."""
+        if isinstance(event, Frame):
+            opcode = event.opcode
+            if opcode is Opcode.TEXT or opcode is Opcode.BINARY:
+                if event.fin:
+                    self._deliver(_as_bytes(event.data))
+                else:
+                    self._parts = [_as_bytes(event.data)]
+                return
+            if opcode is Opcode.CONT and self._parts is not None:
+                self._parts.append(_as_bytes(event.data))
+                if event.fin:
+                    self._deliver(b"".join(self._parts))
+                    self._parts = None
+                return
+        super().process_event(event)
+
+    def _deliver(self, message: bytes) -> None:
+        self.put(message)
+
+    def _pause_reading(self) -> None:
+        self.transport.pause_reading()
+
+    def _resume_reading(self) -> None:
+        self.transport.resume_reading()
+
+    def _closed_error(self) -> BaseException | None:
+        protocol = self.protocol
+        return protocol.close_exc if protocol.state is State.CLOSED else None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """Let ``websockets`` record the loss, then wake the reader: it sees the state."""
+        super().connection_lost(exc)
+        self.wake_closed()
 
 
 def _as_bytes(data: Any) -> bytes:
@@ -248,6 +309,7 @@ async def connect(
     ping_interval: float | None,
     max_queue: int,
     max_size: int,
+    connection_class: type[Connection] = Connection,
 ) -> Connection:
     """Open one connection to ``url`` (one attempt: retrying is the caller's decision).
 
@@ -260,6 +322,7 @@ async def connect(
         ping_interval: Seconds between keepalive pings; ``None`` turns them off.
         max_queue: Messages queued unread before reading the socket pauses.
         max_size: Largest message accepted, in bytes (a larger one closes with 1009).
+        connection_class: The ``Connection`` (sub)class to make.
 
     Returns:
         The open connection, its handshake headers already forgotten.
@@ -282,7 +345,7 @@ async def connect(
             max_size=max_size,
             compression=None,
             logger=logger,
-            create_connection=Connection,
+            create_connection=connection_class,
         )
     except websockets.InvalidStatus as exc:
         response = exc.response
@@ -298,7 +361,7 @@ async def connect(
         # EOFError: a server that closed before its HTTP answer, as websockets 14 reports
         # it (later versions wrap it in InvalidMessage).
         raise APIConnectionError(f"could not connect to {url}: {exc}") from None
-    assert isinstance(opened, Connection)  # made by create_connection
+    assert isinstance(opened, connection_class)  # made by create_connection
     opened.high_water = max_queue
     opened.forget_handshake()
     return opened

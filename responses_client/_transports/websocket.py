@@ -36,8 +36,9 @@ import asyncio
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import AsyncGenerator, Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 import anyio.lowlevel
@@ -51,9 +52,45 @@ from .._request_size import WEBSOCKET_RECEIVE_LIMIT, WEBSOCKET_REQUEST_LIMIT
 from ..events import ENDING_TYPES, ServerEvent, UnknownEvent, parse_event
 from ._ws import Connection, RedactingLogger, closed_error, connect
 
-__all__ = ["WebSocketTransport"]
+__all__ = ["Link", "WebSocketTransport"]
 
 logger = logging.getLogger("responses_client.websocket")
+
+
+class Link(Protocol):
+    """What the transport reads and writes through: its own connection, or a lane of one.
+
+    ``_ws.Connection`` is one; so is a lane of a shared connection (``_lanes``).
+    """
+
+    messages: deque[bytes]
+    """Whole messages not yet taken, oldest first."""
+
+    @property
+    def state(self) -> State:
+        """``State.OPEN`` while it can carry requests."""
+        ...
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The event loop it belongs to."""
+        ...
+
+    def take(self) -> bytes:
+        """The oldest queued message (``messages`` is not empty)."""
+        ...
+
+    async def receive(self, timeout: float | None = None) -> bytes | None:
+        """The next message; ``None`` when ``interrupt()`` ended the wait."""
+        ...
+
+    def interrupt(self) -> None:
+        """End a ``receive()`` waiting now."""
+        ...
+
+    async def send(self, message: str) -> None:
+        """Write one text message."""
+        ...
 
 
 class WebSocketTransport:
@@ -126,7 +163,7 @@ class WebSocketTransport:
         secrets = tuple(s for s in (config.api_key,) if s)
         self._wire_logger = RedactingLogger(logging.getLogger("responses_client.wire"), secrets)
 
-        self._ws: Connection | None = None
+        self._ws: Link | None = None
         self._connected_at = 0.0
         self._epoch = 0
         self._state = CancelState()
@@ -182,21 +219,20 @@ class WebSocketTransport:
             )
         frame = {"type": "response.create", **body}
         frame.pop("stream", None)
-        payload = _text(frame)
         refers_back = body.get("previous_response_id") is not None
         # This generator lives as long as the response: keep neither the request nor its
         # encoding (each may be large) alive while waiting for the server.
-        del frame, body
+        del body
         self._streams += 1
         mine = self._streams
         self._stop = False
-        ws: Connection | None = None
+        ws: Link | None = None
         try:
             with anyio.CancelScope() as scope:
                 self._scope = scope
                 ws = await self._ready(keep_old=refers_back)
-                await self._send_create(ws, payload)
-            del payload
+                await self._send_create(ws, _text(self._addressed(ws, frame)))
+            del frame
             self._scope = None
             if ws is None or scope.cancelled_caught or self._stop:
                 return
@@ -244,7 +280,7 @@ class WebSocketTransport:
                         continue
                     if verdict is Verdict.CLOSE:
                         logger.info("the server ended the connection: %s", CONNECTION_LIMIT)
-                        await self._discard(ws)
+                        await self._connection_ended(ws)
                     # SEND_CANCEL means cancel() came: the stream stops after this event,
                     # and its cleanup below sends the cancel.
                     ended = event_type in ENDING_TYPES
@@ -308,14 +344,19 @@ class WebSocketTransport:
 
     # -- connection life ----------------------------------------------------------------
 
-    def _usable(self, ws: Connection | None) -> bool:
+    def _addressed(self, ws: Link, frame: dict[str, Any]) -> dict[str, Any]:
+        """``frame`` as it goes out through ``ws`` (a lane adds its ``stream_id``)."""
+        del ws
+        return frame
+
+    def _usable(self, ws: Link | None) -> bool:
         return (
             ws is not None
             and ws.state is State.OPEN
             and self._clock() - self._connected_at < self._max_age
         )
 
-    async def _ready(self, *, keep_old: bool) -> Connection:
+    async def _ready(self, *, keep_old: bool) -> Link:
         """A connection with nothing in flight: the current one, drained, or a new one.
 
         An old connection is kept when the request refers to a response (it was planned
@@ -335,11 +376,21 @@ class WebSocketTransport:
             ws = await self._connect()
         return ws
 
-    async def _connect(self) -> Connection:
+    async def _connect(self) -> Link:
         """Open a connection: one attempt (sending again is the turn machine's decision)."""
-        url = self._config.responses_websocket_url
-        ws = await connect(
-            url,
+        ws = await self._open()
+        self._ws = ws
+        self._epoch += 1
+        self.connects += 1
+        self._connected_at = self._clock()
+        self._state.forget_connection()
+        logger.debug("connected (epoch %d)", self._epoch)
+        return ws
+
+    async def _open(self) -> Link:
+        """A connection of this transport's own."""
+        return await connect(
+            self._config.responses_websocket_url,
             headers=self._config.headers(),
             logger=self._wire_logger,
             open_timeout=self._open_timeout,
@@ -348,15 +399,8 @@ class WebSocketTransport:
             max_queue=self._max_queue,
             max_size=self._max_size,
         )
-        self._ws = ws
-        self._epoch += 1
-        self.connects += 1
-        self._connected_at = self._clock()
-        self._state.forget_connection()
-        logger.debug("connected to %s (epoch %d)", url, self._epoch)
-        return ws
 
-    async def _send_create(self, ws: Connection, payload: str) -> None:
+    async def _send_create(self, ws: Link, payload: str) -> None:
         # Shielded: a frame cut in half by a cancel would break the connection.
         self._state.begin()
         with anyio.CancelScope(shield=True):
@@ -367,7 +411,7 @@ class WebSocketTransport:
                 raise closed_error(exc) from None
         self.bytes_sent += len(payload)
 
-    async def _send_cancel(self, ws: Connection, response_id: str) -> None:
+    async def _send_cancel(self, ws: Link, response_id: str) -> None:
         payload = _text({"type": "response.cancel", "response_id": response_id})
         with anyio.CancelScope(shield=True), anyio.move_on_after(self._send_timeout) as limit:
             try:
@@ -379,7 +423,7 @@ class WebSocketTransport:
         if limit.cancelled_caught:
             await self._discard(ws)
 
-    async def _drain(self, ws: Connection) -> Connection | None:
+    async def _drain(self, ws: Link) -> Link | None:
         """Read and drop the abandoned response's events; ``None`` if the connection went."""
         state = self._state
         response_id = state.cancel()
@@ -415,14 +459,19 @@ class WebSocketTransport:
         logger.debug("drained %d events of a cancelled response", dropped)
         return ws
 
-    def _lost(self, ws: Connection) -> None:
+    def _lost(self, ws: Link) -> None:
         """The peer closed or dropped ``ws``: forget it (its responses are gone too)."""
         if self._ws is ws:
             self._ws = None
             self._state.forget_connection()
 
-    async def _discard(self, ws: Connection) -> None:
+    async def _connection_ended(self, ws: Link) -> None:
+        """The server takes no more requests on ``ws``'s connection: let go of it."""
+        await self._discard(ws)
+
+    async def _discard(self, ws: Link) -> None:
         """Close ``ws`` ourselves, without waiting longer than ``send_timeout``."""
+        assert isinstance(ws, Connection)  # what ``_open`` makes
         busy = self._ws is ws and self._state.in_flight
         self._lost(ws)
         if busy:

@@ -13,7 +13,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from ._engine import Ids, Plan, count_tokens, plan_response
 from ._errors import JSON, WireError, status_error
@@ -22,6 +22,8 @@ from ._models import DefaultModel, Model, ModelRequest, ScriptExhausted
 from ._script import HttpStatus, Reply
 
 __all__ = [
+    "CANCEL_MODES",
+    "CancelMode",
     "ConnectionRecord",
     "EmulatorState",
     "HttpRequestRecord",
@@ -34,6 +36,12 @@ __all__ = [
     "track_connection",
     "untrack_connection",
 ]
+
+
+CancelMode = Literal["honour", "reject", "ignore", "silent"]
+"""How the WebSocket endpoint treats ``response.cancel`` (see ``Emulator.cancel_mode``)."""
+
+CANCEL_MODES: tuple[CancelMode, ...] = ("honour", "reject", "ignore", "silent")
 
 
 @dataclass
@@ -62,12 +70,20 @@ class ConnectionRecord:
         headers: The handshake headers, lower-cased, ``authorization`` redacted.
         frames: Each client frame, parsed from JSON (the raw text when it was not JSON).
         closed: Whether the connection has ended.
+        stream_ids: The named lanes (``stream_id``) the connection used, in order of first
+            use (the default lane is not one of them).
+        peak_active: The most responses that were active at once on the connection.
+        cancels: The ``response_id`` of each ``response.cancel`` received, in order,
+            whatever ``cancel_mode`` did with it.
     """
 
     index: int
     headers: dict[str, str]
     frames: list[Any] = field(default_factory=list)
     closed: bool = False
+    stream_ids: list[str] = field(default_factory=list)
+    peak_active: int = 0
+    cancels: list[Any] = field(default_factory=list)
 
 
 @dataclass
@@ -87,6 +103,8 @@ class ResponseRecord:
         status: ``"in_progress"`` while streaming, then the response's final status
             (``"cancelled"`` also when an HTTP client closed the stream early), or
             ``"dropped"``, ``"error"``, ``"malformed"`` when a scripted fault cut it.
+        stream_id: The WebSocket lane it was served on (``None``: the default lane, or
+            not over WebSocket).
     """
 
     id: str
@@ -97,6 +115,7 @@ class ResponseRecord:
     instructions: Any
     output: list[dict[str, Any]] = field(default_factory=list)
     status: str = "in_progress"
+    stream_id: str | None = None
 
 
 class EmulatorState:
@@ -106,6 +125,10 @@ class EmulatorState:
         model: Who decides each reply.
         api_keys: Accepted bearer keys; ``None`` accepts any request.
         connection_max_age: Seconds a WebSocket connection may serve ``response.create``.
+        max_active_responses: Responses one WebSocket connection serves at once; later
+            requests wait, first come first served.
+        max_stream_ids: Distinct named lanes one WebSocket connection may use.
+        cancel_mode: What a WebSocket ``response.cancel`` does (``CANCEL_MODES``).
         http_requests: Every HTTP request received, in order.
         connections: Every WebSocket connection accepted, in order.
         responses: Every response started, in order.
@@ -117,12 +140,18 @@ class EmulatorState:
         *,
         api_keys: Collection[str] | None = None,
         connection_max_age: float | None = None,
+        max_active_responses: int = 16,
+        max_stream_ids: int = 32,
+        cancel_mode: CancelMode = "honour",
         clock: Callable[[], float] = time.monotonic,
         seed: int = 0,
     ) -> None:
         self.model: Model = model if model is not None else DefaultModel()
         self.api_keys = None if api_keys is None else [k.encode() for k in api_keys]
         self.connection_max_age = connection_max_age
+        self.max_active_responses = max_active_responses
+        self.max_stream_ids = max_stream_ids
+        self.cancel_mode: CancelMode = cancel_mode
         self.clock = clock
         self.ids = Ids(seed)
         self.transcripts: deque[str] = deque()
@@ -244,6 +273,7 @@ def start_response(
         request=body,
         resolved_input=plan.resolved_input,
         instructions=body.get("instructions"),
+        stream_id=body.get("stream_id"),
     )
     state.responses.append(record)
     return record

@@ -16,7 +16,6 @@ from typing import Any
 
 import anyio
 import anyio.lowlevel
-from anyio.streams.memory import MemoryObjectSendStream
 
 from ._asgi import ABORT_SCOPE_KEY, Receive, Scope, Send, dumps, recorded_headers, request_headers
 from ._engine import DropStep, ErrorStep, EventStep, PauseStep, RawStep, cancelled_events
@@ -24,11 +23,11 @@ from ._errors import (
     INVALID_API_KEY,
     JSON,
     WireError,
-    invalid_type,
     invalid_value,
     previous_not_found,
 )
 from ._input import Context
+from ._lanes import Connection, Gate, Lane, lane_error
 from ._state import (
     ConnectionRecord,
     EmulatorState,
@@ -42,43 +41,8 @@ from ._state import (
 
 __all__ = ["WebSocketEndpoint"]
 
-
-class _Lane:
-    """One ``stream_id`` of a WebSocket connection: its requests run one after another.
-
-    Requests without a ``stream_id`` share the connection's default lane (``id`` is
-    ``None``), and their events carry no ``stream_id``.
-    """
-
-    def __init__(self, lane_id: str | None, jobs: MemoryObjectSendStream[JSON]) -> None:
-        self.id = lane_id
-        self.jobs = jobs
-        """Where the connection's reader queues this lane's ``response.create`` frames."""
-        self.current: str | None = None
-        self.cancel: str | None = None
-        self.cancelled = anyio.Event()
-
-    def tag(self, event: JSON) -> JSON:
-        """``event`` as this lane sends it: echoing its ``stream_id``, if it has one."""
-        return event if self.id is None else {**event, "stream_id": self.id}
-
-
-class _Connection:
-    """The state of one WebSocket connection."""
-
-    def __init__(self, opened: float) -> None:
-        self.opened = opened
-        self.cache: dict[str, Context] = {}
-        self.items: dict[str, JSON] = {}
-        """The output items of this connection's responses, by id."""
-        self.lanes: dict[str | None, _Lane] = {}
-        self.urgent: list[str] = []
-
-    def lane_running(self, response_id: object) -> _Lane | None:
-        """The lane whose response in progress has this id."""
-        if response_id is None:
-            return None
-        return next((lane for lane in self.lanes.values() if lane.current == response_id), None)
+_CLIENT_EVENTS = ("response.create",)
+"""The client event types the public API lists (``response.cancel`` is served besides)."""
 
 
 class WebSocketEndpoint:
@@ -98,7 +62,7 @@ class WebSocketEndpoint:
         await send({"type": "websocket.accept"})
         record = ConnectionRecord(index=len(state.connections), headers=recorded_headers(scope))
         state.connections.append(record)
-        conn = _Connection(state.clock())
+        conn = Connection(state.clock(), Gate(lambda: state.max_active_responses, record))
         jobs_in, jobs_out = anyio.create_memory_object_stream[Any](64)
         try:
             async with anyio.create_task_group() as group:
@@ -140,7 +104,7 @@ class WebSocketEndpoint:
     async def _receiver(
         self,
         receive: Receive,
-        conn: _Connection,
+        conn: Connection,
         jobs: anyio.abc.ObjectSendStream[Any],
         record: ConnectionRecord,
     ) -> None:
@@ -164,42 +128,64 @@ class WebSocketEndpoint:
             kind = frame.get("type") if isinstance(frame, dict) else None
             if kind == "response.create":
                 lane_id = frame.get("stream_id")
-                if lane_id is None or isinstance(lane_id, str):
+                refused = lane_error(conn, lane_id, record, self.state.max_stream_ids)
+                if refused is None:
                     await jobs.send(frame)
                 else:
-                    self._urgent(conn, invalid_type("stream_id", "a string"))
+                    event = refused.ws_event()
+                    if isinstance(lane_id, str):
+                        event["stream_id"] = lane_id
+                    conn.urgent.append(dumps(event))
                     await jobs.send(None)
             elif kind == "response.cancel":
-                target = frame.get("response_id")
-                lane = conn.lane_running(target)
-                if lane is not None:
-                    lane.cancel = target
-                    lane.cancelled.set()
-                else:
-                    self._urgent(
-                        conn,
-                        WireError(
-                            400,
-                            f"No response with id '{target}' is in progress on this connection.",
-                            code="response_not_found",
-                            param="response_id",
-                        ),
-                    )
+                if self._cancel(conn, frame.get("response_id"), record):
                     await jobs.send(None)
             else:
                 supported = ("response.create", "response.cancel")
                 self._urgent(conn, invalid_value(kind, supported, "type"))
                 await jobs.send(None)
 
+    def _cancel(self, conn: Connection, target: object, record: ConnectionRecord) -> bool:
+        """Act on a ``response.cancel`` as ``cancel_mode`` says; True when it queued an answer."""
+        record.cancels.append(target)
+        mode = self.state.cancel_mode
+        lane = conn.lane_running(target)
+        if mode == "reject":
+            # Answered as any client event type the server does not take: the API's public
+            # client events do not include response.cancel.
+            self._urgent(conn, invalid_value("response.cancel", _CLIENT_EVENTS, "type"))
+            return True
+        if mode == "ignore":
+            return False
+        if mode == "silent":
+            if lane is not None:
+                lane.silenced = lane.current
+                lane.wake.set()
+            return False
+        if lane is None:
+            self._urgent(
+                conn,
+                WireError(
+                    400,
+                    f"No response with id '{target}' is in progress on this connection.",
+                    code="response_not_found",
+                    param="response_id",
+                ),
+            )
+            return True
+        lane.cancel = lane.current
+        lane.wake.set()
+        return False
+
     @staticmethod
-    def _urgent(conn: _Connection, error: WireError) -> None:
+    def _urgent(conn: Connection, error: WireError) -> None:
         conn.urgent.append(dumps(error.ws_event()))
 
     async def _sender(
         self,
         scope: Scope,
         send: Send,
-        conn: _Connection,
+        conn: Connection,
         jobs: anyio.abc.ObjectReceiveStream[Any],
         record: ConnectionRecord,
         scope_to_cancel: anyio.CancelScope,
@@ -219,7 +205,7 @@ class WebSocketEndpoint:
                     lane = conn.lanes.get(lane_id)
                     if lane is None:
                         lane_in, lane_out = anyio.create_memory_object_stream[JSON](64)
-                        lane = conn.lanes[lane_id] = _Lane(lane_id, lane_in)
+                        lane = conn.lanes[lane_id] = Lane(lane_id, lane_in)
                         lanes.start_soon(
                             self._serve_lane,
                             scope,
@@ -239,8 +225,8 @@ class WebSocketEndpoint:
         self,
         scope: Scope,
         send: Send,
-        conn: _Connection,
-        lane: _Lane,
+        conn: Connection,
+        lane: Lane,
         jobs: anyio.abc.ObjectReceiveStream[JSON],
         record: ConnectionRecord,
         scope_to_cancel: anyio.CancelScope,
@@ -269,7 +255,12 @@ class WebSocketEndpoint:
                         )
                         scope_to_cancel.cancel()
                         return
-                    if await self._respond(scope, send, conn, lane, frame, record):
+                    await conn.gate.enter()
+                    try:
+                        dropped = await self._respond(scope, send, conn, lane, frame, record)
+                    finally:
+                        conn.gate.leave()
+                    if dropped:
                         scope_to_cancel.cancel()
                         return
         except OSError:
@@ -281,8 +272,8 @@ class WebSocketEndpoint:
         self,
         scope: Scope,
         send: Send,
-        conn: _Connection,
-        lane: _Lane,
+        conn: Connection,
+        lane: Lane,
         frame: dict[str, Any],
         record: ConnectionRecord,
     ) -> bool:
@@ -303,13 +294,15 @@ class WebSocketEndpoint:
         plan = decided
         response = start_response(state, plan, frame, "websocket", record.index)
         lane.current = plan.response_id
-        lane.cancelled = anyio.Event()
+        lane.wake = anyio.Event()
         delay = plan.delay
         first = True
         try:
             for sent, step in enumerate(plan.steps):
                 if conn.urgent:
                     await _flush_urgent(send, conn)
+                if lane.silenced == plan.response_id:
+                    await anyio.sleep_forever()  # nothing more, ever: the lane is stuck
                 if lane.cancel == plan.response_id:
                     ending = cancelled_events(plan, sent)
                     for event in ending:
@@ -352,13 +345,13 @@ class WebSocketEndpoint:
             lane.cancel = None
 
 
-async def _pause(lane: _Lane, seconds: float) -> None:
-    """Wait, but no longer than until a ``response.cancel`` arrives."""
+async def _pause(lane: Lane, seconds: float) -> None:
+    """Wait, but no longer than until news for the lane's response (a cancel) arrives."""
     with anyio.move_on_after(seconds):
-        await lane.cancelled.wait()
+        await lane.wake.wait()
 
 
-def _frame(lane: _Lane, step: EventStep | RawStep) -> str:
+def _frame(lane: Lane, step: EventStep | RawStep) -> str:
     """One text frame: an event as the lane sends it, or raw (malformed) text."""
     if isinstance(step, EventStep):
         return dumps(lane.tag(step.event))
@@ -369,6 +362,6 @@ async def _text(send: Send, text: str) -> None:
     await send({"type": "websocket.send", "text": text})
 
 
-async def _flush_urgent(send: Send, conn: _Connection) -> None:
+async def _flush_urgent(send: Send, conn: Connection) -> None:
     while conn.urgent:
         await _text(send, conn.urgent.pop(0))
