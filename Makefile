@@ -7,6 +7,15 @@ STAMP := $(VENV)/.installed
 # The package with its emulator and nothing else: all `make demo` needs, so a newcomer's
 # first command does not wait for the dev toolchain (`make test` installs the rest).
 DEMO_STAMP := $(VENV)/.demo-installed
+# pip for .venv: its own when it has one; else the pip of the interpreter running make,
+# which installs into another environment with --python (pip >= 22.3), so that `make demo`
+# makes the venv without a pip of its own (ensurepip is the slowest step of a fresh demo);
+# else (no such pip, or it failed: its errors show on the second try) the venv's own after all.
+define venv_pip
+if test -x $(BIN)/pip; then $(BIN)/python -m pip $(1); \
+else $(PYTHON) -m pip --python $(BIN)/python $(1) 2>/dev/null \
+|| { $(BIN)/python -m ensurepip --default-pip && $(BIN)/python -m pip $(1); }; fi
+endef
 # A second venv holding the lowest versions pyproject.toml declares (make test-minimum).
 MIN_VENV := .venv-min
 MIN_BIN := $(MIN_VENV)/bin
@@ -17,15 +26,27 @@ MINIMUM := constraints/minimum.txt
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/pip || $(BIN)/python -m ensurepip --default-pip
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
 
+# The demo runs from this folder (python -m), so it needs the package's requirements but not
+# the package built and installed (which fetches and runs the build backend): they are read
+# from pyproject.toml with tomllib (Python 3.11+; an older one installs the package as usual).
+# Bytecode is compiled on first import, of what the demo imports, not of every file.
+DEMO_REQUIREMENTS := $(VENV)/demo-requirements.txt
+READ_REQUIREMENTS := import tomllib; project = tomllib.load(open('pyproject.toml', 'rb'))['project']; \
+	print(*project['dependencies'], *project['optional-dependencies']['emulator'], sep='\n')
+
 $(DEMO_STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	test -f $(STAMP) -a $(STAMP) -nt pyproject.toml || $(BIN)/python -m pip install --quiet -e '.[emulator]'
+	test -x $(BIN)/python || $(PYTHON) -m venv --without-pip $(VENV)
+	test -f $(STAMP) -a $(STAMP) -nt pyproject.toml || { \
+	if $(PYTHON) -c "$(READ_REQUIREMENTS)" > $(DEMO_REQUIREMENTS) 2>/dev/null; then \
+	$(call venv_pip,install --quiet --no-compile -r $(DEMO_REQUIREMENTS)); \
+	else $(call venv_pip,install --quiet --no-compile -e '.[emulator]'); fi; }
 	touch $(DEMO_STAMP)
 
 $(MIN_STAMP): pyproject.toml $(MINIMUM)

@@ -144,6 +144,7 @@ class Client:
         max_tool_rounds: int = 10,
         retry: RetryPolicy | None = None,
         retry_after_output: bool = True,
+        max_request_bytes: int | None = None,
         connection: ConnectionPool | None = None,
     ) -> Conversation:
         """Start a conversation.
@@ -176,6 +177,11 @@ class Client:
             retry: This conversation's retry policy; the client's when ``None``.
             retry_after_output: After a fault once events reached the caller, retry and
                 emit ``client.retry`` (True), or raise ``RetryAfterOutputError`` (False).
+            max_request_bytes: The largest request a turn may send, in bytes of JSON; a
+                larger one is refused with ``InputError`` before it is sent (and a tool
+                output too large goes back to the model as an error text). ``None``: the
+                transport's own limit, 16 MiB over WebSocket (the frame the server takes),
+                none over HTTP.
             connection: A pool from ``connection()``: the conversation runs on a lane of
                 a WebSocket connection it shares with the pool's other conversations,
                 instead of a connection of its own.
@@ -204,6 +210,7 @@ class Client:
             max_tool_rounds=max_tool_rounds,
             retry=retry,
             retry_after_output=retry_after_output,
+            max_request_bytes=max_request_bytes,
         )
 
     def connection(
@@ -322,6 +329,7 @@ class Client:
         max_tool_rounds: int = 10,
         retry: RetryPolicy | None = None,
         retry_after_output: bool = True,
+        max_request_bytes: int | None = None,
         connection: ConnectionPool | None = None,
     ) -> Conversation:
         """Rebuild a conversation saved with ``Conversation.to_json()``.
@@ -337,6 +345,7 @@ class Client:
             max_tool_rounds: As for ``conversation()``.
             retry: As for ``conversation()``.
             retry_after_output: As for ``conversation()``.
+            max_request_bytes: As for ``conversation()``.
             connection: As for ``conversation()``.
 
         Raises:
@@ -351,6 +360,7 @@ class Client:
             max_tool_rounds=max_tool_rounds,
             retry=retry,
             retry_after_output=retry_after_output,
+            max_request_bytes=max_request_bytes,
         )
 
     def _open(
@@ -363,6 +373,7 @@ class Client:
         max_tool_rounds: int,
         retry: RetryPolicy | None,
         retry_after_output: bool,
+        max_request_bytes: int | None,
     ) -> Conversation:
         if self._closed:
             raise InputError("the client is closed")
@@ -375,6 +386,7 @@ class Client:
             retry=retry or self._retry,
             retry_after_output=retry_after_output,
             on_close=self._conversations.discard,
+            max_request_bytes=max_request_bytes,
         )
         self._conversations.add(conversation)
         return conversation

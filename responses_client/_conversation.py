@@ -46,18 +46,13 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 import anyio
 
 from . import _saved as saved
-from ._exceptions import (
-    APIStatusError,
-    APITimeoutError,
-    InputError,
-    ResponsesError,
-    TransportError,
-)
+from ._exceptions import APIStatusError, APITimeoutError, InputError, ResponsesError, TransportError
 from ._fold import Ending, ResponseFold
 from ._history import History, InputLike, coerce_items
 from ._items import FunctionCall, Item, Message
 from ._planner import Planner
 from ._request import RequestSettings, TurnOptions, build_body, redact_body
+from ._request_size import check_request, fit_tool_outputs
 from ._retry import RetryPolicy
 from ._stream import Turn, TurnStream
 from ._tools import Tool, ToolLike, ToolOutcome, Toolset, run_tool_calls, split_tools
@@ -146,10 +141,12 @@ class Conversation:
         retry_after_output: bool = True,
         clock: Callable[[], float] = time.perf_counter,
         on_close: Callable[[Conversation], None] | None = None,
+        max_request_bytes: int | None = None,
     ) -> None:
         """Create a conversation; prefer ``Client.conversation()``, which fills these in."""
         if max_tool_rounds < 1:
             raise InputError("max_tool_rounds must be at least 1")
+        self._max_request_bytes = max_request_bytes or getattr(transport, "max_request_bytes", None)
         self._transport = transport
         self._settings = settings
         self._tools = tools
@@ -448,7 +445,7 @@ class Conversation:
     async def _run_turn(self, turn: Turn, items: list[Item]) -> AsyncGenerator[Event, None]:
         # A pump over the turn machine's actions: every decision is the machine's.
         await self._begin(turn)
-        machine, transport, error_ending = turn.machine, self._transport, Ending.ERROR
+        machine, transport, error_ending, sent = turn.machine, self._transport, Ending.ERROR, False
         try:
             self._history.append(items)
             actions = deque(machine.start(self._clock(), bytes_sent=transport.bytes_sent))
@@ -457,8 +454,14 @@ class Conversation:
                     case Send() if machine.stopping():  # before the request went out: send none
                         actions.extend(machine.stream_ended(yielded=False))
                     case Send(full_context=full_context):
-                        fold, body = self._request(turn, full_context)
-                        apply, yielded = fold.apply, False
+                        try:
+                            fold, body = self._request(turn, full_context)
+                        except InputError as exc:  # too large to send
+                            if not sent:  # the turn's input never went out: it is not kept
+                                self._history.edit(len(self._history) - len(items), [], len(items))
+                                raise InputError(f"{exc}; nothing was added") from None
+                            raise
+                        apply, yielded, sent = fold.apply, False, True
                         try:
                             async with aclosing(transport.stream(body)) as events:
                                 del body  # not kept alive while the server answers
@@ -518,7 +521,10 @@ class Conversation:
             finally:
                 _RUNNING_TOOLS_OF.reset(running)
         turn.tool_scope = None
-        return None if scope.cancelled_caught else outcomes
+        if scope.cancelled_caught:
+            return None
+        fold, limit = turn.machine.fold, self._max_request_bytes  # too large: an error text
+        return fit_tool_outputs(outcomes, limit, turn.settings, fold.response_id)
 
     def _request(self, turn: Turn, full_context: bool) -> tuple[ResponseFold, dict[str, Any]]:
         """Plan the next request and build its body; returns the fold for its events."""
@@ -539,6 +545,7 @@ class Conversation:
             [item.to_wire() for item in items[plan.start :]],
             previous_response_id=plan.previous_response_id,
         )
+        check_request(body, self._max_request_bytes)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("request body: %s", json.dumps(redact_body(body), default=str)[:4000])
         return turn.machine.sending(plan, len(body["input"])), body

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 
 import anyio
+import anyio.abc
 import httpx
 import pytest
+
+from responses_client.emulator import Emulator, Pause, Reply, ScriptedModel
 
 pytestmark = pytest.mark.anyio
 
@@ -36,8 +42,6 @@ async def test_demo_runs_over_chat_completions() -> None:
 
 
 async def test_chat_talks_to_a_chat_completions_server() -> None:
-    from responses_client.emulator import Emulator, ScriptedModel
-
     async with Emulator(ScriptedModel(["Hello from the chat wire."])) as emulator:
         command = [sys.executable, "-m", "responses_client", "chat"]
         command += ["--transport", "chat", "--base-url", emulator.base_url, "--model", "llama"]
@@ -86,8 +90,6 @@ def test_unknown_command_exits_with_usage() -> None:
 
 
 async def test_ctrl_c_at_the_chat_prompt_quits_at_once() -> None:
-    import signal
-
     process = await anyio.open_process(
         [sys.executable, "-u", "-m", "responses_client", "chat", "--local"],
         stdin=subprocess.PIPE,
@@ -108,3 +110,70 @@ async def test_ctrl_c_at_the_chat_prompt_quits_at_once() -> None:
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+async def _read_until(stream: anyio.abc.ByteReceiveStream, marker: bytes, seen: bytearray) -> None:
+    """Read ``stream`` into ``seen`` until ``marker`` appears (after what was seen before)."""
+    start = len(seen)
+    async for chunk in stream:
+        seen += chunk
+        if marker in seen[start:]:
+            return
+    raise AssertionError(f"{marker!r} never came; the output was {bytes(seen)!r}")
+
+
+@contextlib.asynccontextmanager
+async def _chat_with(base_url: str) -> AsyncIterator[anyio.abc.Process]:
+    """``python -m responses_client chat`` against ``base_url``, killed if still running."""
+    command = [sys.executable, "-u", "-m", "responses_client", "chat", "--base-url", base_url]
+    process = await anyio.open_process(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert process.stdin is not None and process.stdout is not None
+        yield process
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def _interrupt_a_reply(chat: anyio.abc.Process, seen: bytearray) -> None:
+    """Ask for a reply, and press Ctrl-C once its first delta ("first ") is printed."""
+    assert chat.stdin is not None and chat.stdout is not None
+    await chat.stdin.send(b"Tell me a long story\n")
+    await _read_until(chat.stdout, b"first ", seen)
+    chat.send_signal(signal.SIGINT)
+    await _read_until(chat.stdout, b"(interrupted)", seen)
+
+
+async def test_ctrl_c_during_a_reply_interrupts_it_and_the_chat_goes_on() -> None:
+    # The reply stops after its first delta until the client cancels it: Ctrl-C lands
+    # mid-reply for sure, without the test sleeping.
+    slow = Reply(text=["first ", "second ", "third"], faults=[Pause(at=5, seconds=300)])
+    seen = bytearray()
+    async with Emulator(ScriptedModel([slow, "After the interruption."])) as emulator:
+        async with _chat_with(emulator.base_url) as chat:
+            assert chat.stdin is not None and chat.stdout is not None
+            with anyio.fail_after(60):  # a bound for a loaded machine, not a wait
+                await _interrupt_a_reply(chat, seen)
+                await _read_until(chat.stdout, b"you: ", seen)
+                await chat.stdin.send(b"Go on\n")
+                await _read_until(chat.stdout, b"After the interruption.", seen)
+                await chat.stdin.aclose()  # Ctrl-D at the prompt quits
+                code = await chat.wait()
+    assert code == 0, bytes(seen)
+    assert b"second" not in seen
+    assert [response.status for response in emulator.responses] == ["cancelled", "completed"]
+
+
+async def test_a_second_ctrl_c_after_interrupting_a_reply_quits() -> None:
+    # The server ignores the cancel: its side of the reply never ends, the client's does.
+    slow = Reply(text=["first ", "second "], faults=[Pause(at=5, seconds=300)])
+    seen = bytearray()
+    async with Emulator(ScriptedModel([slow]), cancel_mode="ignore") as emulator:
+        async with _chat_with(emulator.base_url) as chat:
+            assert chat.stdin is not None and chat.stdout is not None
+            with anyio.fail_after(60):  # a bound for a loaded machine, not a wait
+                await _interrupt_a_reply(chat, seen)
+                chat.send_signal(signal.SIGINT)
+                code = await chat.wait()
+    assert code == 130, bytes(seen)

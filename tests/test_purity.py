@@ -25,6 +25,7 @@ PURE_MODULES = [
     "_items.py",
     "_planner.py",
     "_request.py",
+    "_request_size.py",
     "_retry.py",
     "_sse.py",
     "_tool_schema.py",

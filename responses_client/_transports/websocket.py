@@ -47,6 +47,7 @@ from websockets.protocol import State
 from .._cancel import CONNECTION_LIMIT, PHASE_TYPES, CancelState, Frame, Verdict, peek
 from .._config import Config
 from .._exceptions import APITimeoutError, LocalProtocolError, ResponsesError
+from .._request_size import WEBSOCKET_RECEIVE_LIMIT, WEBSOCKET_REQUEST_LIMIT
 from ..events import ENDING_TYPES, ServerEvent, UnknownEvent, parse_event
 from ._ws import Connection, Messages, RedactingLogger, closed_error, connect
 
@@ -101,6 +102,7 @@ class WebSocketTransport:
     """
 
     name = "websocket"
+    max_request_bytes = WEBSOCKET_REQUEST_LIMIT  # the largest frame the server takes
 
     def __init__(
         self,
@@ -112,7 +114,7 @@ class WebSocketTransport:
         send_timeout: float = 5.0,
         max_connection_age: float = 55 * 60.0,
         max_queue: int = 64,
-        max_size: int = 16 * 2**20,
+        max_size: int = WEBSOCKET_RECEIVE_LIMIT,
         ping_interval: float | None = 20.0,
         yield_every: int = 64,
         clock: Callable[[], float] = time.monotonic,

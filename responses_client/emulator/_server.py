@@ -15,6 +15,7 @@ from typing import Any
 import anyio
 import uvicorn
 
+from .._request_size import WEBSOCKET_REQUEST_LIMIT
 from ._app import create_app
 from ._asgi import ABORT_SCOPE_KEY, Receive, Scope, Send
 from ._models import Model
@@ -310,6 +311,9 @@ class Emulator:
             log_level="warning",
             access_log=False,
             ws_ping_interval=None,
+            # What the Responses WebSocket takes (uvicorn's default too): a larger frame is
+            # closed with 1009, as the API closes it.
+            ws_max_size=WEBSOCKET_REQUEST_LIMIT,
             # Loopback gains nothing from compression; it would only cost CPU per frame.
             ws_per_message_deflate=False,
             timeout_graceful_shutdown=1,
