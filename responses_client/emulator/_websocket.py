@@ -353,7 +353,8 @@ class WebSocketEndpoint:
             for steer in leftover:
                 await _text(send, dumps(pending_event(steer, owed, lane.id)))
             return False
-        if response.status in ("completed", "incomplete"):
+        failure = next((steer.failure for steer in leftover if steer.failure), None)
+        if response.status in ("completed", "incomplete") and failure is None:
             # Steered, or steered as it completed: the successor carries the steers' input.
             items = [item for steer in leftover for item in steer.items]
             successor = {**frame, "previous_response_id": plan.response_id, "input": items}
@@ -363,7 +364,7 @@ class WebSocketEndpoint:
             failed = failed_event(
                 steer.previous_response_id,
                 steer.input,
-                "response_not_active",
+                failure or "response_not_active",
                 lane_id=lane.id,
                 steer_id=steer.id,
             )
