@@ -18,7 +18,7 @@ from ._exceptions import InputError
 __all__ = ["RequestSettings", "TurnOptions", "build_body", "plain_json", "redact_body"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RequestSettings:
     """The per-conversation parameters of a Responses request.
 

@@ -49,7 +49,7 @@ from .._config import Config
 from .._exceptions import APITimeoutError, LocalProtocolError, ResponsesError
 from .._request_size import WEBSOCKET_RECEIVE_LIMIT, WEBSOCKET_REQUEST_LIMIT
 from ..events import ENDING_TYPES, ServerEvent, UnknownEvent, parse_event
-from ._ws import Connection, Messages, RedactingLogger, closed_error, connect
+from ._ws import Connection, Messages, closed_error, connect, wire_logger
 
 __all__ = ["Link", "WebSocketTransport"]
 
@@ -160,7 +160,7 @@ class WebSocketTransport:
         self._yield_every = max(1, yield_every)
         self._clock = clock
         secrets = tuple(s for s in (config.api_key,) if s)
-        self._wire_logger = RedactingLogger(logging.getLogger("responses_client.wire"), secrets)
+        self._wire_logger = wire_logger(secrets)
 
         self._ws: Link | None = None
         self._connected_at = 0.0
