@@ -4,16 +4,22 @@
 
 The emulator runs as ``python -m responses_client serve --port 0`` (its default model: a
 message that names the weather tool gets a tool call, a tool output gets a text answer).
-This process opens 1,000 conversations, one WebSocket each, and runs them all at once:
-3 turns per conversation, each turn a tool call and then an answer (two responses). Every
-turn must complete with its tool round; the figures are turn times (p50 / p99) and the
-client's resident memory per idle conversation once all turns are done (RSS growth over a
-warmed-up baseline, divided by the number of conversations; the connections stay open).
+A client process opens 1,000 conversations and runs them all at once: 3 turns per
+conversation, each turn a tool call and then an answer (two responses). Every turn must
+complete with its tool round; the figures are turn times (p50 / p99), the client's
+resident memory per idle conversation once all turns are done (RSS growth over a
+warmed-up baseline, divided by the number of conversations; the connections stay open)
+and the sockets it holds then. Two modes, each in a fresh client process:
+
+- ``sockets``: one WebSocket per conversation (the default transport);
+- ``lanes``: every conversation on a lane of one ``client.connection()`` pool (16 lanes
+  per connection).
 """
 
 from __future__ import annotations
 
 import gc
+import json
 import os
 import resource
 import statistics
@@ -30,6 +36,7 @@ from responses_client import Client, tool
 CONVERSATIONS = 200 if QUICK else 1_000
 TURNS = 3
 CITIES = ("Paris", "Rome", "Oslo", "Lima", "Cairo", "Tokyo")
+MODES = ("sockets", "lanes")
 
 
 @tool
@@ -56,9 +63,15 @@ def raise_fd_limit(needed: int) -> int:
     return soft
 
 
-async def _conversation(client: Client, index: int, times: list[float], failures: list[str]) -> Any:
+async def _conversation(
+    client: Client, index: int, times: list[float], failures: list[str], pool: Any
+) -> Any:
     convo = client.conversation(
-        model="gpt-4.1", instructions="Be brief.", tools=[get_weather], transport="websocket"
+        model="gpt-4.1",
+        instructions="Be brief.",
+        tools=[get_weather],
+        transport="websocket",
+        connection=pool,
     )
     for turn in range(TURNS):
         city = CITIES[(index + turn) % len(CITIES)]
@@ -74,19 +87,43 @@ async def _conversation(client: Client, index: int, times: list[float], failures
     return convo
 
 
-async def _run(base_url: str, n: int) -> dict[str, Any]:
+def client_sockets(port: int) -> int:
+    """TCP sockets of this process connected to ``port`` (the emulator's)."""
+    inodes = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    count = 0
+    for table in ("/proc/self/net/tcp", "/proc/self/net/tcp6"):
+        with open(table) as lines:
+            next(lines)
+            for line in lines:
+                fields = line.split()
+                remote = int(fields[2].rsplit(":", 1)[1], 16)
+                if remote == port and fields[3] == "01" and fields[9] in inodes:  # ESTABLISHED
+                    count += 1
+    return count
+
+
+async def _run(base_url: str, n: int, mode: str) -> dict[str, Any]:
     times: list[float] = []
     failures: list[str] = []
+    port = int(base_url.rsplit(":", 1)[1].split("/")[0])
     async with Client(base_url=base_url, api_key="sk-bench") as client:
+        pool = client.connection() if mode == "lanes" else None
         # Warm up: imports, schemas and code paths are built before the baseline.
-        warm = await _conversation(client, 0, [], failures)
+        warm = await _conversation(client, 0, [], failures, pool)
         await warm.aclose()
         gc.collect()
         baseline = rss()
         conversations: list[Any] = [None] * n
 
         async def one(i: int) -> None:
-            conversations[i] = await _conversation(client, i, times, failures)
+            conversations[i] = await _conversation(client, i, times, failures, pool)
 
         start = time.perf_counter()
         async with anyio.create_task_group() as group:
@@ -95,14 +132,13 @@ async def _run(base_url: str, n: int) -> dict[str, Any]:
         wall = time.perf_counter() - start
         gc.collect()
         idle = rss()
-        open_connections = sum(
-            1 for c in conversations if c is not None and c.transport.holds_connection
-        )
+        sockets = client_sockets(port)
         for convo in conversations:
             if convo is not None:
                 await convo.aclose()
     ordered = sorted(times)
     return {
+        "mode": mode,
         "conversations": n,
         "turns": n * TURNS,
         "completed_turns": len(times),
@@ -114,12 +150,25 @@ async def _run(base_url: str, n: int) -> dict[str, Any]:
         "rss_baseline_mb": baseline / 1e6,
         "rss_idle_mb": idle / 1e6,
         "kb_per_idle_conversation": (idle - baseline) / n / 1024,
-        "open_connections": open_connections,
+        "sockets": sockets,
     }
 
 
+def _client_process(mode: str, base_url: str, n: int) -> dict[str, Any]:
+    """One mode's client, in a process of its own (RSS never shrinks after a run)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.scale", "--client", mode, base_url, str(n)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
+    data: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    return data
+
+
 def results(n: int = CONVERSATIONS) -> dict[str, Any]:
-    fd_limit = raise_fd_limit(2 * n + 256)  # the emulator inherits it
+    fd_limit = raise_fd_limit(2 * n + 256)  # the emulator and the clients inherit it
     server = subprocess.Popen(
         [sys.executable, "-m", "responses_client", "serve", "--port", "0"],
         stdout=subprocess.PIPE,
@@ -132,34 +181,53 @@ def results(n: int = CONVERSATIONS) -> dict[str, Any]:
         if "http://" not in line:
             raise RuntimeError(f"the emulator did not start: {line!r}")
         base_url = line.split()[-1]
-        data = anyio.run(_run, base_url, n)
+        modes = {mode: _client_process(mode, base_url, n) for mode in MODES}
     finally:
         server.terminate()
         server.wait(timeout=10)
-    kb = data["kb_per_idle_conversation"]
-    data.update(
-        benchmark="scale",
-        fd_limit=fd_limit,
-        table=[
-            "| conversations | turns completed | failures | turn p50 ms | turn p99 ms |"
-            " wall s | KB per idle conversation |",
-            "|---|---|---|---|---|---|---|",
-            f"| {n:,} | {data['completed_turns']:,} / {data['turns']:,} | {data['failures']} |"
-            f" {data['turn_p50_ms']:.0f} | {data['turn_p99_ms']:.0f} | {data['wall_s']:.1f} |"
-            f" {kb:.1f} |",
+    sockets, lanes = modes["sockets"], modes["lanes"]
+    rows = [
+        f"| {mode} | {d['completed_turns']:,} / {d['turns']:,} | {d['failures']} |"
+        f" {d['turn_p50_ms']:.0f} | {d['turn_p99_ms']:.0f} | {d['wall_s']:.1f} |"
+        f" {d['kb_per_idle_conversation']:.1f} | {d['sockets']:,} |"
+        for mode, d in modes.items()
+    ]
+    turns = sockets["turns"] + lanes["turns"]
+    failed = sockets["failures"] + lanes["failures"]
+    completed = sockets["completed_turns"] + lanes["completed_turns"]
+    return {
+        "benchmark": "scale",
+        "conversations": n,
+        "fd_limit": fd_limit,
+        "modes": modes,
+        # The figures earlier runs reported, from the one-socket-per-conversation mode.
+        "kb_per_idle_conversation": sockets["kb_per_idle_conversation"],
+        "lanes_kb_per_idle_conversation": lanes["kb_per_idle_conversation"],
+        "table": [
+            "| mode | turns completed | failures | turn p50 ms | turn p99 ms | wall s |"
+            " KB per idle conversation | sockets |",
+            "|---|---|---|---|---|---|---|---|",
+            *rows,
         ],
-        goals=[
+        "goals": [
+            Goal(f"failed turns of {turns:,}", failed, "0", failed == 0 and completed == turns, ""),
             Goal(
-                f"failed turns of {data['turns']:,}",
-                data["failures"],
-                "0",
-                data["failures"] == 0 and data["completed_turns"] == data["turns"],
-                "",
+                "client RSS per idle conversation, a socket each",
+                sockets["kb_per_idle_conversation"],
+                "<= 50 KB",
+                sockets["kb_per_idle_conversation"] <= 50,
+                " KB",
             ),
-            Goal("client RSS per idle conversation", kb, "<= 50 KB", kb <= 50, " KB"),
+            Goal(
+                "client RSS per idle conversation, on lanes",
+                lanes["kb_per_idle_conversation"],
+                "<= 20 KB",
+                lanes["kb_per_idle_conversation"] <= 20,
+                " KB",
+            ),
+            Goal("sockets with lanes", lanes["sockets"], "<= 64", lanes["sockets"] <= 64, ""),
         ],
-    )
-    return data
+    }
 
 
 def report(data: dict[str, Any]) -> None:
@@ -167,22 +235,28 @@ def report(data: dict[str, Any]) -> None:
         f"Scale: {data['conversations']:,} conversations over WebSocket x {TURNS} tool turns,"
         f" emulator in another process (fd limit {data['fd_limit']}):"
     )
-    print(
-        f"  turns completed {data['completed_turns']:,} / {data['turns']:,},"
-        f" failures {data['failures']}, wall {data['wall_s']:.1f} s"
-    )
-    print(f"  turn time p50 {data['turn_p50_ms']:.0f} ms, p99 {data['turn_p99_ms']:.0f} ms")
-    print(
-        f"  client RSS {data['rss_baseline_mb']:.1f} MB -> {data['rss_idle_mb']:.1f} MB with"
-        f" {data['open_connections']:,} idle connections open:"
-        f" {data['kb_per_idle_conversation']:.1f} KB per conversation"
-    )
-    for example in data["failure_examples"]:
-        print(f"  failure: {example}")
+    for mode, d in data["modes"].items():
+        print(
+            f"  {mode}: turns completed {d['completed_turns']:,} / {d['turns']:,},"
+            f" failures {d['failures']}, wall {d['wall_s']:.1f} s,"
+            f" turn p50 {d['turn_p50_ms']:.0f} ms, p99 {d['turn_p99_ms']:.0f} ms"
+        )
+        print(
+            f"    client RSS {d['rss_baseline_mb']:.1f} MB -> {d['rss_idle_mb']:.1f} MB,"
+            f" {d['sockets']:,} sockets open: {d['kb_per_idle_conversation']:.1f} KB per"
+            " idle conversation"
+        )
+        for example in d["failure_examples"]:
+            print(f"    failure: {example}")
     print_goals(data)
 
 
 def main() -> None:
+    if "--client" in sys.argv:
+        at = sys.argv.index("--client")
+        mode, base_url, n = sys.argv[at + 1], sys.argv[at + 2], int(sys.argv[at + 3])
+        print(json.dumps(anyio.run(_run, base_url, n, mode)))
+        return
     n = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else CONVERSATIONS
     data = results(n)
     report(data)

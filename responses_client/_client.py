@@ -137,6 +137,7 @@ class Client:
         tool_choice: str | Mapping[str, Any] | None = None,
         parallel_tool_calls: bool | None = None,
         reasoning: Mapping[str, Any] | None = None,
+        include: Sequence[str] | None = None,
         store: bool = False,
         extra: Mapping[str, Any] | None = None,
         items: Iterable[Item | Mapping[str, Any]] = (),
@@ -164,6 +165,11 @@ class Client:
             tool_choice: ``"auto"``, ``"none"``, ``"required"`` or a tool selector.
             parallel_tool_calls: Whether the model may call several tools at once.
             reasoning: Reasoning options for reasoning models, e.g. ``{"effort": "low"}``.
+                With ``store=False`` (the default) the reasoning items' encrypted
+                content is asked for and kept, so they can be sent back when a request
+                carries the full context.
+            include: More output for responses to carry (the API's ``include``), e.g.
+                ``["message.output_text.logprobs"]``.
             store: Whether the server stores responses (``false`` unless set).
             extra: More body fields, merged last (they override the ones above).
             items: A history to start from (items or chat-style / Responses-style dicts).
@@ -192,6 +198,7 @@ class Client:
             tool_choice=tool_choice,
             parallel_tool_calls=parallel_tool_calls,
             reasoning=reasoning,
+            include=None if include is None else tuple(include),
             store=store,
             extra=dict(extra or {}),
         )

@@ -57,6 +57,11 @@ class RequestSettings:
     reasoning: Mapping[str, Any] | None = None
     """Reasoning options for reasoning models, e.g. ``{"effort": "low"}``."""
 
+    include: Sequence[str] | None = None
+    """Extra output the response should carry, e.g. ``("reasoning.encrypted_content",)``.
+    With ``store=false`` and ``reasoning`` set, ``build_body`` adds
+    ``reasoning.encrypted_content`` by itself (see there)."""
+
     store: bool = False
     """Whether OpenAI stores the response. Sent always, ``false`` unless set: storing is a
     privacy choice the caller makes, not a default."""
@@ -70,6 +75,8 @@ class RequestSettings:
         # A list is the natural thing to pass; keep the frozen value a tuple. (``tuple()``
         # of a tuple is the same object, so this costs nothing when a tuple came in.)
         object.__setattr__(self, "tools", tuple(self.tools))
+        if self.include is not None:
+            object.__setattr__(self, "include", tuple(self.include))
         for tool in self.tools:
             if not isinstance(tool, Mapping) or "type" not in tool:
                 raise InputError(f"a tool schema must be a mapping with a 'type', got {tool!r}")
@@ -114,6 +121,7 @@ class TurnOptions(TypedDict, total=False):
     tool_choice: str | Mapping[str, Any] | None
     parallel_tool_calls: bool | None
     reasoning: Mapping[str, Any] | None
+    include: Sequence[str] | None
     store: bool
     extra: Mapping[str, Any]
 
@@ -134,7 +142,7 @@ def plain_json(value: Any) -> Any:
 _OPTIONAL = tuple(
     name
     for name in _field_names()
-    if name not in {"model", "instructions", "tools", "store", "extra"}
+    if name not in {"model", "instructions", "tools", "include", "store", "extra"}
 )
 """Parameters sent only when set, in field order (the fields with their own rules aside)."""
 
@@ -151,6 +159,12 @@ def build_body(
     they go in the ``instructions`` parameter; with neither, the API would have no input,
     so they become the single input item, a ``developer`` message, and no
     ``instructions`` parameter is sent.
+
+    Reasoning survives without storage: with ``store=false`` and ``reasoning`` set,
+    ``include`` asks for ``reasoning.encrypted_content``. A reasoning item can be sent
+    back only with it (the server keeps nothing), so the history keeps the model's chain
+    of reasoning even when a request must carry the full context: after a reconnect, or
+    on a connection that never saw the earlier responses.
 
     Args:
         settings: The conversation's parameters.
@@ -178,11 +192,19 @@ def build_body(
         if value is not None:
             # Mappings may be read-only views; json.dumps wants real dicts.
             body[name] = dict(value) if isinstance(value, Mapping) else value
+    include = list(settings.include or ())
+    if not settings.store and settings.reasoning is not None and _ENCRYPTED not in include:
+        include.append(_ENCRYPTED)
+    if include:
+        body["include"] = include
     body["store"] = settings.store
     if previous_response_id is not None:
         body["previous_response_id"] = previous_response_id
     body.update(settings.extra)
     return body
+
+
+_ENCRYPTED = "reasoning.encrypted_content"
 
 
 def _unstored(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

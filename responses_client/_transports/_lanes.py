@@ -27,9 +27,11 @@ its own: the same framing, cancel, drain, timeouts and planner. What differs:
   ``ConnectionClosed``; each conversation's turn retries with the full context on another
   connection, its history exactly once. A lane abandoned while its response still streams
   (a drain or a read that timed out, a response the server never ends) is retired, not
-  the connection: its id is never used again on that connection, whatever still comes
-  for it is dropped, and its conversation goes on in a new lane. The other lanes never
-  notice.
+  the connection: its id is never used again, whatever still comes for it is dropped, and
+  its conversation goes on in a new lane. A response the server never ends still holds
+  one of the connection's running places, so the connection takes no new lane and its
+  other lanes move at their next turn boundary, as for age; no turn in flight is
+  disturbed.
 """
 
 from __future__ import annotations
@@ -69,14 +71,34 @@ class _SharedConnection(Connection):
 
     __slots__ = ("socket",)
 
-    socket: _Socket
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.socket: _Socket | None = None
+        """Set once the handshake succeeded; nothing is delivered before."""
 
     def _deliver(self, message: bytes) -> None:
+        assert self.socket is not None  # data frames come only after the handshake
         self.socket.route(message)
 
     def connection_lost(self, exc: Exception | None) -> None:
         super().connection_lost(exc)
-        self.socket.lost()
+        if self.socket is not None:  # None: the handshake failed
+            self.socket.lost()
+
+
+class _Messages(list[bytes]):
+    """A lane's queue of messages: a list, popped from the front.
+
+    Speed trick, guarded by bench/scale.py (memory per idle conversation on lanes): an
+    empty deque holds a 64-slot block (over 600 bytes), an empty list about 56 bytes, and
+    most lanes are idle. A lane holds at most ``max_queue`` messages before its
+    connection pauses, so taking from the front of a list stays cheap.
+    """
+
+    __slots__ = ()
+
+    def popleft(self) -> bytes:
+        return self.pop(0)
 
 
 class _Lane(Inbox):
@@ -85,7 +107,7 @@ class _Lane(Inbox):
     __slots__ = ("loop", "socket", "stream_id", "cancel_state", "steering")
 
     def __init__(self, socket: _Socket, stream_id: str, cancel_state: CancelState) -> None:
-        self.reset_inbox(socket.connection.high_water)
+        self.reset_inbox(socket.connection.high_water, _Messages())
         self.loop = socket.connection.loop
         self.socket = socket
         self.stream_id = stream_id
@@ -173,7 +195,11 @@ class _Socket:
             lane.reading_paused = False
             self.resume()
         lane.wake_closed()
-        if not retire:
+        if retire:
+            # Its response may never end: the server keeps it among the connection's
+            # running ones. Take no new lane here; the others move at their next turn.
+            self.retiring = True
+        else:
             self.free_ids.append(lane.stream_id)
         if not self.lanes and (self.retiring or not self.open):
             self.pool._forget(self)
@@ -183,7 +209,9 @@ class _Socket:
     def route(self, message: bytes) -> None:
         """Hand one message to its lane (see the module docstring)."""
         try:
-            frame = from_json(message)
+            # No string cache: ids and text rarely repeat, and pydantic-core's cache is
+            # process-wide (bench/scale.py measures memory per idle conversation).
+            frame = from_json(message, cache_strings=False)
         except ValueError:
             frame = None
         if not isinstance(frame, dict):

@@ -21,7 +21,7 @@ import json
 import logging
 from collections import deque
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import websockets
 from websockets.asyncio.client import ClientConnection
@@ -33,7 +33,7 @@ from websockets.protocol import Event, State
 
 from .._exceptions import APIConnectionError, APITimeoutError, ConnectionClosed, status_error
 
-__all__ = ["Connection", "Inbox", "RedactingLogger", "closed_error", "connect"]
+__all__ = ["Connection", "Inbox", "Messages", "RedactingLogger", "closed_error", "connect"]
 
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 """Handshake headers whose values are never logged, whatever they hold."""
@@ -77,6 +77,16 @@ class RedactingLogger(_Adapter):
         return text
 
 
+class Messages(Protocol):
+    """A first-in, first-out queue of whole messages (``collections.deque`` is one)."""
+
+    def append(self, message: bytes, /) -> None: ...
+
+    def popleft(self) -> bytes: ...
+
+    def __len__(self) -> int: ...
+
+
 class Inbox:
     """Whole messages waiting for one reader, oldest first, and the reader's wait.
 
@@ -97,7 +107,7 @@ class Inbox:
         "_watchdog",
     )
 
-    messages: deque[bytes]
+    messages: Messages
     """Whole data messages, oldest first, not yet taken by ``take`` or ``receive``."""
     high_water: int
     """Queued messages at which reading pauses (``connect``'s ``max_queue``)."""
@@ -108,8 +118,8 @@ class Inbox:
     _wait_started: float
     _watchdog: asyncio.TimerHandle | None
 
-    def reset_inbox(self, high_water: int) -> None:
-        self.messages = deque()
+    def reset_inbox(self, high_water: int, messages: Messages | None = None) -> None:
+        self.messages = deque() if messages is None else messages
         self.high_water = high_water
         self.reading_paused = False
         self._reader = None

@@ -36,7 +36,6 @@ import asyncio
 import json
 import logging
 import time
-from collections import deque
 from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import Any, Protocol
 
@@ -50,7 +49,7 @@ from .._config import Config
 from .._exceptions import APITimeoutError, LocalProtocolError, ResponsesError
 from .._request_size import WEBSOCKET_RECEIVE_LIMIT, WEBSOCKET_REQUEST_LIMIT
 from ..events import ENDING_TYPES, ServerEvent, UnknownEvent, parse_event
-from ._ws import Connection, RedactingLogger, closed_error, connect
+from ._ws import Connection, Messages, RedactingLogger, closed_error, connect
 
 __all__ = ["Link", "WebSocketTransport"]
 
@@ -63,7 +62,7 @@ class Link(Protocol):
     ``_ws.Connection`` is one; so is a lane of a shared connection (``_lanes``).
     """
 
-    messages: deque[bytes]
+    messages: Messages
     """Whole messages not yet taken, oldest first."""
 
     @property

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 import anyio
 from anyio.streams.memory import MemoryObjectSendStream
@@ -19,9 +21,41 @@ from ._errors import JSON, WireError
 from ._input import Context
 from ._state import ConnectionRecord
 
-__all__ = ["Connection", "Gate", "Lane", "lane_error"]
+__all__ = ["Connection", "Ended", "Gate", "Lane", "Steer", "lane_error"]
 
 _STREAM_ID = re.compile(r"[A-Za-z0-9_.\-]{1,256}")
+
+
+@dataclass
+class Steer:
+    """One accepted ``response.steer``: its id, its target, and its input as sent."""
+
+    id: str
+    previous_response_id: str
+    input: Any
+    items: list[JSON]
+    """The input as user message items (what the successor or continuation receives)."""
+
+
+@dataclass
+class Ended:
+    """What the connection remembers of a response that ended, for a later steer.
+
+    Attributes:
+        status: The response's record status (``completed``, ``incomplete``, ``failed``,
+            ``cancelled``, ``error``, ``dropped``).
+        lane: Its lane's ``stream_id``.
+        model: Its request's model.
+        owed: Stubs of the function call outputs it waits for (completed with calls and
+            not yet continued by a ``response.create``).
+        pending: Steers accepted for it, waiting for that ``response.create``.
+    """
+
+    status: str
+    lane: str | None
+    model: object
+    owed: list[JSON] = field(default_factory=list)
+    pending: list[Steer] = field(default_factory=list)
 
 
 class Lane:
@@ -42,7 +76,14 @@ class Lane:
         self.silenced: str | None = None
         """The response a ``response.cancel`` silenced (``cancel_mode`` "silent")."""
         self.wake = anyio.Event()
-        """Set when news for the response streaming arrives (a cancel), to cut a pause."""
+        """Set when news for the response streaming arrives (a cancel, a steer that stops
+        it), to cut a pause."""
+        self.model: object = None
+        """The model of the response streaming."""
+        self.tool_started = False
+        """Whether the response streaming has begun a function call (a steer then waits)."""
+        self.steers: list[Steer] = []
+        """Steers accepted for the response streaming, in submission order."""
 
     def tag(self, event: JSON) -> JSON:
         """``event`` as this lane sends it: echoing its ``stream_id``, if it has one."""
@@ -97,6 +138,8 @@ class Connection:
         self.items: dict[str, JSON] = {}
         """The output items of this connection's responses, by id."""
         self.lanes: dict[str | None, Lane] = {}
+        self.ended: dict[str, Ended] = {}
+        """The responses of this connection that ended, by id (what a steer may name)."""
         self.stream_ids: set[str] = set()
         """The named lanes used so far (what ``max_stream_ids`` counts)."""
         self.urgent: list[str] = []

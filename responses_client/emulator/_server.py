@@ -8,7 +8,7 @@ import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Collection, Coroutine
+from collections.abc import Callable, Collection, Coroutine, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -103,6 +103,10 @@ class Emulator:
             response), ``"reject"`` (an ``error`` event; the response runs on),
             ``"ignore"`` (no answer; the response runs on) or ``"silent"`` (no answer, and
             the response sends nothing more: its lane is stuck).
+        steering: Whether ``response.steer`` is supported: ``True`` for every model,
+            ``False`` for none (``steering_not_supported``), or the model names that support it.
+        max_pending_steers: Steers one response may have waiting at once; one more fails
+            with ``too_many_pending_steers``.
         clock: Monotonic clock for the connection age (inject one to test the limit).
         seed: Seed for the deterministic ids.
         host: Interface to bind.
@@ -118,6 +122,8 @@ class Emulator:
         max_active_responses: int = 16,
         max_stream_ids: int = 32,
         cancel_mode: CancelMode = "honour",
+        steering: bool | Collection[str] = True,
+        max_pending_steers: int = 4,
         clock: Callable[[], float] = time.monotonic,
         seed: int = 0,
         host: str = "127.0.0.1",
@@ -127,6 +133,8 @@ class Emulator:
         self.state = EmulatorState(
             model,
             cancel_mode=cancel_mode,
+            steering=steering,
+            max_pending_steers=max_pending_steers,
             api_keys=api_keys,
             connection_max_age=connection_max_age,
             max_active_responses=max_active_responses,
@@ -220,6 +228,37 @@ class Emulator:
     def cancel_mode(self, mode: CancelMode) -> None:
         _check_cancel_mode(mode)
         self.state.cancel_mode = mode
+
+    @property
+    def steering(self) -> bool | Collection[str]:
+        """Whether ``response.steer`` is supported (all, none, the models named); assignable."""
+        return self.state.steering
+
+    @steering.setter
+    def steering(self, steering: bool | Collection[str]) -> None:
+        self.state.steering = steering
+
+    @property
+    def max_pending_steers(self) -> int:
+        """Steers one response may have waiting at once; assignable at any time."""
+        return self.state.max_pending_steers
+
+    @max_pending_steers.setter
+    def max_pending_steers(self, limit: int) -> None:
+        self.state.max_pending_steers = limit
+
+    @property
+    def steer_failures(self) -> list[str]:
+        """Codes the next ``response.steer`` frames fail with, one each, first first.
+
+        Each well-formed steer takes the first code and gets ``response.steer.failed`` with
+        it (e.g. ``"successor_creation_failed"``); append to it or assign a list.
+        """
+        return self.state.steer_failures
+
+    @steer_failures.setter
+    def steer_failures(self, codes: Sequence[str]) -> None:
+        self.state.steer_failures = list(codes)
 
     @property
     def http_requests(self) -> list[HttpRequestRecord]:

@@ -252,6 +252,7 @@ SAMPLE_VALUES: dict[str, Any] = {
     "tool_choice": {"type": "function", "name": "get_weather"},
     "parallel_tool_calls": False,
     "reasoning": {"effort": "low", "summary": "auto"},
+    "include": ["message.output_text.logprobs"],
     "store": True,
     "extra": {"metadata": {"k": "v"}},
 }
@@ -280,3 +281,23 @@ def test_read_only_mappings_are_saved_as_plain_dicts() -> None:
 def test_unknown_saved_settings_are_refused_by_name() -> None:
     with pytest.raises(InputError, match="bogus"):
         RequestSettings.from_json({"model": "m", "bogus": 1})
+
+
+def test_without_storage_reasoning_asks_for_its_encrypted_content() -> None:
+    reasoning = RequestSettings(model="o4-mini", reasoning={"effort": "low"})
+    assert build_body(reasoning, [])["include"] == ["reasoning.encrypted_content"]
+    more = RequestSettings(model="o4-mini", reasoning={}, include=["file_search_call.results"])
+    assert build_body(more, [])["include"] == [
+        "file_search_call.results",
+        "reasoning.encrypted_content",
+    ]
+    asked = RequestSettings(model="m", reasoning={}, include=["reasoning.encrypted_content"])
+    assert build_body(asked, [])["include"] == ["reasoning.encrypted_content"]
+
+
+def test_stored_or_reasoning_free_requests_ask_for_nothing_more() -> None:
+    assert "include" not in build_body(RequestSettings(model="m"), [])
+    stored = RequestSettings(model="o4-mini", reasoning={"effort": "low"}, store=True)
+    assert "include" not in build_body(stored, [])
+    chosen = RequestSettings(model="m", include=["message.output_text.logprobs"])
+    assert build_body(chosen, [])["include"] == ["message.output_text.logprobs"]

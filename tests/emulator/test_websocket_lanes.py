@@ -4,26 +4,16 @@ connection, 16 active responses per connection (the rest queued), over a real so
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
-import anyio
 import pytest
 from websockets.asyncio.client import connect
 
 from responses_client.emulator import Emulator, Pause, Reply, ScriptedModel
 
-from ._wire import TERMINAL, create, ws_until_terminal
+from ._wire import TERMINAL, create, read_until, ws_until_terminal
 
 pytestmark = pytest.mark.anyio
-
-
-async def read_until(ws: Any, done: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
-    events: list[dict[str, Any]] = []
-    with anyio.fail_after(10):
-        while not events or not done(events[-1]):
-            events.append(json.loads(await ws.recv()))
-    return events
 
 
 @pytest.mark.parametrize("bad", ["", "a" * 257, "has space", "slash/no", "é"])

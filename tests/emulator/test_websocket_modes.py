@@ -11,7 +11,7 @@ import anyio
 import pytest
 from websockets.asyncio.client import connect
 
-from responses_client.emulator import Emulator, Pause, Reply, ScriptedModel
+from responses_client.emulator import Emulator, Pause, Reply, ScriptedModel, SendError
 
 from ._wire import create, ws_until_terminal
 
@@ -91,3 +91,96 @@ def test_an_unknown_cancel_mode_is_refused() -> None:
     with pytest.raises(ValueError, match="cancel_mode"):
         emu.cancel_mode = "later"  # type: ignore[assignment]
     assert emu.cancel_mode == "honour"
+
+
+async def test_a_warm_up_prepares_the_context_without_asking_the_model() -> None:
+    script = ScriptedModel(["the first real answer"])
+    async with Emulator(script) as emu:
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(
+                create(
+                    [{"role": "user", "content": "earlier"}],
+                    instructions="Be brief.",
+                    tools=[{"type": "function", "name": "f", "parameters": {}}],
+                    generate=False,
+                    stream_id="w",
+                )
+            )
+            warm = await ws_until_terminal(ws)
+            assert script.remaining == 1
+            warm_id = warm[-1]["response"]["id"]
+            await ws.send(create("now", previous_response_id=warm_id, instructions="Be brief."))
+            turn = await ws_until_terminal(ws)
+        first, second = emu.responses
+    assert [e["type"] for e in warm] == ["response.created", "response.completed"]
+    assert [e["sequence_number"] for e in warm] == [0, 1]
+    assert {e["stream_id"] for e in warm} == {"w"}
+    done = warm[-1]["response"]
+    assert done["status"] == "completed" and done["output"] == []
+    assert done["usage"]["input_tokens"] == done["usage"]["output_tokens"] == 0
+    assert done["usage"]["total_tokens"] == 0
+    assert (first.warmup, second.warmup) == (True, False)
+    assert first.output == [] and first.status == "completed"
+    assert turn[-1]["response"]["output"][0]["content"][0]["text"] == "the first real answer"
+    assert [item["content"] for item in second.resolved_input] == ["earlier", "now"]
+    assert turn[-1]["response"]["usage"]["input_tokens_details"]["cached_tokens"] > 0
+
+
+async def test_a_warm_up_checks_its_input_and_generate_must_be_a_boolean() -> None:
+    async with Emulator() as emu:
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(create([{"role": "robot", "content": "x"}], generate=False))
+            (bad_input,) = await ws_until_terminal(ws)
+            await ws.send(create("x", generate="no"))
+            (bad_flag,) = await ws_until_terminal(ws)
+        assert emu.responses == []
+    assert bad_input["error"]["param"] == "input[0].role"
+    assert (bad_flag["error"]["code"], bad_flag["error"]["param"]) == ("invalid_type", "generate")
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        Reply(text="partial", end="failed", error_code="server_error"),
+        Reply(text="partial", faults=[SendError(at=3, code="server_error", status=500)]),
+    ],
+    ids=["response.failed", "error event"],
+)
+async def test_a_failed_continuation_evicts_its_cached_parent(failure: Reply) -> None:
+    script = ScriptedModel(["parent", failure, "unrelated", "full context retry"])
+    async with Emulator(script) as emu:
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(create("one", stream_id="a"))
+            parent = (await ws_until_terminal(ws))[-1]["response"]
+            await ws.send(create("two", stream_id="a", previous_response_id=parent["id"]))
+            failed = (await ws_until_terminal(ws))[-1]
+            await ws.send(create("two", stream_id="a", previous_response_id=parent["id"]))
+            (gone,) = await ws_until_terminal(ws)
+            await ws.send(create("elsewhere", stream_id="b"))
+            other = (await ws_until_terminal(ws))[-1]
+            # The parent's items are still held: a retry with the whole context is served.
+            whole = [{"role": "user", "content": "one"}, *parent["output"]]
+            await ws.send(create([*whole, {"role": "user", "content": "two"}], stream_id="a"))
+            retried = (await ws_until_terminal(ws))[-1]
+    assert failed["type"] in ("response.failed", "error")
+    if failed["type"] == "error":
+        assert failed["status"] == 500 and failed["stream_id"] == "a"
+    assert gone["type"] == "error" and gone["status"] == 400
+    assert gone["error"]["code"] == "previous_response_not_found"
+    assert gone["stream_id"] == "a"
+    assert other["type"] == retried["type"] == "response.completed"
+
+
+async def test_a_cancelled_continuation_keeps_its_parent() -> None:
+    async with Emulator(ScriptedModel(["parent", PAUSED, "after"])) as emu:
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(create("one"))
+            parent = (await ws_until_terminal(ws))[-1]["response"]
+            await ws.send(create("two", previous_response_id=parent["id"]))
+            created = await recv(ws)
+            await ws.send(cancel(created["response"]["id"]))
+            cancelled = (await ws_until_terminal(ws))[-1]
+            await ws.send(create("two", previous_response_id=parent["id"]))
+            again = (await ws_until_terminal(ws))[-1]
+    assert cancelled["response"]["status"] == "cancelled"
+    assert again["type"] == "response.completed"

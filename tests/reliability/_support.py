@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,7 +14,12 @@ from responses_client.emulator import CallTool, Reply
 from responses_client.emulator._chat_engine import plan_chat
 from responses_client.emulator._chat_input import ChatRequest
 from responses_client.emulator._engine import EventStep, Ids, plan_response
-from responses_client.transports import ChatTransport, SSETransport, WebSocketTransport
+from responses_client.transports import (
+    ChatTransport,
+    ConnectionPool,
+    SSETransport,
+    WebSocketTransport,
+)
 
 KEY = "sk-reliability-0123456789SECRETKEY"
 
@@ -207,11 +213,27 @@ def ws_transport(client: Client, clock: Clock | None = None) -> WebSocketTranspo
     )
 
 
+_POOLS: weakref.WeakKeyDictionary[Client, ConnectionPool] = weakref.WeakKeyDictionary()
+
+
+def shared_pool(client: Client, **options: Any) -> ConnectionPool:
+    """The client's pool for "lane" conversations: they share its connections."""
+    if options:
+        return client.connection(**options)
+    if client not in _POOLS:
+        _POOLS[client] = client.connection()
+    return _POOLS[client]
+
+
 def conversation(
     client: Client, transport: str, log: ToolLog, clock: Clock | None = None, **options: Any
 ) -> Conversation:
-    """A conversation over ``transport`` ("sse", "chat" or "websocket") with the ``lookup``
-    tool."""
+    """A conversation over ``transport`` ("sse", "chat", "websocket", or "lane": a lane of
+    the client's shared pool) with the ``lookup`` tool."""
+    if transport == "lane":
+        return client.conversation(
+            model="gpt-4.1", tools=[log.tool], connection=shared_pool(client), **options
+        )
     chosen = transport_for(client, transport, clock)
     return client.conversation(model="gpt-4.1", tools=[log.tool], transport=chosen, **options)
 
@@ -219,9 +241,11 @@ def conversation(
 def transport_for(
     client: Client, transport: str, clock: Clock | None = None
 ) -> SSETransport | WebSocketTransport:
-    """A transport of ``client`` by name ("sse", "chat" or "websocket"), retrying at once."""
+    """A transport of ``client`` by name ("sse", "chat", "websocket" or "lane")."""
     if transport == "sse":
         return sse_transport(client)
     if transport == "chat":
         return ChatTransport(client.http_client, client.config)
+    if transport == "lane":
+        return shared_pool(client).transport()
     return ws_transport(client, clock)

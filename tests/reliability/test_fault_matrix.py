@@ -79,7 +79,7 @@ def cases() -> list[Any]:
     return params
 
 
-TRANSPORTS = ("sse", "websocket", "chat")
+TRANSPORTS = ("sse", "websocket", "chat", "lane")
 
 
 @dataclass
@@ -146,7 +146,7 @@ async def references(emulator: Emulator, client: Client) -> dict[str, Run]:
         assert run.texts == ["Hello there, friend.", "The answer is 42.", "You are welcome."]
         assert len(run.history) == 8 and run.retry_events == 0
         runs[transport] = run
-    assert runs["sse"] == runs["websocket"]
+    assert runs["sse"] == runs["websocket"] == runs["lane"]
     return runs
 
 

@@ -8,6 +8,7 @@ transport's connect attempts multiplied the same way.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import anyio
 import anyio.abc
@@ -15,12 +16,21 @@ import pytest
 
 from responses_client import APIConnectionError, Client, RetryPolicy, TransportError, zero_delays
 from responses_client.emulator import Drop, Emulator, Reply, ScriptedModel
+from responses_client.transports import Transport
 
-from ._support import KEY
+from ._support import KEY, shared_pool
 
 pytestmark = pytest.mark.anyio
 
-TRANSPORTS = ["sse", "websocket", "chat"]
+TRANSPORTS = ["sse", "websocket", "chat", "lane"]
+
+
+def chosen(client: Client, transport: str) -> Any:
+    """The transport by its name; "lane": a lane of the client's shared pool."""
+    chosen: str | Transport = transport
+    if transport == "lane":
+        chosen = shared_pool(client).transport()
+    return chosen
 
 
 class SlamListener:
@@ -55,7 +65,7 @@ async def test_a_connection_closed_at_once_is_tried_max_retries_plus_one_times(
     policy = RetryPolicy(max_retries=max_retries, delays=zero_delays)
     base_url = f"http://127.0.0.1:{slammer.port}/v1"
     async with Client(base_url=base_url, api_key=KEY, retry=policy) as client:
-        convo = client.conversation(transport=transport)  # type: ignore[arg-type]
+        convo = client.conversation(transport=chosen(client, transport))
         with pytest.raises(TransportError):
             await convo.send("Hi")
     assert slammer.accepted == max_retries + 1
@@ -75,7 +85,7 @@ async def test_a_refused_port_is_tried_max_retries_plus_one_times(transport: str
     policy = RetryPolicy(max_retries=2, delays=lambda: iter([0.1, 0.2, 0.4]), sleep=record)
     async with Client(base_url=f"http://127.0.0.1:{port}/v1", api_key=KEY, retry=policy) as c:
         with pytest.raises(APIConnectionError):
-            await c.conversation(transport=transport).send("Hi")  # type: ignore[arg-type]
+            await c.conversation(transport=chosen(c, transport)).send("Hi")
     assert waits == [0.1, 0.2]  # one wait before each of the two retries, nothing more
 
 
@@ -88,12 +98,12 @@ async def test_a_server_that_drops_every_response_gets_max_retries_plus_one_requ
     ) as emulator:
         policy = RetryPolicy(max_retries=2, delays=zero_delays)
         async with Client(base_url=emulator.base_url, api_key=KEY, retry=policy) as client:
-            convo = client.conversation(transport=transport)  # type: ignore[arg-type]
+            convo = client.conversation(transport=chosen(client, transport))
             with pytest.raises(TransportError):
                 await convo.send("Hi")
             assert len(convo.items) == 1  # the input stays, nothing of the dropped attempts
         assert len(emulator.responses) == 3
-        if transport != "websocket":
+        if transport not in ("websocket", "lane"):
             assert len(emulator.http_requests) == 3
         else:
             assert len(emulator.connections) == 3  # one per attempt: each drop ends one

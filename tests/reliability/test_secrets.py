@@ -110,7 +110,7 @@ PATHS: dict[str, list[Reply | HttpStatus | str]] = {
 }
 
 
-@pytest.mark.parametrize("transport", ["sse", "websocket", "chat"])
+@pytest.mark.parametrize("transport", ["sse", "websocket", "chat", "lane"])
 @pytest.mark.parametrize("path", list(PATHS))
 async def test_no_secret_on_any_path(
     emulator: Emulator, logs: Capture, path: str, transport: str
@@ -135,7 +135,7 @@ async def test_no_secret_on_any_path(
     assert_clean_objects(*held)
 
 
-@pytest.mark.parametrize("transport", ["sse", "websocket", "chat"])
+@pytest.mark.parametrize("transport", ["sse", "websocket", "chat", "lane"])
 async def test_401_names_no_key(emulator: Emulator, logs: Capture, transport: str) -> None:
     """Over HTTP (SSE, chat) a 401; over WebSocket a refused handshake."""
     emulator.model = ScriptedModel(["never"])
