@@ -329,8 +329,8 @@ class FunctionCallOutput(_Item):
 class Reasoning(_Item):
     """The model's reasoning (``reasoning``), kept verbatim to be sent back next turn.
 
-    With ``store=false`` the server can only use it again through ``encrypted_content``
-    (ask for it with ``include=["reasoning.encrypted_content"]``).
+    With ``store=false`` the server can only use it again through ``encrypted_content``,
+    which requests ask for whenever ``reasoning`` is set (``include``).
     """
 
     type: Literal["reasoning"] = "reasoning"

@@ -17,8 +17,7 @@ PACKAGE = ROOT / "responses_client"
 # exact version, and pydantic's own documentation imports from it.
 PROVIDED_BY = {"pydantic_core": "pydantic"}
 
-# Modules that only run inside a tool that brings its own package (the pytest plugin uses
-# pytest-asyncio only where it is installed).
+# Modules that only run inside a tool that brings its own package.
 HOSTED = {"emulator/pytest_plugin.py": {"pytest", "pytest_asyncio"}}
 
 
