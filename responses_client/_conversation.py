@@ -474,7 +474,9 @@ class Conversation:
                                     yielded = True
                                     yield event
                                     del event  # ~10 KB for a response; many turns may wait
-                                    if machine.stopping():
+                                    # The attribute, not stopping(): no call per event
+                                    # (guarded by bench/sse_throughput.py).
+                                    if machine.interrupted:
                                         break
                         except (TransportError, APIStatusError) as exc:
                             actions.extend(machine.stream_failed(exc, yielded=yielded))
