@@ -22,7 +22,6 @@ History rules (see docs/concepts/turns.md):
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import sys
@@ -30,15 +29,8 @@ import time
 import warnings
 import weakref
 from collections import deque
-from collections.abc import (
-    AsyncGenerator,
-    Callable,
-    Iterable,
-    Mapping,
-    Sequence,
-)
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
 from contextlib import aclosing
-from contextvars import ContextVar
 from dataclasses import replace
 from types import AsyncGeneratorType, TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, cast
@@ -46,22 +38,17 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 import anyio
 
 from . import _saved as saved
-from ._exceptions import (
-    APIStatusError,
-    APITimeoutError,
-    InputError,
-    ResponsesError,
-    TransportError,
-)
+from ._exceptions import APIStatusError, APITimeoutError, InputError, ResponsesError, TransportError
 from ._fold import Ending, ResponseFold
 from ._history import History, InputLike, coerce_items
-from ._items import FunctionCall, Item, Message
+from ._items import Item, Message
 from ._planner import Planner
-from ._request import RequestSettings, TurnOptions, build_body, redact_body
+from ._request import RequestSettings, TurnOptions, build_body, context_key, redact_body
 from ._retry import RetryPolicy
-from ._stream import Turn, TurnStream
-from ._tools import Tool, ToolLike, ToolOutcome, Toolset, run_tool_calls, split_tools
-from ._transports.base import Transport
+from ._steer import SteerOutcome, steer_items
+from ._stream import Turn, TurnStream, tools_running_for
+from ._tools import Tool, ToolLike, Toolset, split_tools
+from ._transports.base import Steerable, Transport
 from ._turn import (
     Emit,
     Fail,
@@ -89,11 +76,6 @@ __all__ = ["Conversation"]
 
 logger = logging.getLogger("responses_client")
 
-_RUNNING_TOOLS_OF: ContextVar[Conversation | None] = ContextVar(
-    "responses_client_running_tools_of", default=None
-)
-"""The conversation whose tools the current task runs for (tasks inherit it)."""
-
 
 class _Restorer(Protocol):
     """What ``from_json`` needs of a client (``Client`` fits)."""
@@ -107,19 +89,8 @@ class _Restorer(Protocol):
     ) -> Conversation: ...
 
 
-# Transport closes started by ``Conversation.__del__``, kept until done (a task nobody
-# references may be collected before it runs).
+# Transport closes started by ``__del__``, kept until done (else they may be collected).
 _cleanups: set[asyncio.Task[None]] = set()
-
-
-def _context_key(settings: RequestSettings) -> bytes:
-    """What the server's context depends on beside the items: model, instructions, tools."""
-    key = json.dumps(
-        [settings.model, settings.instructions, list(settings.tools)],
-        sort_keys=True,
-        default=str,
-    )
-    return hashlib.sha256(key.encode()).digest()
 
 
 class Conversation:
@@ -164,7 +135,7 @@ class Conversation:
         self._latest: weakref.ref[Turn] | None = None
         """The stream made last, which ``interrupt()`` reaches before it runs."""
         self._closed = False
-        self._context_key = _context_key(settings)
+        self._context_key = context_key(settings)
         self._history.append(list(items))
 
     def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
@@ -253,7 +224,7 @@ class Conversation:
     def _set(self, **changes: Any) -> None:
         """Change settings from the next turn on (the running turn keeps its own)."""
         self._settings = replace(self._settings, **changes)
-        self._context_key = _context_key(self._settings)
+        self._context_key = context_key(self._settings)
 
     def add_user(self, content: str | Sequence[Any]) -> Message:
         """Append a user message (text, or a list of content parts) and return it.
@@ -331,22 +302,25 @@ class Conversation:
             that leaving early cancels the response at once. Its ``result`` holds the
             ``TurnResult`` once the iteration ends.
         """
+        return self._start(input, options)
+
+    def _start(self, input: InputLike, options: TurnOptions, *, warmup: bool = False) -> TurnStream:
         if self._closed:
             raise ResponsesError("the conversation is closed")
-        if _RUNNING_TOOLS_OF.get() is self:
+        if tools_running_for() is self:
             raise InputError(
                 "a tool of this conversation cannot run a turn of it: the turn is waiting "
                 "for the tool's output, so the new turn would wait forever"
             )
-        settings, context_key = self._settings, self._context_key
+        settings, key = self._settings, self._context_key
         if options:
             settings = replace(settings, **options)
-            context_key = _context_key(settings)
+            key = context_key(settings)
         turn = Turn(
             settings=settings,
-            context_key=context_key,
+            context_key=key,
             toolset=self._tools,
-            machine=self._new_machine(),
+            machine=self._new_machine(warmup),
             release=self._release,
             interrupt=self._interrupt_turn,
             closed_early=self._closed_early,
@@ -386,6 +360,48 @@ class Conversation:
             )
         return events.result
 
+    async def steer(self, input: InputLike, *, restart: bool = False) -> SteerOutcome:
+        """Add user input (text or user messages) to the running turn, which goes on with it.
+
+        Over the WebSocket the response in flight is steered on the server; the stream goes
+        on with its successor, the server's answers (``response.steer.*``) in it. Where the
+        server cannot steer, on other transports, or with ``restart=True``, the response
+        streaming is cancelled (``client.steer.restart``) and a new one starts with the
+        input; while tools run, the next request carries it (docs/concepts/steering.md).
+
+        Returns at once, without the server's answer: ``"sent"``, ``"restarted"`` or
+        ``"queued"``. Raises ``InputError`` when no turn runs or the input is not user
+        messages.
+        """
+        current = self._current
+        if current is None or current.done or current.machine.interrupted:
+            raise InputError("steer() needs a running turn (start one with stream() or send())")
+        items, machine, transport = steer_items(input), current.machine, self._transport
+        reason = "requested" if restart else "unsupported"
+        if not restart and isinstance(transport, Steerable) and machine.streaming:
+            machine.steer_sent(items)
+            if await transport.steer([item.to_wire() for item in items]):
+                return "sent"
+            reason = "response_not_active"
+        outcome = machine.steer_locally(items, reason=reason)
+        if outcome == "restarted":
+            await transport.cancel()
+        return outcome
+
+    async def prewarm(self, **options: Unpack[TurnOptions]) -> TurnResult | None:
+        """Send the instructions, tools and history with ``generate: false`` (WebSocket).
+
+        The next turn then sends only its new input, after the warm-up's id; the history
+        stays as it is. Returns the warm-up's result (no output), or ``None`` on a transport
+        without warm-up (SSE, Chat Completions: nothing is sent). Raises as ``send()``.
+        """
+        if not isinstance(self._transport, Steerable):
+            return None
+        async with self._start(None, options, warmup=True) as events:
+            async for event in events:
+                del event
+        return events.result
+
     async def interrupt(self, *, keep: bool | str = False) -> None:
         """Stop the running turn, from any task (for example when the user barges in).
 
@@ -423,11 +439,12 @@ class Conversation:
     def _closed_early(self, turn: Turn) -> TurnResult:
         return self._result_of(turn.machine, Finish("interrupted"))
 
-    def _new_machine(self) -> TurnMachine:
+    def _new_machine(self, warmup: bool = False) -> TurnMachine:
         return TurnMachine(
             retry=self._retry,
             max_tool_rounds=self._max_tool_rounds,
             retry_after_output=self._retry_after_output,
+            warmup=warmup,
         )
 
     async def _begin(self, turn: Turn) -> None:
@@ -464,8 +481,10 @@ class Conversation:
                                 del body  # not kept alive while the server answers
                                 async for event in events:  # the hot loop, once per event
                                     apply(event)
-                                    if fold.ending is error_ending:
-                                        break  # not the caller's: the machine decides
+                                    if fold.ending is not None:  # a steered one's successor
+                                        apply = (fold := machine.fold).apply  # may follow
+                                        if fold.ending is error_ending:
+                                            break  # not the caller's: the machine decides
                                     if machine.first_output is None and fold.first_output:
                                         machine.first_output = self._clock()
                                     yielded = True
@@ -478,7 +497,7 @@ class Conversation:
                         else:
                             actions.extend(machine.stream_ended(yielded=yielded))
                     case RunTools(calls=calls):
-                        actions.extend(machine.tools_ran(await self._run_tools(turn, calls)))
+                        actions.extend(machine.tools_ran(await turn.run_tools(calls, self)))
                     case Emit(event=made):
                         yield made
                     case Wait(seconds=seconds):
@@ -506,20 +525,6 @@ class Conversation:
             case Keep(items=items):
                 self._history.append(items)
 
-    async def _run_tools(
-        self, turn: Turn, calls: Sequence[FunctionCall]
-    ) -> list[ToolOutcome] | None:
-        """Run one round's calls; ``None`` when ``interrupt()`` cancelled them."""
-        with anyio.CancelScope() as scope:
-            turn.tool_scope = scope
-            running = _RUNNING_TOOLS_OF.set(self)  # seen by the tools' tasks (contextvars)
-            try:
-                outcomes = await run_tool_calls(calls, turn.toolset)
-            finally:
-                _RUNNING_TOOLS_OF.reset(running)
-        turn.tool_scope = None
-        return None if scope.cancelled_caught else outcomes
-
     def _request(self, turn: Turn, full_context: bool) -> tuple[ResponseFold, dict[str, Any]]:
         """Plan the next request and build its body; returns the fold for its events."""
         items, settings = self._history.items, turn.settings
@@ -538,6 +543,7 @@ class Conversation:
             settings,
             [item.to_wire() for item in items[plan.start :]],
             previous_response_id=plan.previous_response_id,
+            generate=not turn.machine.warmup,
         )
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("request body: %s", json.dumps(redact_body(body), default=str)[:4000])

@@ -14,18 +14,29 @@ docs/concepts/turns.md):
 from __future__ import annotations
 
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from types import AsyncGeneratorType, TracebackType
+from typing import Any
 
 import anyio
 
 from ._exceptions import ResponsesError
+from ._items import FunctionCall
 from ._request import RequestSettings
-from ._tools import Toolset
+from ._tools import ToolOutcome, Toolset, run_tool_calls
 from ._turn import TurnMachine, TurnResult
 from .events import Event
 
-__all__ = ["Turn", "TurnStream"]
+__all__ = ["Turn", "TurnStream", "tools_running_for"]
+
+_RUNNING_TOOLS_FOR: ContextVar[Any] = ContextVar("responses_client_running_tools_for", default=None)
+"""The conversation whose tools the current task runs for (tasks inherit it)."""
+
+
+def tools_running_for() -> Any:
+    """The conversation whose tools the current task runs for, if any (``Turn.run_tools``)."""
+    return _RUNNING_TOOLS_FOR.get()
 
 
 def _current_task_id() -> int:
@@ -130,6 +141,20 @@ class Turn:
     def _left_block(self) -> None:
         self._entered -= 1
         self._signal()
+
+    async def run_tools(
+        self, calls: Sequence[FunctionCall], owner: object
+    ) -> list[ToolOutcome] | None:
+        """Run one round's calls for ``owner``; ``None`` when ``interrupt()`` cancelled them."""
+        with anyio.CancelScope() as scope:
+            self.tool_scope = scope
+            running = _RUNNING_TOOLS_FOR.set(owner)  # seen by the tools' tasks (contextvars)
+            try:
+                outcomes = await run_tool_calls(calls, self.toolset)
+            finally:
+                _RUNNING_TOOLS_FOR.reset(running)
+        self.tool_scope = None
+        return None if scope.cancelled_caught else outcomes
 
     # -- waiting for it ----------------------------------------------------------------
 

@@ -86,6 +86,7 @@ def test_the_transports_module_publishes_the_transport_classes() -> None:
         "ConnectionPool",
         "LaneTransport",
         "SSETransport",
+        "Steerable",
         "Transport",
         "WebSocketTransport",
     ]
@@ -95,6 +96,7 @@ def test_the_transports_module_publishes_the_transport_classes() -> None:
         "ConnectionPool",
         "LaneTransport",
         "SSETransport",
+        "Steerable",
         "WebSocketTransport",
     ):
         assert getattr(transports, name).__module__ == "responses_client.transports"

@@ -10,6 +10,7 @@ import pytest
 from responses_client._cancel import (
     CONNECTION_LIMIT,
     PHASE_TYPES,
+    STEER_ANSWER_TYPES,
     CancelState,
     Frame,
     Phase,
@@ -369,8 +370,8 @@ def test_frames_of_other_types_change_nothing(situation: str) -> None:
         assert state == before, event_type
 
 
-def test_phase_types_are_the_ending_types_and_response_created() -> None:
-    assert PHASE_TYPES == ENDING_TYPES | {"response.created"}
+def test_phase_types_are_the_ending_types_response_created_and_the_steer_answers() -> None:
+    assert PHASE_TYPES == ENDING_TYPES | STEER_ANSWER_TYPES | {"response.created"}
 
 
 RESPONSE = {"id": "resp_1", "object": "response", "status": "in_progress", "output": []}
