@@ -29,6 +29,7 @@ if importlib.util.find_spec("openai") is None:
     collect_ignore = [
         "emulator/test_chat_endpoint.py",
         "emulator/test_conformance.py",
+        "emulator/test_conformance_websocket_modes.py",
         "emulator/test_realtime_conformance.py",
         "realtime/test_events.py",
     ]

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ._errors import JSON, WireError
+from ._item_events import call_events, chunks, message_events, reasoning_events
 from ._script import Drop, Malformed, Pause, Reply, SendError, SendUnknown
 
 __all__ = [
@@ -32,8 +32,10 @@ __all__ = [
     "RawStep",
     "Step",
     "cancelled_events",
+    "steered_events",
     "count_tokens",
     "plan_response",
+    "plan_warmup",
 ]
 
 # -- ids -------------------------------------------------------------------------
@@ -73,6 +75,14 @@ class Ids:
         """A new ``call_`` id for a function call."""
         return "call_" + self._digest()[:24]
 
+    def reasoning(self) -> str:
+        """A new ``rs_`` item id."""
+        return "rs_" + self._digest()[:48]
+
+    def steer(self) -> str:
+        """A new ``steer_`` id for an accepted steering submission."""
+        return "steer_" + self._digest()[:32]
+
 
 # -- token accounting ------------------------------------------------------------
 
@@ -87,7 +97,7 @@ def _text_of(value: object) -> int:
         return sum(
             _text_of(v)
             for k, v in value.items()
-            if k in ("content", "text", "output", "arguments", "name")
+            if k in ("content", "text", "output", "arguments", "name", "summary")
         )
     return 0
 
@@ -137,19 +147,6 @@ class ErrorStep:
 
 Step = EventStep | RawStep | PauseStep | DropStep | ErrorStep
 """One step of a ``Plan``."""
-
-_WORDS = re.compile(r"\s*\S+|\s+$")
-_OBFUSCATION = tuple(hashlib.md5(str(i).encode()).hexdigest()[: 3 + i % 12] for i in range(16))
-
-
-def _chunks(text: str | Sequence[str]) -> list[str]:
-    if isinstance(text, str):
-        return _WORDS.findall(text) or ([text] if text else [])
-    return list(text)
-
-
-def _argument_chunks(arguments: str) -> list[str]:
-    return [arguments[i : i + 8] for i in range(0, len(arguments), 8)] or [""]
 
 
 @dataclass
@@ -254,108 +251,6 @@ def _usage(input_tokens: int, cached: int, output_tokens: int, reasoning: int) -
     }
 
 
-def _message_events(item_id: str, index: int, chunks: list[str], status: str) -> list[JSON]:
-    text = "".join(chunks)
-    events: list[JSON] = [
-        {
-            "type": "response.output_item.added",
-            "output_index": index,
-            "item": {
-                "id": item_id,
-                "type": "message",
-                "status": "in_progress",
-                "content": [],
-                "role": "assistant",
-            },
-        },
-        {
-            "type": "response.content_part.added",
-            "item_id": item_id,
-            "output_index": index,
-            "content_index": 0,
-            "part": {"type": "output_text", "annotations": [], "logprobs": [], "text": ""},
-        },
-    ]
-    for n, chunk in enumerate(chunks):
-        events.append(
-            {
-                "type": "response.output_text.delta",
-                "item_id": item_id,
-                "output_index": index,
-                "content_index": 0,
-                "delta": chunk,
-                "logprobs": [],
-                "obfuscation": _OBFUSCATION[n & 15],
-            }
-        )
-    part = {"type": "output_text", "annotations": [], "logprobs": [], "text": text}
-    events += [
-        {
-            "type": "response.output_text.done",
-            "item_id": item_id,
-            "output_index": index,
-            "content_index": 0,
-            "text": text,
-            "logprobs": [],
-        },
-        {
-            "type": "response.content_part.done",
-            "item_id": item_id,
-            "output_index": index,
-            "content_index": 0,
-            "part": part,
-        },
-        {
-            "type": "response.output_item.done",
-            "output_index": index,
-            "item": {
-                "id": item_id,
-                "type": "message",
-                "status": status,
-                "content": [part],
-                "role": "assistant",
-            },
-        },
-    ]
-    return events
-
-
-def _call_events(item: JSON, index: int, status: str) -> list[JSON]:
-    item_id = item["id"]
-    arguments = item["arguments"]
-    events: list[JSON] = [
-        {
-            "type": "response.output_item.added",
-            "output_index": index,
-            "item": {**item, "status": "in_progress", "arguments": ""},
-        }
-    ]
-    for n, chunk in enumerate(_argument_chunks(arguments)):
-        events.append(
-            {
-                "type": "response.function_call_arguments.delta",
-                "item_id": item_id,
-                "output_index": index,
-                "delta": chunk,
-                "obfuscation": _OBFUSCATION[n & 15],
-            }
-        )
-    events += [
-        {
-            "type": "response.function_call_arguments.done",
-            "item_id": item_id,
-            "output_index": index,
-            "arguments": arguments,
-        },
-        {
-            "type": "response.output_item.done",
-            "output_index": index,
-            "item": {**item, "status": status},
-        },
-    ]
-    return events
-
-
 def _failure_message(code: str) -> str:
     if code == "rate_limit_exceeded":
         return "Rate limit reached while generating the response. Please try again."
@@ -370,6 +265,7 @@ def plan_response(
     cached_tokens: int,
     ids: Ids,
     now: float,
+    seal: Callable[[str, list[JSON]], str] | None = None,
 ) -> Plan:
     """Turn a validated request and the model's reply into the response's wire steps.
 
@@ -380,6 +276,8 @@ def plan_response(
         cached_tokens: Input tokens to report as cached (the carried-over context).
         ids: Where new ids come from.
         now: The current Unix time, for ``created_at`` / ``completed_at``.
+        seal: Makes a reasoning item's ``encrypted_content`` (when the request includes
+            ``reasoning.encrypted_content``); ``None`` leaves it out.
 
     Returns:
         The plan; sequence numbers count from 0 over every event sent.
@@ -392,13 +290,20 @@ def plan_response(
 
     output: list[JSON] = []
     item_events: list[JSON] = []
-    items_total = (1 if reply.text else 0) + len(reply.tool_calls)
+    if reply.reasoning:
+        include = body.get("include")
+        sealing = isinstance(include, list) and "reasoning.encrypted_content" in include
+        thought = reasoning_events(
+            ids.reasoning(), chunks(reply.reasoning), seal if sealing else None
+        )
+        output.append(thought[-1]["item"])
+        item_events += thought
+    items_total = len(output) + (1 if reply.text else 0) + len(reply.tool_calls)
     if reply.text:
-        chunks = _chunks(reply.text)
-        status = "incomplete" if cut and items_total == 1 else "completed"
-        message_events = _message_events(ids.message(), 0, chunks, status)
-        output.append(message_events[-1]["item"])
-        item_events += message_events
+        status = "incomplete" if cut and items_total == len(output) + 1 else "completed"
+        message = message_events(ids.message(), len(output), chunks(reply.text), status)
+        output.append(message[-1]["item"])
+        item_events += message
     for call in reply.tool_calls:
         arguments = (
             call.arguments
@@ -415,9 +320,9 @@ def plan_response(
         }
         index = len(output)
         status = "incomplete" if cut and index == items_total - 1 else "completed"
-        call_events = _call_events(item, index, status)
-        output.append(call_events[-1]["item"])
-        item_events += call_events
+        streamed = call_events(item, index, status)
+        output.append(streamed[-1]["item"])
+        item_events += streamed
 
     input_tokens = count_tokens(resolved_input, body.get("instructions"))
     output_tokens = count_tokens(output) + reply.reasoning_tokens if output else 0
@@ -448,6 +353,30 @@ def plan_response(
         {"type": terminal, "response": final},
     ]
     return _apply_faults(response_id, events, reply, resolved_input, final, skeleton)
+
+
+def plan_warmup(
+    *, body: Mapping[str, Any], resolved_input: list[JSON], ids: Ids, now: float
+) -> Plan:
+    """The answer to a ``generate: false`` request: the state prepared, no output.
+
+    ``response.created`` then ``response.completed`` with an empty ``output`` and zero
+    usage (the model is not asked, so nothing was computed or billed).
+    """
+    response_id = ids.response()
+    created_at = int(now)
+    skeleton = _response_object(body, response_id, created_at)
+    final = {
+        **skeleton,
+        "status": "completed",
+        "completed_at": created_at,
+        "usage": _usage(0, 0, 0, 0),
+    }
+    steps: list[Step] = [
+        EventStep({"type": "response.created", "response": skeleton, "sequence_number": 0}),
+        EventStep({"type": "response.completed", "response": final, "sequence_number": 1}),
+    ]
+    return Plan(response_id, steps, 0.0, resolved_input, final, skeleton)
 
 
 def _fault_error(fault: SendError) -> WireError:
@@ -515,6 +444,50 @@ def _apply_faults(
     return plan(reached_final=True)
 
 
+def _sent_so_far(plan: Plan, sent: int) -> tuple[list[JSON], list[JSON], int]:
+    """What ``sent`` steps of ``plan`` put out: items finished, items begun, next number.
+
+    The items begun but not finished are as far as they went, marked ``incomplete``.
+    """
+    done: list[JSON] = []
+    begun: dict[str, JSON] = {}
+    sequence = 0
+    for step in plan.steps[:sent]:
+        if not isinstance(step, EventStep):
+            continue
+        event = step.event
+        sequence = event["sequence_number"] + 1
+        kind = event["type"]
+        if kind == "response.output_item.added":
+            begun[event["item"]["id"]] = {**event["item"], "status": "incomplete"}
+        elif kind == "response.output_item.done":
+            done.append(event["item"])
+            begun.pop(event["item"]["id"], None)
+        elif kind == "response.content_part.added" and event["item_id"] in begun:
+            begun[event["item_id"]]["content"] = [dict(event["part"])]
+        elif kind == "response.output_text.delta" and event["item_id"] in begun:
+            begun[event["item_id"]]["content"][-1]["text"] += event["delta"]
+        elif kind == "response.reasoning_summary_part.added" and event["item_id"] in begun:
+            item = begun[event["item_id"]]
+            item["summary"] = [*item["summary"], dict(event["part"])]
+        elif kind == "response.reasoning_summary_text.delta" and event["item_id"] in begun:
+            begun[event["item_id"]]["summary"][-1]["text"] += event["delta"]
+        elif kind == "response.function_call_arguments.delta" and event["item_id"] in begun:
+            begun[event["item_id"]]["arguments"] += event["delta"]
+    return done, list(begun.values()), sequence
+
+
+def _cut_short(plan: Plan, output: list[JSON], changes: JSON) -> JSON:
+    input_tokens = count_tokens(plan.resolved_input, plan.skeleton.get("instructions"))
+    output_tokens = count_tokens(output) if output else 0
+    return {
+        **plan.skeleton,
+        "output": output,
+        "usage": _usage(input_tokens, 0, output_tokens, 0),
+        **changes,
+    }
+
+
 def cancelled_events(plan: Plan, sent: int) -> list[JSON]:
     """The ending of a response cancelled after ``sent`` steps went out.
 
@@ -529,19 +502,22 @@ def cancelled_events(plan: Plan, sent: int) -> list[JSON]:
     Returns:
         The terminal event, with the next ``sequence_number``.
     """
-    output: list[JSON] = []
-    sequence = 0
-    for step in plan.steps[:sent]:
-        if isinstance(step, EventStep):
-            sequence = step.event["sequence_number"] + 1
-            if step.event["type"] == "response.output_item.done":
-                output.append(step.event["item"])
-    input_tokens = count_tokens(plan.resolved_input, plan.skeleton.get("instructions"))
-    output_tokens = count_tokens(output) if output else 0
-    response = {
-        **plan.skeleton,
-        "status": "cancelled",
-        "output": output,
-        "usage": _usage(input_tokens, 0, output_tokens, 0),
-    }
+    done, _, sequence = _sent_so_far(plan, sent)
+    response = _cut_short(plan, done, {"status": "cancelled"})
+    return [{"type": "response.incomplete", "response": response, "sequence_number": sequence}]
+
+
+def steered_events(plan: Plan, sent: int) -> list[JSON]:
+    """The ending of a response steered after ``sent`` steps went out.
+
+    ``response.incomplete`` with ``incomplete_details.reason`` ``"steered"``; its output
+    holds the items finished, then the item in progress as far as it was sent, marked
+    ``incomplete``. Usage counts that output.
+
+    Returns:
+        The terminal event, with the next ``sequence_number``.
+    """
+    done, begun, sequence = _sent_so_far(plan, sent)
+    changes = {"status": "incomplete", "incomplete_details": {"reason": "steered"}}
+    response = _cut_short(plan, done + begun, changes)
     return [{"type": "response.incomplete", "response": response, "sequence_number": sequence}]

@@ -8,11 +8,12 @@ the server holds. Pure: values in, values (or a ``WireError``) out.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ._errors import JSON, WireError, invalid_type, invalid_value, missing
+from ._reasoning import invalid_encrypted_content
 
 __all__ = ["Context", "resolve_input"]
 
@@ -123,7 +124,10 @@ class Context:
 
 
 def resolve_input(
-    body: Mapping[str, Any], previous: Context | None, held: Mapping[str, JSON] | None = None
+    body: Mapping[str, Any],
+    previous: Context | None,
+    held: Mapping[str, JSON] | None = None,
+    opens: Callable[[JSON], bool] | None = None,
 ) -> list[JSON]:
     """Validate a request body and return the full input the model sees.
 
@@ -135,6 +139,9 @@ def resolve_input(
             WebSocket the connection's cache). With ``store`` not true, an input item
             carrying any other id is refused with the API's 404, as the API does; an
             ``item_reference`` stands for the held item it names (a 404 when none is).
+        opens: Whether a reasoning item's ``encrypted_content`` verifies. An item carrying
+            it is taken when it does (held or not), and refused with
+            ``invalid_encrypted_content`` when it does not.
 
     Returns:
         ``previous.input + previous.output + new input``, each input item a dict, each
@@ -161,6 +168,15 @@ def resolve_input(
                 if referenced is None:
                     raise WireError(404, f"Item with id '{item['id']}' not found.", param="input")
                 new.append(referenced)
+                continue
+            if (
+                opens is not None
+                and _item_type(item) == "reasoning"
+                and "encrypted_content" in item
+            ):
+                if not opens(item):
+                    raise invalid_encrypted_content(item)
+                new.append(item)
                 continue
             if body.get("store") is not True and "id" in item and item["id"] not in held:
                 raise WireError(

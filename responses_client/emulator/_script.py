@@ -131,6 +131,9 @@ class Reply:
         error_message: Its message (a default is written from the code).
         faults: Misbehaviour to inject, positioned by event index (see each fault).
         reasoning_tokens: Reported in ``usage.output_tokens_details.reasoning_tokens``.
+        reasoning: A reasoning item's summary, the first output item: a string (split into
+            word-sized deltas) or the exact deltas. With ``include`` naming
+            ``"reasoning.encrypted_content"`` the item carries ``encrypted_content``.
     """
 
     text: str | Sequence[str] | None = None
@@ -141,6 +144,7 @@ class Reply:
     error_message: str | None = None
     faults: Sequence[Fault] = ()
     reasoning_tokens: int = 0
+    reasoning: str | Sequence[str] | None = None
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Collection, Coroutine
+from collections.abc import Callable, Collection, Coroutine, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -18,7 +18,14 @@ import uvicorn
 from ._app import create_app
 from ._asgi import ABORT_SCOPE_KEY, Receive, Scope, Send
 from ._models import Model
-from ._state import ConnectionRecord, EmulatorState, HttpRequestRecord, ResponseRecord
+from ._state import (
+    CANCEL_MODES,
+    CancelMode,
+    ConnectionRecord,
+    EmulatorState,
+    HttpRequestRecord,
+    ResponseRecord,
+)
 
 __all__ = ["Emulator", "serve"]
 
@@ -37,6 +44,11 @@ def _with_abort(app: Any) -> Callable[[Scope, Receive, Send], Coroutine[Any, Any
         await app(scope, receive, send)
 
     return wrapped
+
+
+def _check_cancel_mode(mode: str) -> None:
+    if mode not in CANCEL_MODES:
+        raise ValueError(f"cancel_mode must be one of {', '.join(CANCEL_MODES)}, not {mode!r}")
 
 
 class _RedactBearer(logging.Filter):
@@ -81,6 +93,19 @@ class Emulator:
         connection_max_age: Seconds a WebSocket connection may start responses; after it a
             ``response.create`` gets ``websocket_connection_limit_reached`` and the
             connection closes. ``None``: no limit.
+        max_active_responses: Responses one WebSocket connection serves at once (the API's
+            16); later ones wait, first come first served, until one ends.
+        max_stream_ids: Distinct named lanes (``stream_id``) one WebSocket connection may
+            use over its life (the API's 32); a request naming one more gets
+            ``websocket_stream_limit_reached``.
+        cancel_mode: What a WebSocket ``response.cancel`` does: ``"honour"`` (stop the
+            response), ``"reject"`` (an ``error`` event; the response runs on),
+            ``"ignore"`` (no answer; the response runs on) or ``"silent"`` (no answer, and
+            the response sends nothing more: its lane is stuck).
+        steering: Whether ``response.steer`` is supported: ``True`` for every model,
+            ``False`` for none (``steering_not_supported``), or the model names that support it.
+        max_pending_steers: Steers one response may have waiting at once; one more fails
+            with ``too_many_pending_steers``.
         clock: Monotonic clock for the connection age (inject one to test the limit).
         seed: Seed for the deterministic ids.
         host: Interface to bind.
@@ -93,13 +118,28 @@ class Emulator:
         *,
         api_keys: Collection[str] | None = None,
         connection_max_age: float | None = None,
+        max_active_responses: int = 16,
+        max_stream_ids: int = 32,
+        cancel_mode: CancelMode = "honour",
+        steering: bool | Collection[str] = True,
+        max_pending_steers: int = 4,
         clock: Callable[[], float] = time.monotonic,
         seed: int = 0,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
+        _check_cancel_mode(cancel_mode)
         self.state = EmulatorState(
-            model, api_keys=api_keys, connection_max_age=connection_max_age, clock=clock, seed=seed
+            model,
+            cancel_mode=cancel_mode,
+            steering=steering,
+            max_pending_steers=max_pending_steers,
+            api_keys=api_keys,
+            connection_max_age=connection_max_age,
+            max_active_responses=max_active_responses,
+            max_stream_ids=max_stream_ids,
+            clock=clock,
+            seed=seed,
         )
         """The app's shared state: configuration, stored responses and records."""
         self.app = create_app(state=self.state)
@@ -159,6 +199,65 @@ class Emulator:
     @api_keys.setter
     def api_keys(self, keys: Collection[str] | None) -> None:
         self.state.api_keys = None if keys is None else [key.encode() for key in keys]
+
+    @property
+    def max_active_responses(self) -> int:
+        """Responses one WebSocket connection serves at once; assignable at any time."""
+        return self.state.max_active_responses
+
+    @max_active_responses.setter
+    def max_active_responses(self, limit: int) -> None:
+        self.state.max_active_responses = limit
+
+    @property
+    def max_stream_ids(self) -> int:
+        """Distinct named lanes one WebSocket connection may use; assignable at any time."""
+        return self.state.max_stream_ids
+
+    @max_stream_ids.setter
+    def max_stream_ids(self, limit: int) -> None:
+        self.state.max_stream_ids = limit
+
+    @property
+    def cancel_mode(self) -> CancelMode:
+        """What a WebSocket ``response.cancel`` does; assignable at any time."""
+        return self.state.cancel_mode
+
+    @cancel_mode.setter
+    def cancel_mode(self, mode: CancelMode) -> None:
+        _check_cancel_mode(mode)
+        self.state.cancel_mode = mode
+
+    @property
+    def steering(self) -> bool | Collection[str]:
+        """Whether ``response.steer`` is supported (all, none, the models named); assignable."""
+        return self.state.steering
+
+    @steering.setter
+    def steering(self, steering: bool | Collection[str]) -> None:
+        self.state.steering = steering
+
+    @property
+    def max_pending_steers(self) -> int:
+        """Steers one response may have waiting at once; assignable at any time."""
+        return self.state.max_pending_steers
+
+    @max_pending_steers.setter
+    def max_pending_steers(self, limit: int) -> None:
+        self.state.max_pending_steers = limit
+
+    @property
+    def steer_failures(self) -> list[str]:
+        """Codes the next ``response.steer`` frames fail with, one each, first first.
+
+        Each well-formed steer takes the first code and gets ``response.steer.failed`` with
+        it (e.g. ``"successor_creation_failed"``); append to it or assign a list.
+        """
+        return self.state.steer_failures
+
+    @steer_failures.setter
+    def steer_failures(self, codes: Sequence[str]) -> None:
+        self.state.steer_failures = list(codes)
 
     @property
     def http_requests(self) -> list[HttpRequestRecord]:

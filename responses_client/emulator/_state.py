@@ -13,15 +13,18 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
-from ._engine import Ids, Plan, count_tokens, plan_response
+from ._engine import Ids, Plan, count_tokens, plan_response, plan_warmup
 from ._errors import JSON, WireError, status_error
 from ._input import Context, resolve_input
 from ._models import DefaultModel, Model, ModelRequest, ScriptExhausted
+from ._reasoning import Sealer
 from ._script import HttpStatus, Reply
 
 __all__ = [
+    "CANCEL_MODES",
+    "CancelMode",
     "ConnectionRecord",
     "EmulatorState",
     "HttpRequestRecord",
@@ -34,6 +37,12 @@ __all__ = [
     "track_connection",
     "untrack_connection",
 ]
+
+
+CancelMode = Literal["honour", "reject", "ignore", "silent"]
+"""How the WebSocket endpoint treats ``response.cancel`` (see ``Emulator.cancel_mode``)."""
+
+CANCEL_MODES: tuple[CancelMode, ...] = ("honour", "reject", "ignore", "silent")
 
 
 @dataclass
@@ -62,12 +71,20 @@ class ConnectionRecord:
         headers: The handshake headers, lower-cased, ``authorization`` redacted.
         frames: Each client frame, parsed from JSON (the raw text when it was not JSON).
         closed: Whether the connection has ended.
+        stream_ids: The named lanes (``stream_id``) the connection used, in order of first
+            use (the default lane is not one of them).
+        peak_active: The most responses that were active at once on the connection.
+        cancels: The ``response_id`` of each ``response.cancel`` received, in order,
+            whatever ``cancel_mode`` did with it.
     """
 
     index: int
     headers: dict[str, str]
     frames: list[Any] = field(default_factory=list)
     closed: bool = False
+    stream_ids: list[str] = field(default_factory=list)
+    peak_active: int = 0
+    cancels: list[Any] = field(default_factory=list)
 
 
 @dataclass
@@ -87,6 +104,16 @@ class ResponseRecord:
         status: ``"in_progress"`` while streaming, then the response's final status
             (``"cancelled"`` also when an HTTP client closed the stream early), or
             ``"dropped"``, ``"error"``, ``"malformed"`` when a scripted fault cut it.
+        stream_id: The WebSocket lane it was served on (``None``: the default lane, or
+            not over WebSocket).
+        warmup: Whether it was a warm-up (``generate: false`` over WebSocket): the state
+            prepared, the model not asked, no output.
+        steered_from: For the successor the server started after steering a response,
+            that response's id.
+        steers: The ids of the steers whose input this response carries (a successor's,
+            or the queued steers prepended to a continuation's input), in order.
+        restored_reasoning: The ids of the input reasoning items whose
+            ``encrypted_content`` verified (restored without the server holding them).
     """
 
     id: str
@@ -97,6 +124,11 @@ class ResponseRecord:
     instructions: Any
     output: list[dict[str, Any]] = field(default_factory=list)
     status: str = "in_progress"
+    stream_id: str | None = None
+    warmup: bool = False
+    steered_from: str | None = None
+    steers: list[str] = field(default_factory=list)
+    restored_reasoning: list[str] = field(default_factory=list)
 
 
 class EmulatorState:
@@ -106,6 +138,14 @@ class EmulatorState:
         model: Who decides each reply.
         api_keys: Accepted bearer keys; ``None`` accepts any request.
         connection_max_age: Seconds a WebSocket connection may serve ``response.create``.
+        max_active_responses: Responses one WebSocket connection serves at once; later
+            requests wait, first come first served.
+        max_stream_ids: Distinct named lanes one WebSocket connection may use.
+        cancel_mode: What a WebSocket ``response.cancel`` does (``CANCEL_MODES``).
+        steering: Whether ``response.steer`` is supported: for every model, none, or the
+            models named.
+        max_pending_steers: Steers one response may have waiting at once.
+        steer_failures: Codes the next steers fail with, one each, first first.
         http_requests: Every HTTP request received, in order.
         connections: Every WebSocket connection accepted, in order.
         responses: Every response started, in order.
@@ -117,12 +157,25 @@ class EmulatorState:
         *,
         api_keys: Collection[str] | None = None,
         connection_max_age: float | None = None,
+        max_active_responses: int = 16,
+        max_stream_ids: int = 32,
+        cancel_mode: CancelMode = "honour",
+        steering: bool | Collection[str] = True,
+        max_pending_steers: int = 4,
         clock: Callable[[], float] = time.monotonic,
         seed: int = 0,
     ) -> None:
         self.model: Model = model if model is not None else DefaultModel()
         self.api_keys = None if api_keys is None else [k.encode() for k in api_keys]
         self.connection_max_age = connection_max_age
+        self.max_active_responses = max_active_responses
+        self.max_stream_ids = max_stream_ids
+        self.cancel_mode: CancelMode = cancel_mode
+        self.steering = steering
+        self.max_pending_steers = max_pending_steers
+        self.steer_failures: list[str] = []
+        self.sealer = Sealer()
+        """Seals and checks reasoning ``encrypted_content`` (a secret per emulator)."""
         self.clock = clock
         self.ids = Ids(seed)
         self.transcripts: deque[str] = deque()
@@ -193,12 +246,20 @@ def decide(
     previous: Context | None,
     transport: str,
     held: Mapping[str, JSON] | None = None,
+    *,
+    generate: bool = True,
 ) -> Plan | WireError:
-    """Validate, ask the model and plan; errors come back as values."""
+    """Validate, ask the model and plan; errors come back as values.
+
+    With ``generate`` false (a warm-up), the input is checked and resolved but the model is
+    not asked: the plan has no output.
+    """
     try:
-        resolved = resolve_input(body, previous, held)
+        resolved = resolve_input(body, previous, held, state.sealer.opens)
     except WireError as error:
         return error
+    if not generate:
+        return plan_warmup(body=body, resolved_input=resolved, ids=state.ids, now=time.time())
     tools = body.get("tools")
     instructions = body.get("instructions")
     request = ModelRequest(
@@ -219,6 +280,7 @@ def decide(
         cached_tokens=cached,
         ids=state.ids,
         now=time.time(),
+        seal=state.sealer.seal,
     )
 
 
@@ -244,9 +306,28 @@ def start_response(
         request=body,
         resolved_input=plan.resolved_input,
         instructions=body.get("instructions"),
+        stream_id=body.get("stream_id"),
+        warmup=body.get("generate") is False,
+        restored_reasoning=_restored(body.get("input")),
     )
     state.responses.append(record)
     return record
+
+
+def _restored(value: object) -> list[str]:
+    """The ids of the input reasoning items carrying ``encrypted_content``.
+
+    The input was checked first, so each of them verified.
+    """
+    if not isinstance(value, list):
+        return []
+    return [
+        item.get("id", "")
+        for item in value
+        if isinstance(item, dict)
+        and item.get("type") == "reasoning"
+        and item.get("encrypted_content") is not None
+    ]
 
 
 def finish(

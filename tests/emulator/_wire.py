@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
+
+import anyio
 
 TERMINAL = {"response.completed", "response.failed", "response.incomplete"}
 
@@ -56,3 +59,12 @@ async def ws_until_terminal(ws: Any) -> list[dict[str, Any]]:
 
 def create(input: Any = "Hello", **fields: Any) -> str:
     return json.dumps({"type": "response.create", "model": "gpt-4.1", "input": input, **fields})
+
+
+async def read_until(ws: Any, done: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
+    """WebSocket events up to and including the first one ``done`` accepts (5 s at most)."""
+    events: list[dict[str, Any]] = []
+    with anyio.fail_after(5):
+        while not events or not done(events[-1]):
+            events.append(json.loads(await ws.recv()))
+    return events

@@ -561,7 +561,7 @@ async def test_a_stream_id_that_is_not_a_string_is_refused() -> None:
             await ws.send(create("y"))
             events = await ws_until_terminal(ws)
     assert error["type"] == "error" and error["status"] == 400
-    assert (error["error"]["code"], error["error"]["param"]) == ("invalid_type", "stream_id")
+    assert (error["error"]["code"], error["error"]["param"]) == ("invalid_stream_id", "stream_id")
     assert "stream_id" not in error
     assert events[-1]["type"] == "response.completed"
 
