@@ -8,30 +8,23 @@ from __future__ import annotations
 
 import pytest
 
-from responses_client import tool
 from responses_client._client import Client
 from responses_client._conversation import Conversation
 from responses_client.emulator import Emulator, ScriptedModel
 
 from .helpers import without_ids
 from .test_conversation_websocket import assert_server_saw_the_history, creates
+from .test_steer import on
 
 pytestmark = pytest.mark.anyio
-
-USER = {"type": "message", "role": "user", "content": "Weather in Paris?"}
-
-
-def get_weather(city: str) -> str:
-    """Current weather for a city."""
-    return f"Sunny in {city}"
 
 
 @pytest.fixture(params=["own connection", "lane"])
 def convo(request: pytest.FixtureRequest, client: Client) -> Conversation:
-    connection = client.connection() if request.param == "lane" else None
-    return client.conversation(
-        model="gpt-4.1", instructions="Be brief.", tools=[tool(get_weather)], connection=connection
-    )
+    return on(request.param, client)
+
+
+USER = {"type": "message", "role": "user", "content": "Weather in Paris?"}
 
 
 async def test_prewarm_then_a_turn_that_sends_only_the_new_input(

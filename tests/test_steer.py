@@ -32,13 +32,17 @@ def get_weather(city: str) -> str:
     return f"Sunny in {city}"
 
 
-@pytest.fixture(params=["own connection", "lane"])
-def convo(request: pytest.FixtureRequest, client: Client) -> Conversation:
-    """A conversation on its own WebSocket, or on a lane of a shared connection."""
-    connection = client.connection() if request.param == "lane" else None
+def on(where: str, client: Client) -> Conversation:
+    """A conversation on its own WebSocket (``"own connection"``), or on a ``"lane"``."""
+    connection = client.connection() if where == "lane" else None
     return client.conversation(
         model="gpt-4.1", instructions="Be brief.", tools=[tool(get_weather)], connection=connection
     )
+
+
+@pytest.fixture(params=["own connection", "lane"])
+def convo(request: pytest.FixtureRequest, client: Client) -> Conversation:
+    return on(request.param, client)
 
 
 async def steered_turn(
