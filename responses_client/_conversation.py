@@ -45,7 +45,7 @@ from ._items import Item, Message
 from ._planner import Planner
 from ._request import RequestSettings, TurnOptions, build_body, context_key, redact_body
 from ._retry import RetryPolicy
-from ._steer import SteerOutcome, steer_items
+from ._steer import SteerOutcome, settle, steer_items
 from ._stream import Turn, TurnStream, tools_running_for
 from ._tools import Tool, ToolLike, Toolset, split_tools
 from ._transports.base import Steerable, Transport
@@ -363,27 +363,28 @@ class Conversation:
     async def steer(self, input: InputLike, *, restart: bool = False) -> SteerOutcome:
         """Add user input (text or user messages) to the running turn, which goes on with it.
 
-        Over the WebSocket the response in flight is steered on the server; the stream goes
-        on with its successor, the server's answers (``response.steer.*``) in it. Where the
-        server cannot steer, on other transports, or with ``restart=True``, the response
-        streaming is cancelled (``client.steer.restart``) and a new one starts with the
-        input; while tools run, the next request carries it (docs/concepts/steering.md).
-
-        Returns at once, without the server's answer: ``"sent"``, ``"restarted"`` or
-        ``"queued"``. Raises ``InputError`` when no turn runs or the input is not user
-        messages.
+        Over the WebSocket the server steers the response in flight and the stream goes on
+        with its successor; where it cannot, elsewhere, or with ``restart=True``, that
+        response is cancelled (``client.steer.restart``) and a new one carries the input
+        (docs/concepts/steering.md). Returns once the server answered (``"accepted"``) or
+        the SDK applied it (``"restarted"``, ``"queued"``); from the loop consuming the
+        stream, at once (``"sent"``). Raises ``InputError`` (no turn runs, not user
+        messages) or ``SteerFailedError`` (refused for good; the turn goes on).
         """
         current = self._current
         if current is None or current.done or current.machine.interrupted:
             raise InputError("steer() needs a running turn (start one with stream() or send())")
         items, machine, transport = steer_items(input), current.machine, self._transport
         reason = "requested" if restart else "unsupported"
+        ticket = None
         if not restart and isinstance(transport, Steerable) and machine.streaming:
-            machine.steer_sent(items)
+            ticket = machine.steer_sent(items)
             if await transport.steer([item.to_wire() for item in items]):
-                return "sent"
+                if not current.consumed or current.consumed_by_this_task():
+                    return "sent"  # the answer is read by that loop (this one), later
+                return settle(await current.steer_answer(ticket))
             reason = "response_not_active"
-        outcome = machine.steer_locally(items, reason=reason)
+        outcome = machine.steer_locally(items, reason=reason, ticket=ticket)
         if outcome == "restarted":
             await transport.cancel()
         return outcome

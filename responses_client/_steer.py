@@ -19,14 +19,18 @@ machine's account of every steer, in the order it was made:
 A steer failed with any other code (``invalid_input``, ``too_many_pending_steers``,
 ``response_not_found``, ``successor_creation_failed``, …) is dropped: the caller sees the
 ``response.steer.failed`` event, which carries the input back.
+
+Each steer sent has a ticket; the first answer to it is written to ``answers`` (``settle``
+turns it into what ``steer()`` returns or raises). A steer whose stream ended before any
+answer (a cancel, a drop) is answered ``"sent"``: its fate is unknown.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from typing import Literal
+from typing import Literal, NamedTuple
 
-from ._exceptions import InputError
+from ._exceptions import InputError, SteerFailedError
 from ._fold import Ending, ResponseFold
 from ._history import InputLike, coerce_items
 from ._items import FunctionCall, Item, Message
@@ -37,6 +41,8 @@ from .events import (
 )
 
 __all__ = [
+    "SteerAnswer",
+    "settle",
     "RESTART_CODES",
     "STEER_ANSWERS",
     "SteerBook",
@@ -53,11 +59,34 @@ RESTART_CODES = frozenset(
 STEER_ANSWERS = (ResponseSteerAcceptedEvent, ResponseSteerPendingEvent, ResponseSteerFailedEvent)
 """The event models of the server's answers to a steer."""
 
-SteerOutcome = Literal["sent", "restarted", "queued"]
-"""What ``Conversation.steer()`` did: ``"sent"`` the response in flight is being steered on
-the server (its answer comes in the stream); ``"restarted"`` that response was cancelled
-and a new one starts with the input; ``"queued"`` no response was streaming, so the next
-one carries the input."""
+SteerOutcome = Literal["accepted", "sent", "restarted", "queued"]
+"""What ``Conversation.steer()`` did: ``"accepted"`` the server took the steer (the
+response's successor, or its next request, carries it); ``"sent"`` it went out and the
+answer was not awaited (the caller is the loop that reads it) or never came;
+``"restarted"`` the response in flight was cancelled and a new one starts with the input;
+``"queued"`` no response was streaming, so the next one carries the input."""
+
+
+class SteerAnswer(NamedTuple):
+    """The first answer to one steer: an outcome, or ``"failed"`` with the server's words."""
+
+    outcome: Literal["accepted", "sent", "restarted", "queued", "failed"]
+    code: str | None = None
+    message: str | None = None
+
+
+def settle(answer: SteerAnswer) -> SteerOutcome:
+    """What ``steer()`` returns for ``answer``.
+
+    Raises:
+        SteerFailedError: the server failed the steer with a code the SDK cannot apply.
+    """
+    if answer.outcome == "failed":
+        raise SteerFailedError(
+            f"the server refused the steer: {answer.code}: {answer.message or 'no message'}",
+            code=answer.code,
+        )
+    return answer.outcome
 
 
 def steer_items(value: InputLike) -> list[Item]:
@@ -101,11 +130,24 @@ def successor_input(steered: ResponseFold, steers: list[Item]) -> tuple[tuple[It
 class SteerBook:
     """The steers of one turn and where each stands (see the module docstring)."""
 
-    __slots__ = ("accepted", "pending", "queued", "restart", "restart_reason", "sent")
+    __slots__ = (
+        "accepted",
+        "answers",
+        "pending",
+        "queued",
+        "restart",
+        "restart_reason",
+        "sent",
+        "tickets",
+    )
 
     def __init__(self) -> None:
-        self.sent: deque[tuple[Item, ...]] = deque()
-        """Steers sent and not answered yet, oldest first."""
+        self.tickets = 0
+        """Steers sent so far (each one's ticket is its number)."""
+        self.sent: deque[tuple[int, tuple[Item, ...]]] = deque()
+        """Steers sent and not answered yet, oldest first, with their tickets."""
+        self.answers: dict[int, SteerAnswer] = {}
+        """The first answer to each steer, by ticket, until its sender takes it."""
         self.accepted: dict[str, tuple[Item, ...]] = {}
         """Accepted steers not committed yet, by steer id, oldest first."""
         self.pending: list[Item] = []
@@ -129,19 +171,45 @@ class SteerBook:
         match event:
             case ResponseSteerAcceptedEvent():
                 if self.sent:  # else a steer made by someone else on this lane: not ours
-                    self.accepted[key] = self.sent.popleft()
+                    sent, self.accepted[key] = self.sent.popleft()
+                    self.answers[sent] = SteerAnswer("accepted")
             case ResponseSteerPendingEvent():
                 self.pending.extend(self.accepted.pop(key, ()))
             case ResponseSteerFailedEvent():
+                ticket: int | None = None
                 if key in self.accepted:
                     items = self.accepted.pop(key)
                 elif self.sent:
-                    items = self.sent.popleft()
+                    ticket, items = self.sent.popleft()
                 else:
                     return
-                code = (event.error or {}).get("code")
+                error = event.error or {}
+                code, message = error.get("code"), error.get("message")
+                answer = SteerAnswer("failed", str(code), str(message) if message else None)
                 if code in RESTART_CODES:
-                    self.queue(items, reason=str(code), streaming=streaming)
+                    restarted = self.queue(items, reason=str(code), streaming=streaming)
+                    answer = SteerAnswer("restarted" if restarted else "queued")
+                if ticket is not None:
+                    self.answers[ticket] = answer
+
+    def send(self, items: tuple[Item, ...]) -> int:
+        """Record a steer about to be sent; returns its ticket."""
+        self.tickets += 1
+        self.sent.append((self.tickets, items))
+        return self.tickets
+
+    def unsend(self, ticket: int) -> None:
+        """The steer ``ticket`` was not sent after all."""
+        self.sent = deque(entry for entry in self.sent if entry[0] != ticket)
+
+    def stream_over(self) -> bool:
+        """The stream ended: steers without an answer get none; returns whether any did."""
+        for ticket, _ in self.sent:
+            self.answers[ticket] = SteerAnswer("sent")
+        lost = bool(self.sent)
+        self.sent.clear()
+        self.accepted.clear()  # accepted, never committed: the response was cut
+        return lost
 
     def queue(self, items: tuple[Item, ...] | list[Item], *, reason: str, streaming: bool) -> bool:
         """Apply ``items`` in the next round; returns whether the running response restarts."""

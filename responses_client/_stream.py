@@ -24,6 +24,7 @@ import anyio
 from ._exceptions import ResponsesError
 from ._items import FunctionCall
 from ._request import RequestSettings
+from ._steer import SteerAnswer
 from ._tools import ToolOutcome, Toolset, run_tool_calls
 from ._turn import TurnMachine, TurnResult
 from .events import Event
@@ -102,6 +103,7 @@ class Turn:
         self._entered = 0
         self._consumer: int | None = None
         """The task that last began consuming the stream."""
+        machine.on_steer_answer = self._signal  # wakes ``steer_answer``
 
     # -- who holds it ----------------------------------------------------------------
 
@@ -167,6 +169,13 @@ class Turn:
         """Wait until the turn ends, or until nobody is inside it or holding it."""
         while not self.done and (self.pulling or self.consumed):
             await self._wait_change()
+
+    async def steer_answer(self, ticket: int) -> SteerAnswer:
+        """Wait for the first answer to the steer ``ticket`` (``"sent"`` if the turn ends)."""
+        answers = self.machine.steers.answers
+        while ticket not in answers and not self.done:
+            await self._wait_change()
+        return answers.pop(ticket, SteerAnswer("sent"))
 
     async def _wait_change(self) -> None:
         if self._changed is None:

@@ -10,7 +10,7 @@ rules.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -239,8 +239,7 @@ class TurnMachine:
       and their outputs (where the server prepends it), not sent again. A steer the SDK
       applies itself is kept after its round and starts the next; a response streaming
       then is cut (``stopping()``), void (``client.steer.restart``), and not kept.
-    - **Warm-up** (``warmup=True``): the one request prepares the server's state; a
-      completed answer without output is remembered, nothing is kept.
+    - **Warm-up** (``warmup=True``): a completed answer without output is remembered.
     """
 
     def __init__(
@@ -268,6 +267,8 @@ class TurnMachine:
         """The fold of the response in flight (or the last one)."""
         self.streaming = False
         """Whether a response is being streamed (between ``sending`` and its report)."""
+        self.on_steer_answer: Callable[[], None] = lambda: None
+        """Called when a steer got its first answer (``steers.answers``); the driver sets it."""
         self._deferred: list[Action] = []
         self._plan: Plan | None = None
         self._attempt = 1
@@ -332,18 +333,16 @@ class TurnMachine:
 
     # -- steering ------------------------------------------------------------------
 
-    def steer_sent(self, items: Sequence[Item]) -> None:
-        """A ``response.steer`` for the response in flight is about to go out."""
-        self.steers.sent.append(tuple(items))
+    def steer_sent(self, items: Sequence[Item]) -> int:
+        """A ``response.steer`` is about to go out; returns its ticket (``steers.answers``)."""
+        return self.steers.send(tuple(items))
 
-    def steer_locally(self, items: Sequence[Item], *, reason: str) -> SteerOutcome:
-        """The SDK applies a steer itself; ``"restarted"``: cancel the response in flight.
-
-        After ``steer_sent`` when the transport did not send it, ``reason`` is
-        ``"response_not_active"``: that steer is taken back.
-        """
-        if reason == "response_not_active":
-            self.steers.sent.pop()
+    def steer_locally(
+        self, items: Sequence[Item], *, reason: str, ticket: int | None = None
+    ) -> SteerOutcome:
+        """The SDK applies a steer (``ticket``: a sent one, taken back); ``"restarted"``: cut."""
+        if ticket is not None:
+            self.steers.unsend(ticket)
         running = self.streaming and self.fold.ending is None
         restarted = self.steers.queue(list(items), reason=reason, streaming=running)
         return "restarted" if restarted else "queued"
@@ -354,6 +353,7 @@ class TurnMachine:
             return
         if isinstance(event, STEER_ANSWERS):
             self.steers.answered(event, streaming=fold.ending is None)
+            self.on_steer_answer()
         elif isinstance(event, ResponseCreatedEvent | ErrorEvent):
             self._successor(fold, event)
 
@@ -373,9 +373,14 @@ class TurnMachine:
 
     def stream_ended(self, *, yielded: bool) -> list[Action]:
         """The response's stream ended (a terminal event, an ``error``, or an interrupt)."""
-        self.streaming = False
+        self._stream_over()
         deferred, self._deferred = self._deferred, []
         return [*deferred, *self._ended(yielded)]
+
+    def _stream_over(self) -> None:
+        self.streaming = False
+        if self.steers.stream_over():
+            self.on_steer_answer()
 
     def _ended(self, yielded: bool) -> list[Action]:
         fold = self.fold
@@ -418,7 +423,7 @@ class TurnMachine:
 
     def stream_failed(self, error: Exception, *, yielded: bool) -> list[Action]:
         """The transport raised while sending or streaming the response."""
-        self.streaming = False
+        self._stream_over()
         deferred, self._deferred = self._deferred, []
         return [*deferred, *self._failed(error, yielded)]
 
@@ -554,10 +559,8 @@ class TurnMachine:
         return [Emit(event), *self._keep_steer(queued), Send(full_context=False)]
 
     def _keep_steer(self, items: Sequence[Item]) -> list[Action]:
-        if not items:
-            return []
         self._kept.extend(items)
-        return [Keep(tuple(items))]
+        return [Keep(tuple(items))] if items else []
 
     def _interrupted(self) -> list[Action]:
         """Finish as interrupted, keeping what the user heard when ``interrupt`` asked."""

@@ -22,6 +22,7 @@ EXPECTED = {
     "ResponseFailedError",
     "ResponsesError",
     "RetryAfterOutputError",
+    "SteerFailedError",
     "ToolError",
     "TransportError",
     "Tool",

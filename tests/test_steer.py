@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
 import pytest
 
-from responses_client import InputError, tool
+from responses_client import InputError, SteerFailedError, tool
 from responses_client._client import Client
 from responses_client._conversation import Conversation
 from responses_client.emulator import CallTool, Emulator, Pause, Reply, ScriptedModel
@@ -221,6 +222,54 @@ async def test_an_interrupt_during_the_successor_works_as_any_interrupt(
     assert successor.id in emulator.connections[-1].cancels
     assert done.text == "Fine."
     assert_server_saw_the_history(emulator, convo)
+
+
+async def steer_from_another_task(convo: Conversation) -> list[object]:
+    """Run a turn; at its first delta another task steers it. Returns what steer() gave."""
+    outcomes: list[object] = []
+    started = False
+
+    async def steer() -> None:
+        try:
+            outcomes.append(await convo.steer(STEER))
+        except SteerFailedError as exc:
+            outcomes.append(exc)
+            await convo.interrupt()
+
+    async with anyio.create_task_group() as group:
+        async with convo.stream("Tell me about Paris.") as events:
+            async for event in events:
+                if event.type == "response.output_text.delta" and event.delta == "Let me ":
+                    if not started:
+                        started = True
+                        group.start_soon(steer)
+    return outcomes
+
+
+async def test_steer_from_another_task_returns_once_the_server_accepted(
+    convo: Conversation, emulator: Emulator, script: ScriptedModel
+) -> None:
+    script.extend([SLOW, "Lovely."])
+    assert await steer_from_another_task(convo) == ["accepted"]
+    assert emulator.responses[1].steered_from == emulator.responses[0].id
+
+
+async def test_steer_from_another_task_raises_when_the_server_refuses_for_good(
+    convo: Conversation, emulator: Emulator, script: ScriptedModel
+) -> None:
+    emulator.steer_failures = ["successor_creation_failed"]
+    script.extend([SLOW])
+    (error,) = await steer_from_another_task(convo)
+    assert isinstance(error, SteerFailedError) and error.code == "successor_creation_failed"
+
+
+async def test_steer_from_another_task_says_when_the_sdk_restarted(
+    convo: Conversation, emulator: Emulator, script: ScriptedModel
+) -> None:
+    emulator.steering = False
+    script.extend([SLOW, "Lovely."])
+    assert await steer_from_another_task(convo) == ["restarted"]
+    assert without_ids(convo.to_input())[1] == STEER_ITEM
 
 
 async def test_steer_needs_a_running_turn_and_user_input(

@@ -21,12 +21,14 @@ from responses_client import (
     ResponseFailedError,
     RetryAfterOutputError,
     RetryPolicy,
+    SteerFailedError,
     ToolError,
 )
 from responses_client._exceptions import status_error
 from responses_client._fold import Ending
 from responses_client._items import Item, parse_item
 from responses_client._planner import Plan
+from responses_client._steer import SteerAnswer, settle
 from responses_client._turn import (
     Action,
     Emit,
@@ -637,9 +639,51 @@ def test_a_steer_the_sdk_applies_itself(streaming: bool, outcome: str) -> None:
 def test_a_steer_the_transport_could_not_send_is_taken_back() -> None:
     turn = machine()
     turn.sending(plan(), 1).apply(parse_event(json.dumps(created(1))))
-    turn.steer_sent(steer_items())
-    assert turn.steer_locally(steer_items(), reason="response_not_active") == "restarted"
+    ticket = turn.steer_sent(steer_items())
+    assert turn.steer_locally(steer_items(), reason="response_not_active", ticket=ticket) == (
+        "restarted"
+    )
     assert not turn.steers.sent
+
+
+ANSWERS = [
+    ("accepted", [accepted()], SteerAnswer("accepted")),
+    ("failed for good", [failed("invalid_input")], SteerAnswer("failed", "invalid_input", "no")),
+    ("failed, restarted", [failed("steering_not_supported")], SteerAnswer("restarted")),
+    ("accepted, then failed: answered once", [accepted(), failed("x", "steer_1")], None),
+]
+
+
+@pytest.mark.parametrize(
+    ("events", "answer"), [c[1:] for c in ANSWERS], ids=[c[0] for c in ANSWERS]
+)
+def test_the_first_answer_to_each_steer_is_recorded_for_its_sender(
+    events: list[dict[str, Any]], answer: SteerAnswer | None
+) -> None:
+    turn = machine()
+    told: list[int] = []
+    turn.on_steer_answer = lambda: told.append(1)
+    ticket = turn.steer_sent(steer_items())
+    fold = turn.sending(plan(), 1)
+    for event in (created(1), *events):
+        fold.apply(parse_event(json.dumps(event)))
+    if answer is None:
+        assert turn.steers.answers == {ticket: SteerAnswer("accepted")}
+        return
+    assert turn.steers.answers == {ticket: answer} and told
+
+
+def test_a_steer_whose_stream_ended_unanswered_is_answered_sent() -> None:
+    turn = machine()
+    ticket = turn.steer_sent(steer_items())
+    turn.sending(plan(), 1).apply(parse_event(json.dumps(created(1))))
+    turn.interrupt()
+    turn.stream_ended(yielded=True)
+    assert turn.steers.answers == {ticket: SteerAnswer("sent")}
+    assert settle(SteerAnswer("sent")) == "sent"
+    with pytest.raises(SteerFailedError) as caught:
+        settle(SteerAnswer("failed", "invalid_input", "bad"))
+    assert caught.value.code == "invalid_input"
 
 
 def test_an_interrupt_during_the_successor_keeps_what_the_successor_was_made_from() -> None:
