@@ -153,7 +153,7 @@ class DigestChain:
     def append(self, item: Item) -> None:
         """Chain one more item (one SHA-256 over 64 bytes)."""
         prefixes = self._prefixes
-        prefixes += hashlib.sha256(prefixes[-_SIZE:] + item.digest).digest()
+        prefixes += _chained(bytes(prefixes[-_SIZE:]), item)
 
     def extend(self, items: Iterable[Item]) -> None:
         """Chain several items, in order."""
@@ -187,6 +187,11 @@ class DigestChain:
 
 _SIZE = hashlib.sha256().digest_size
 """Bytes of one digest."""
+
+
+def _chained(prefix: bytes, item: Item) -> bytes:
+    """The prefix digest after ``item``, given the one before it."""
+    return hashlib.sha256(prefix + item.digest).digest()
 
 
 # -- output matching ---------------------------------------------------------------
@@ -248,6 +253,26 @@ class Plan:
     """Connection generation the plan was made for."""
     context_key: bytes | str
     """Instructions/model/tools key the plan was made for."""
+
+    def extended(self, items: Sequence[Item]) -> Plan:
+        """The plan as if this request's input had been followed by ``items``.
+
+        What the server made a steered response's successor from: this request's input,
+        the steered response's output and the steer input (``items``), which the history
+        holds next, so ``record`` can remember the successor.
+        """
+        digest = self.input_digest
+        for item in items:
+            digest = _chained(digest, item)
+        return Plan(
+            self.previous_response_id,
+            self.start,
+            self.reason,
+            self.input_len + len(items),
+            digest,
+            self.epoch,
+            self.context_key,
+        )
 
     @property
     def incremental(self) -> bool:

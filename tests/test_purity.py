@@ -28,6 +28,7 @@ PURE_MODULES = [
     "_request_size.py",
     "_retry.py",
     "_sse.py",
+    "_steer.py",
     "_tool_schema.py",
     "_turn.py",
     "emulator/_chat_engine.py",

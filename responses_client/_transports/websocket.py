@@ -18,6 +18,12 @@ What it decides itself is connection life:
   ``stream()`` reads and drops the old response's events up to its terminal event before it
   writes ``response.create``. A drain that takes longer than ``drain_timeout`` closes the
   connection instead.
+- **Steering.** ``steer()`` sends ``response.steer`` naming the response in flight (once
+  ``response.created`` names it, when it has not yet), and the stream reads on past a
+  steered response's end while a steer may still bring its successor: the request ends
+  when ``_cancel.CancelState`` says nothing is in flight any more. On a lane, the steered
+  id joins the lane's ``steering`` set, by which the shared connection routes answers
+  that carry no ``stream_id``.
 - **Bounded buffering.** The connection (``websockets``' own, with a message queue of its
   own for speed: see ``_ws.Connection``) stops reading the socket while ``max_queue``
   messages wait unread (so a slow consumer pushes back on the server through TCP instead
@@ -48,7 +54,7 @@ from .._cancel import CONNECTION_LIMIT, PHASE_TYPES, CancelState, Frame, Verdict
 from .._config import Config
 from .._exceptions import APITimeoutError, LocalProtocolError, ResponsesError
 from .._request_size import WEBSOCKET_RECEIVE_LIMIT, WEBSOCKET_REQUEST_LIMIT
-from ..events import ENDING_TYPES, ServerEvent, UnknownEvent, parse_event
+from ..events import ServerEvent, UnknownEvent, parse_event
 from ._ws import Connection, Messages, closed_error, connect, wire_logger
 
 __all__ = ["Link", "WebSocketTransport"]
@@ -103,6 +109,8 @@ class WebSocketTransport:
 
     name = "websocket"
     max_request_bytes = WEBSOCKET_REQUEST_LIMIT  # the largest frame the server takes
+    supports_warmup = True
+    """It takes ``generate: false`` requests (``Conversation.prewarm()``)."""
 
     def __init__(
         self,
@@ -166,6 +174,8 @@ class WebSocketTransport:
         self._connected_at = 0.0
         self._epoch = 0
         self._state = CancelState()
+        self._waiting_steers: list[list[dict[str, Any]]] = []
+        """Steer inputs asked for before the response had an id (``CancelState.steer``)."""
         self._streams = 0
         """Streams started; a stream older than the last one may not read any more."""
         self._stop = False
@@ -230,6 +240,10 @@ class WebSocketTransport:
             with anyio.CancelScope() as scope:
                 self._scope = scope
                 ws = await self._ready(keep_old=refers_back)
+                self._waiting_steers.clear()
+                steering = _steering(ws)
+                if steering is not None:
+                    steering.clear()  # the last request, drained, owes no steer answer
                 await self._send_create(ws, _text(self._addressed(ws, frame)))
             del frame
             self._scope = None
@@ -280,9 +294,12 @@ class WebSocketTransport:
                     if verdict is Verdict.CLOSE:
                         logger.info("the server ended the connection: %s", CONNECTION_LIMIT)
                         await self._connection_ended(ws)
+                    elif verdict is Verdict.SEND_STEER:
+                        await self._send_waiting_steers(ws)
                     # SEND_CANCEL means cancel() came: the stream stops after this event,
-                    # and its cleanup below sends the cancel.
-                    ended = event_type in ENDING_TYPES
+                    # and its cleanup below sends the cancel. A response that ended while a
+                    # steer was owed leaves the request in flight: its successor follows.
+                    ended = not state.in_flight
                 yield event
                 if ended or self._stop:
                     return
@@ -332,9 +349,37 @@ class WebSocketTransport:
         if self._ws is not None:
             self._ws.interrupt()
 
+    async def steer(self, input: list[dict[str, Any]]) -> bool:
+        """Steer the response in flight with ``input`` (see ``base.Steerable``)."""
+        ws, state = self._ws, self._state
+        if ws is None or self._stop or not state.in_flight or state.cancel_requested:
+            return False
+        target = state.steer()
+        if target is None:
+            self._waiting_steers.append(input)  # sent when response.created names it
+        else:
+            await self._send_steer(ws, target, input)
+        return True
+
+    async def _send_waiting_steers(self, ws: Link) -> None:
+        waiting, self._waiting_steers = self._waiting_steers, []
+        self._state.steers_sent()
+        target = self._state.response_id
+        assert target is not None  # the id that just arrived
+        for input in waiting:
+            await self._send_steer(ws, target, input)
+
+    async def _send_steer(self, ws: Link, target: str, input: list[dict[str, Any]]) -> None:
+        steering = _steering(ws)
+        if steering is not None:
+            steering.add(target)  # a lane routes answers without stream_id by this id
+        frame = {"type": "response.steer", "previous_response_id": target, "input": input}
+        await self._send_control(ws, frame)
+
     async def cancel(self) -> None:
         """Stop the stream in flight and cancel its response; safe from any task."""
         self._stop = True
+        self._waiting_steers.clear()
         self._interrupt()
         ws = self._ws
         response_id = self._state.cancel()
@@ -411,7 +456,14 @@ class WebSocketTransport:
         self.bytes_sent += len(payload)
 
     async def _send_cancel(self, ws: Link, response_id: str) -> None:
-        payload = _text({"type": "response.cancel", "response_id": response_id})
+        await self._send_control(ws, {"type": "response.cancel", "response_id": response_id})
+
+    async def _send_control(self, ws: Link, frame: Mapping[str, Any]) -> None:
+        """Write a frame about a response in flight (a cancel, a steer), shielded.
+
+        A connection that takes longer than ``send_timeout`` to take it is dropped.
+        """
+        payload = _text(frame)
         with anyio.CancelScope(shield=True), anyio.move_on_after(self._send_timeout) as limit:
             try:
                 await ws.send(payload)
@@ -501,6 +553,12 @@ class WebSocketTransport:
         self._interrupt()
         if ws is not None:
             await self._discard(ws)
+
+
+def _steering(ws: Link) -> set[str] | None:
+    """A lane's set of the response ids it steered (``_lanes._Lane.steering``), if any."""
+    steering = getattr(ws, "steering", None)
+    return steering if isinstance(steering, set) else None
 
 
 def _text(frame: Mapping[str, Any]) -> str:
