@@ -12,8 +12,10 @@ import anyio
 import pytest
 
 from responses_client import InputError, SteerFailedError, tool
+from responses_client._cancel import Phase
 from responses_client._client import Client
 from responses_client._conversation import Conversation
+from responses_client._transports.websocket import WebSocketTransport
 from responses_client.emulator import CallTool, Emulator, Pause, Reply, ScriptedModel
 from responses_client.events import Event
 
@@ -270,6 +272,37 @@ async def test_steer_from_another_task_says_when_the_sdk_restarted(
     script.extend([SLOW, "Lovely."])
     assert await steer_from_another_task(convo) == ["restarted"]
     assert without_ids(convo.to_input())[1] == STEER_ITEM
+
+
+async def test_a_steer_before_the_request_went_out_is_sent_once_the_response_is_named(
+    client: Client, emulator: Emulator, script: ScriptedModel
+) -> None:
+    # The next turn's request waits behind a drain (the server ignores the cancel of an
+    # abandoned response) while another task steers it.
+    transport = WebSocketTransport(client.config, drain_timeout=0.2)
+    convo = client.conversation(model="gpt-4.1", transport=transport)
+    script.extend([SLOW, SLOW, "Lovely."])
+    emulator.cancel_mode = "ignore"
+    async with convo.stream("Hi") as events:
+        async for event in events:
+            if event.type == "response.output_text.delta":
+                break  # abandoned: cancelled, and the server goes on
+    outcomes: list[object] = []
+
+    async def steer() -> None:
+        await anyio.wait_all_tasks_blocked()  # the next turn is draining, nothing written
+        assert transport._state.phase is not Phase.SENT
+        outcomes.append(await convo.steer(STEER))
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(steer)
+        result = await convo.send("Tell me about Paris.")
+    assert outcomes == ["accepted"] and result.text == "Lovely."
+    steered = emulator.responses[1]
+    assert steer_frames(emulator) == [
+        {"type": "response.steer", "previous_response_id": steered.id, "input": [STEER_ITEM]}
+    ]
+    assert emulator.responses[2].steered_from == steered.id
 
 
 async def test_steer_needs_a_running_turn_and_user_input(
