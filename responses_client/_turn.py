@@ -379,6 +379,7 @@ class TurnMachine:
 
     def _stream_over(self) -> None:
         self.streaming = False
+        self.fold.listener = None  # no more events; and no cycle keeps the two alive
         if self.steers.stream_over():
             self.on_steer_answer()
 
