@@ -25,6 +25,7 @@ PURE_MODULES = [
     "_items.py",
     "_planner.py",
     "_request.py",
+    "_result.py",
     "_retry.py",
     "_sse.py",
     "_steer.py",

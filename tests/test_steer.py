@@ -149,16 +149,33 @@ async def test_a_pending_steer_is_answered_with_the_tool_outputs_and_not_sent_ag
 async def test_a_steer_the_server_fails_for_good_is_dropped_and_the_turn_goes_on(
     convo: Conversation, emulator: Emulator, script: ScriptedModel
 ) -> None:
-    emulator.steer_failures = ["successor_creation_failed"]
+    emulator.steer_failures = ["invalid_input"]
     script.extend([Reply(text=["Paris ", "is big."], faults=[Pause(at=5, seconds=0.2)])])
     seen, outcome = await steered_turn(convo)
     assert outcome == "sent"
     failed = next(e for e in seen if e.type == "response.steer.failed")
-    assert failed.error["code"] == "successor_creation_failed"  # type: ignore[union-attr]
+    assert failed.error["code"] == "invalid_input"  # type: ignore[union-attr]
     assert "client.steer.restart" not in types(seen)
     assert len(emulator.responses) == 1 and len(creates(emulator)) == 1
     assert [item.to_wire()["role"] for item in convo.items] == ["user", "assistant"]
     assert convo.items[1].to_wire()["content"][0]["text"] == "Paris is big."
+
+
+async def test_a_successor_the_server_could_not_make_is_made_by_the_sdk(
+    convo: Conversation, emulator: Emulator, script: ScriptedModel
+) -> None:
+    emulator.steer_failures = ["successor_creation_failed"]
+    script.extend([SLOW, "Lovely."])
+    seen, _ = await steered_turn(convo)
+    kinds = types(seen)
+    assert kinds.index("response.incomplete") < kinds.index("response.steer.failed")
+    stopped, made = emulator.responses
+    assert made.steered_from is None  # a response.create of the SDK's, not the server's
+    history = without_ids(convo.to_input())
+    assert history[1]["status"] == "incomplete" and history[2] == STEER_ITEM
+    assert history[3]["content"][0]["text"] == "Lovely." and len(history) == 4
+    assert without_ids(made.resolved_input) == history[:3]
+    assert len(creates(emulator)) == 2
 
 
 async def test_a_model_without_steering_restarts_with_the_steer_in_the_same_turn(
@@ -259,10 +276,10 @@ async def test_steer_from_another_task_returns_once_the_server_accepted(
 async def test_steer_from_another_task_raises_when_the_server_refuses_for_good(
     convo: Conversation, emulator: Emulator, script: ScriptedModel
 ) -> None:
-    emulator.steer_failures = ["successor_creation_failed"]
+    emulator.steer_failures = ["invalid_input"]
     script.extend([SLOW])
     (error,) = await steer_from_another_task(convo)
-    assert isinstance(error, SteerFailedError) and error.code == "successor_creation_failed"
+    assert isinstance(error, SteerFailedError) and error.code == "invalid_input"
 
 
 async def test_steer_from_another_task_says_when_the_sdk_restarted(
