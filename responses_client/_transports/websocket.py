@@ -109,8 +109,6 @@ class WebSocketTransport:
     """
 
     name = "websocket"
-    supports_warmup = True
-    """It takes ``generate: false`` requests (``Conversation.prewarm()``)."""
 
     def __init__(
         self,
