@@ -16,7 +16,14 @@ from responses_client._cancel import Phase
 from responses_client._client import Client
 from responses_client._conversation import Conversation
 from responses_client._transports.websocket import WebSocketTransport
-from responses_client.emulator import CallTool, Emulator, Pause, Reply, ScriptedModel
+from responses_client.emulator import (
+    CallTool,
+    Emulator,
+    ModelRequest,
+    Pause,
+    Reply,
+    ScriptedModel,
+)
 from responses_client.events import Event
 
 from .helpers import without_ids
@@ -320,6 +327,47 @@ async def test_a_steer_before_the_request_went_out_is_sent_once_the_response_is_
         {"type": "response.steer", "previous_response_id": steered.id, "input": [STEER_ITEM]}
     ]
     assert emulator.responses[2].steered_from == steered.id
+
+
+class ByLastInput:
+    """Answers by the last input item's text: two conversations may ask in any order."""
+
+    def reply(self, request: ModelRequest) -> Reply:
+        last = request.input[-1].get("content")
+        return {
+            "Tell me about Paris.": SLOW,
+            STEER: Reply(text="Lovely."),
+            "Count to three.": Reply(text=["one ", "two ", "three"]),
+        }[str(last)]
+
+
+async def test_a_steer_on_one_lane_leaves_the_other_lanes_alone(
+    client: Client, emulator: Emulator
+) -> None:
+    emulator.model = ByLastInput()
+    pool = client.connection()
+    steered = client.conversation(model="gpt-4.1", connection=pool)
+    other = client.conversation(model="gpt-4.1", connection=pool)
+    counted: list[str] = []
+
+    async def count() -> None:
+        counted.append((await other.send("Count to three.")).text)
+
+    async with anyio.create_task_group() as group:
+        async with steered.stream("Tell me about Paris.") as events:
+            async for event in events:
+                if event.type == "response.output_text.delta" and event.delta == "Let me ":
+                    group.start_soon(count)
+                    assert await steered.steer(STEER) == "sent"
+    assert counted == ["one two three"] and events.result.text == "Lovely."
+    assert len(emulator.connections) == 1  # one socket, two lanes
+    lane = emulator.responses[0].stream_id
+    first, successor = (r for r in emulator.responses if r.stream_id == lane)
+    assert successor.steered_from == first.id
+    (counting,) = (r for r in emulator.responses if r.stream_id != first.stream_id)
+    assert counting.steers == [] and counting.status == "completed"
+    assert [item.to_wire()["role"] for item in other.items] == ["user", "assistant"]
+    assert without_ids(steered.to_input())[2] == STEER_ITEM
 
 
 async def test_steer_needs_a_running_turn_and_user_input(
