@@ -198,8 +198,11 @@ class CancelState:
         self.steers_unanswered += count
         return count
 
-    def begin(self) -> None:
+    def begin(self, *, steers: int = 0) -> None:
         """Record that ``response.create`` is being written.
+
+        ``steers``: steers asked for before it was written; they wait for its
+        ``response.created``, as ``steer()`` makes those asked for before it arrives.
 
         Raises:
             ValueError: a response is still in flight (drain it or reset first).
@@ -207,6 +210,7 @@ class CancelState:
         if self.phase is not Phase.IDLE:
             raise ValueError(f"a response is still in flight ({self.phase.value})")
         self.phase = Phase.SENT
+        self.steers_waiting = steers
 
     def observe(
         self,

@@ -302,12 +302,12 @@ class SteerFailedError(ResponsesError):
     """The server refused a steer for good (``response.steer.failed``, raised by ``steer()``).
 
     The turn goes on without it. Codes after which the SDK applies the steer itself
-    (``steering_not_supported``, ``response_not_active``, ``response_already_completed``)
-    do not raise this.
+    (``steering_not_supported``, ``response_not_active``, ``response_already_completed``,
+    ``successor_creation_failed``) do not raise this.
 
     Attributes:
         code: The ``error.code``: ``invalid_input``, ``too_many_pending_steers``,
-            ``response_not_found``, ``successor_creation_failed``, …
+            ``response_not_found``, …
     """
 
     def __init__(self, message: str, *, code: str | None = None) -> None:

@@ -14,7 +14,10 @@ machine's account of every steer, in the order it was made:
 - **queued**: the SDK itself appends it to the next round's input: a steer made while no
   response streams (tools running), one the transport cannot send, or one the server
   failed with a code in ``RESTART_CODES`` (``queued``); when a response is still streaming
-  then, ``restart`` asks the machine to cancel it and start the next round at once.
+  then, ``restart`` asks the machine to cancel it and start the next round at once. A
+  response that ended incomplete (stopped for the steer, whose successor the server then
+  failed to make) is followed by the successor the server would have made: its finished
+  items, then the steer.
 
 A steer failed with any other code (``invalid_input``, ``too_many_pending_steers``,
 ``response_not_found``, ``successor_creation_failed``, …) is dropped: the caller sees the
@@ -52,9 +55,15 @@ __all__ = [
 ]
 
 RESTART_CODES = frozenset(
-    {"steering_not_supported", "response_not_active", "response_already_completed"}
+    {
+        "steering_not_supported",
+        "response_not_active",
+        "response_already_completed",
+        "successor_creation_failed",
+    }
 )
-"""``response.steer.failed`` codes after which the SDK applies the steer itself."""
+"""``response.steer.failed`` codes after which the SDK applies the steer itself (for the
+last: the server stopped the response for the steer, then could not make its successor)."""
 
 STEER_ANSWERS = (ResponseSteerAcceptedEvent, ResponseSteerPendingEvent, ResponseSteerFailedEvent)
 """The event models of the server's answers to a steer."""

@@ -1,4 +1,4 @@
-"""The turn machine: every decision of a turn, purely, and what a turn returns.
+"""The turn machine: every decision of a turn, purely (what it returns is in ``_result``).
 
 A turn is one or more *rounds*; each round is one response, folded by
 ``_fold.ResponseFold``. ``TurnMachine`` is told what happened (a response's stream ended,
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Protocol
 
 from ._exceptions import (
     APIStatusError,
@@ -24,6 +24,7 @@ from ._exceptions import (
 from ._fold import Ending, ResponseFold, Tokens
 from ._items import FunctionCall, FunctionCallOutput, Item, Message, OutputText
 from ._planner import ForgetReason, Plan
+from ._result import TurnResult, TurnStats, TurnStatus
 from ._retry import RetryPolicy, is_retryable_status, retry_after
 from ._steer import STEER_ANSWERS, SteerBook, SteerOutcome, successor_input
 from .events import (
@@ -35,7 +36,6 @@ from .events import (
     SteerRestartEvent,
     ToolResultEvent,
     UnknownEvent,
-    Usage,
 )
 
 __all__ = [
@@ -54,57 +54,6 @@ __all__ = [
     "TurnStatus",
     "Wait",
 ]
-
-
-@dataclass(frozen=True)
-class TurnStats:
-    """What a turn cost on the wire and how quickly it answered."""
-
-    time_to_first_token: float | None
-    """Seconds from the turn's start to its first output (a text delta or finished item)."""
-    duration: float
-    """Seconds from the turn's start to its end."""
-    rounds: int
-    """Responses the turn took (1 + one per tool round)."""
-    items_sent: int
-    """Input items sent over all rounds."""
-    items_held: int
-    """Items the server already held and so were not sent (``previous_response_id``)."""
-    bytes_sent: int
-    """Request bytes written over all rounds (retries included)."""
-    retries: int
-    """Requests sent again after a fault (a drop, an expired server cache, …)."""
-
-
-TurnStatus = Literal["completed", "incomplete", "interrupted"]
-"""How a turn ended: its last response completed, was cut short by the server
-(``"incomplete"``), or the caller stopped it (``"interrupted"``)."""
-
-
-@dataclass(frozen=True)
-class TurnResult:
-    """What ``Conversation.send()`` returns (and ``TurnStream.result`` after a stream)."""
-
-    status: TurnStatus
-    """``"completed"``, ``"incomplete"`` (cut short by the server) or ``"interrupted"``."""
-    text: str
-    """The assistant's text in the turn's last response (partial when not completed)."""
-    output: Sequence[Item]
-    """Every item the turn appended to the history, in order (calls, tool outputs, messages)."""
-    response_id: str | None
-    """The id of the turn's last response."""
-    usage: Usage | None
-    """Tokens over all rounds of the turn (``None`` when the server reported none); other
-    numbers the server's usage objects hold are summed and kept where it put them."""
-    stats: TurnStats
-    """Timing and wire figures."""
-    incomplete_reason: str | None = None
-    """Why the server cut the response short, when ``status == "incomplete"``."""
-
-    @property
-    def messages(self) -> list[Message]:
-        """The assistant messages among ``output``."""
-        return [item for item in self.output if isinstance(item, Message)]
 
 
 # -- the turn machine ----------------------------------------------------------------
@@ -379,6 +328,7 @@ class TurnMachine:
 
     def _stream_over(self) -> None:
         self.streaming = False
+        self.fold.listener = None  # no more events; and no cycle keeps the two alive
         if self.steers.stream_over():
             self.on_steer_answer()
 
@@ -395,6 +345,8 @@ class TurnMachine:
         refused = fold.status_failure()
         if refused is not None:  # an error event standing for an HTTP status: HTTP's rules
             return self._failed(refused, yielded)
+        if fold.ending is Ending.INCOMPLETE and self.steers.queued:
+            return self._succeed(fold)
         if fold.ending is Ending.INCOMPLETE:
             details = fold.incomplete_details
             reason = details.reason if details is not None else None
@@ -547,6 +499,14 @@ class TurnMachine:
         self._rounds += 1
         self._attempt = 1
         return [*self._keep_steer([*pending, *queued]), Send(full_context=False)]
+
+    def _succeed(self, fold: ResponseFold) -> list[Action]:
+        """A response stopped for a steer the server then failed: the SDK makes the successor."""
+        items, _ = successor_input(fold, self.steers.take()[1])
+        self._add_tokens(fold.tokens)
+        self._rounds += 1
+        self._attempt = 1
+        return [*self._keep_steer(items), Send(full_context=False)]
 
     def _restarted(self) -> list[Action]:
         """The response was cut for a steer: it is void, the next round carries the steer."""

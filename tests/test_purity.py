@@ -26,6 +26,7 @@ PURE_MODULES = [
     "_planner.py",
     "_request.py",
     "_request_size.py",
+    "_result.py",
     "_retry.py",
     "_sse.py",
     "_steer.py",

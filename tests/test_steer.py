@@ -12,9 +12,18 @@ import anyio
 import pytest
 
 from responses_client import InputError, SteerFailedError, tool
+from responses_client._cancel import Phase
 from responses_client._client import Client
 from responses_client._conversation import Conversation
-from responses_client.emulator import CallTool, Emulator, Pause, Reply, ScriptedModel
+from responses_client._transports.websocket import WebSocketTransport
+from responses_client.emulator import (
+    CallTool,
+    Emulator,
+    ModelRequest,
+    Pause,
+    Reply,
+    ScriptedModel,
+)
 from responses_client.events import Event
 
 from .helpers import without_ids
@@ -147,16 +156,33 @@ async def test_a_pending_steer_is_answered_with_the_tool_outputs_and_not_sent_ag
 async def test_a_steer_the_server_fails_for_good_is_dropped_and_the_turn_goes_on(
     convo: Conversation, emulator: Emulator, script: ScriptedModel
 ) -> None:
-    emulator.steer_failures = ["successor_creation_failed"]
+    emulator.steer_failures = ["invalid_input"]
     script.extend([Reply(text=["Paris ", "is big."], faults=[Pause(at=5, seconds=0.2)])])
     seen, outcome = await steered_turn(convo)
     assert outcome == "sent"
     failed = next(e for e in seen if e.type == "response.steer.failed")
-    assert failed.error["code"] == "successor_creation_failed"  # type: ignore[union-attr]
+    assert failed.error["code"] == "invalid_input"  # type: ignore[union-attr]
     assert "client.steer.restart" not in types(seen)
     assert len(emulator.responses) == 1 and len(creates(emulator)) == 1
     assert [item.to_wire()["role"] for item in convo.items] == ["user", "assistant"]
     assert convo.items[1].to_wire()["content"][0]["text"] == "Paris is big."
+
+
+async def test_a_successor_the_server_could_not_make_is_made_by_the_sdk(
+    convo: Conversation, emulator: Emulator, script: ScriptedModel
+) -> None:
+    emulator.steer_failures = ["successor_creation_failed"]
+    script.extend([SLOW, "Lovely."])
+    seen, _ = await steered_turn(convo)
+    kinds = types(seen)
+    assert kinds.index("response.incomplete") < kinds.index("response.steer.failed")
+    stopped, made = emulator.responses
+    assert made.steered_from is None  # a response.create of the SDK's, not the server's
+    history = without_ids(convo.to_input())
+    assert history[1]["status"] == "incomplete" and history[2] == STEER_ITEM
+    assert history[3]["content"][0]["text"] == "Lovely." and len(history) == 4
+    assert without_ids(made.resolved_input) == history[:3]
+    assert len(creates(emulator)) == 2
 
 
 async def test_a_model_without_steering_restarts_with_the_steer_in_the_same_turn(
@@ -257,10 +283,10 @@ async def test_steer_from_another_task_returns_once_the_server_accepted(
 async def test_steer_from_another_task_raises_when_the_server_refuses_for_good(
     convo: Conversation, emulator: Emulator, script: ScriptedModel
 ) -> None:
-    emulator.steer_failures = ["successor_creation_failed"]
+    emulator.steer_failures = ["invalid_input"]
     script.extend([SLOW])
     (error,) = await steer_from_another_task(convo)
-    assert isinstance(error, SteerFailedError) and error.code == "successor_creation_failed"
+    assert isinstance(error, SteerFailedError) and error.code == "invalid_input"
 
 
 async def test_steer_from_another_task_says_when_the_sdk_restarted(
@@ -270,6 +296,78 @@ async def test_steer_from_another_task_says_when_the_sdk_restarted(
     script.extend([SLOW, "Lovely."])
     assert await steer_from_another_task(convo) == ["restarted"]
     assert without_ids(convo.to_input())[1] == STEER_ITEM
+
+
+async def test_a_steer_before_the_request_went_out_is_sent_once_the_response_is_named(
+    client: Client, emulator: Emulator, script: ScriptedModel
+) -> None:
+    # The next turn's request waits behind a drain (the server ignores the cancel of an
+    # abandoned response) while another task steers it.
+    transport = WebSocketTransport(client.config, drain_timeout=0.2)
+    convo = client.conversation(model="gpt-4.1", transport=transport)
+    script.extend([SLOW, SLOW, "Lovely."])
+    emulator.cancel_mode = "ignore"
+    async with convo.stream("Hi") as events:
+        async for event in events:
+            if event.type == "response.output_text.delta":
+                break  # abandoned: cancelled, and the server goes on
+    outcomes: list[object] = []
+
+    async def steer() -> None:
+        await anyio.wait_all_tasks_blocked()  # the next turn is draining, nothing written
+        assert transport._state.phase is not Phase.SENT
+        outcomes.append(await convo.steer(STEER))
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(steer)
+        result = await convo.send("Tell me about Paris.")
+    assert outcomes == ["accepted"] and result.text == "Lovely."
+    steered = emulator.responses[1]
+    assert steer_frames(emulator) == [
+        {"type": "response.steer", "previous_response_id": steered.id, "input": [STEER_ITEM]}
+    ]
+    assert emulator.responses[2].steered_from == steered.id
+
+
+class ByLastInput:
+    """Answers by the last input item's text: two conversations may ask in any order."""
+
+    def reply(self, request: ModelRequest) -> Reply:
+        last = request.input[-1].get("content")
+        return {
+            "Tell me about Paris.": SLOW,
+            STEER: Reply(text="Lovely."),
+            "Count to three.": Reply(text=["one ", "two ", "three"]),
+        }[str(last)]
+
+
+async def test_a_steer_on_one_lane_leaves_the_other_lanes_alone(
+    client: Client, emulator: Emulator
+) -> None:
+    emulator.model = ByLastInput()
+    pool = client.connection()
+    steered = client.conversation(model="gpt-4.1", connection=pool)
+    other = client.conversation(model="gpt-4.1", connection=pool)
+    counted: list[str] = []
+
+    async def count() -> None:
+        counted.append((await other.send("Count to three.")).text)
+
+    async with anyio.create_task_group() as group:
+        async with steered.stream("Tell me about Paris.") as events:
+            async for event in events:
+                if event.type == "response.output_text.delta" and event.delta == "Let me ":
+                    group.start_soon(count)
+                    assert await steered.steer(STEER) == "sent"
+    assert counted == ["one two three"] and events.result.text == "Lovely."
+    assert len(emulator.connections) == 1  # one socket, two lanes
+    lane = emulator.responses[0].stream_id
+    first, successor = (r for r in emulator.responses if r.stream_id == lane)
+    assert successor.steered_from == first.id
+    (counting,) = (r for r in emulator.responses if r.stream_id != first.stream_id)
+    assert counting.steers == [] and counting.status == "completed"
+    assert [item.to_wire()["role"] for item in other.items] == ["user", "assistant"]
+    assert without_ids(steered.to_input())[2] == STEER_ITEM
 
 
 async def test_steer_needs_a_running_turn_and_user_input(

@@ -19,7 +19,8 @@ What it decides itself is connection life:
   writes ``response.create``. A drain that takes longer than ``drain_timeout`` closes the
   connection instead.
 - **Steering.** ``steer()`` sends ``response.steer`` naming the response in flight (once
-  ``response.created`` names it, when it has not yet), and the stream reads on past a
+  ``response.created`` names it, when it has not yet, even when the request is still
+  waiting for a connection or a drain), and the stream reads on past a
   steered response's end while a steer may still bring its successor: the request ends
   when ``_cancel.CancelState`` says nothing is in flight any more. On a lane, the steered
   id joins the lane's ``steering`` set, by which the shared connection routes answers
@@ -109,8 +110,6 @@ class WebSocketTransport:
 
     name = "websocket"
     max_request_bytes = WEBSOCKET_REQUEST_LIMIT  # the largest frame the server takes
-    supports_warmup = True
-    """It takes ``generate: false`` requests (``Conversation.prewarm()``)."""
 
     def __init__(
         self,
@@ -176,6 +175,8 @@ class WebSocketTransport:
         self._state = CancelState()
         self._waiting_steers: list[list[dict[str, Any]]] = []
         """Steer inputs asked for before the response had an id (``CancelState.steer``)."""
+        self._opening = False
+        """Whether a stream is getting ready to write its ``response.create``."""
         self._streams = 0
         """Streams started; a stream older than the last one may not read any more."""
         self._stop = False
@@ -235,12 +236,13 @@ class WebSocketTransport:
         self._streams += 1
         mine = self._streams
         self._stop = False
+        self._waiting_steers.clear()
+        self._opening = True
         ws: Link | None = None
         try:
             with anyio.CancelScope() as scope:
                 self._scope = scope
                 ws = await self._ready(keep_old=refers_back)
-                self._waiting_steers.clear()
                 steering = _steering(ws)
                 if steering is not None:
                     steering.clear()  # the last request, drained, owes no steer answer
@@ -313,6 +315,7 @@ class WebSocketTransport:
                         return
         finally:
             self._scope = None
+            self._opening = False
             if ws is not None and self._streams == mine and self._state.in_flight:
                 # Left before the terminal event: abandon the response. The drain before
                 # the next response.create reads what it still sends.
@@ -352,6 +355,11 @@ class WebSocketTransport:
     async def steer(self, input: list[dict[str, Any]]) -> bool:
         """Steer the response in flight with ``input`` (see ``base.Steerable``)."""
         ws, state = self._ws, self._state
+        if self._opening and not self._stop:
+            # The request is on its way (a connect, or a drain before it): the steer goes
+            # out when its response.created names the response.
+            self._waiting_steers.append(input)
+            return True
         if ws is None or self._stop or not state.in_flight or state.cancel_requested:
             return False
         target = state.steer()
@@ -446,7 +454,8 @@ class WebSocketTransport:
 
     async def _send_create(self, ws: Link, payload: str) -> None:
         # Shielded: a frame cut in half by a cancel would break the connection.
-        self._state.begin()
+        self._state.begin(steers=len(self._waiting_steers))
+        self._opening = False
         with anyio.CancelScope(shield=True):
             try:
                 await ws.send(payload)

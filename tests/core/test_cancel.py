@@ -500,3 +500,10 @@ def test_peek_reads_a_steer_answer_s_id() -> None:
     raw = {"type": "response.steer.accepted", "steer": {"id": "s9", "previous_response_id": "r"}}
     assert peek(json.dumps(raw)).steer_id == "s9"
     assert Frame.of(parse_event(json.dumps({**raw, "sequence_number": 1}))).steer_id == "s9"
+
+
+def test_steers_asked_for_before_the_request_was_written_wait_for_its_response() -> None:
+    state = CancelState()
+    state.begin(steers=2)
+    assert state.on_frame(_created("r1")) is Verdict.SEND_STEER
+    assert state.steers_sent() == 2 and state.steers_unanswered == 2

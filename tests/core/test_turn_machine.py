@@ -714,3 +714,20 @@ def test_a_warm_up_a_server_generated_output_for_is_not_remembered() -> None:
     turn.start(0.0)
     actions = pump(turn, created(7), completed(7, [MESSAGE]))
     assert kinds(actions) == ["Forget(response not kept)", "Finish(completed)"]
+
+
+def test_a_successor_the_server_failed_to_make_is_made_by_the_sdk() -> None:
+    # Accepted, the response stopped for the steer, then the successor failed.
+    turn = machine()
+    turn.steer_sent(steer_items())
+    partial = {**MESSAGE, "status": "incomplete"}
+    actions = pump(
+        turn,
+        created(1),
+        accepted(),
+        steered(1, [partial]),
+        failed("successor_creation_failed", "steer_1"),
+    )
+    assert kinds(actions) == ["Keep", "Send(full=False)"]
+    assert kept(actions) == [parse_item(partial).to_wire(), STEER]
+    assert turn.steers.answers == {1: SteerAnswer("accepted")}  # steer() had its answer
