@@ -488,9 +488,7 @@ class Conversation:
                                     yielded = True
                                     yield event
                                     del event  # ~10 KB for a response; many turns may wait
-                                    # The attribute, not stopping(): no call per event
-                                    # (guarded by bench/sse_throughput.py).
-                                    if machine.interrupted:
+                                    if machine.stopping():  # interrupt(), or a steer
                                         break
                         except (TransportError, APIStatusError) as exc:
                             actions.extend(machine.stream_failed(exc, yielded=yielded))
