@@ -185,14 +185,14 @@ def receive_steer(state: EmulatorState, conn: Connection, frame: JSON) -> list[s
     items = steer_input_items(value)
     if isinstance(items, str):
         return fail("invalid_input", items)
+    model = lane.model if lane is not None else ended.model if ended is not None else None
     scripted = state.steer_failures.pop(0) if state.steer_failures else None
     if scripted is not None and not (
         scripted == "successor_creation_failed" and lane is not None and not lane.tool_started
     ):
-        return fail(scripted)
+        return fail(scripted, model=model, limit=state.max_pending_steers)
     if lane is None and ended is None:
         return fail("response_not_found")
-    model = lane.model if lane is not None else ended.model if ended is not None else None
     if not _supported(state, model):
         return fail("steering_not_supported", model=model)
     queue = lane.steers if lane is not None else ended.pending if ended is not None else []

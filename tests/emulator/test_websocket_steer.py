@@ -322,3 +322,17 @@ async def test_a_steer_frame_without_its_target_or_input_is_an_error() -> None:
     assert no_target["type"] == no_input["type"] == "error"
     assert no_target["error"]["param"] == "previous_response_id"
     assert no_input["error"]["param"] == "input"
+
+
+@pytest.mark.parametrize(
+    "code", ["too_many_pending_steers", "steering_not_supported", "response_not_active"]
+)
+async def test_every_scripted_failure_gets_its_message(code: str) -> None:
+    async with Emulator(ScriptedModel([Reply(tool_calls=[CALL])])) as emu:
+        emu.steer_failures = [code]
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(create("hi", tools=[WEATHER_TOOL]))
+            done = await ws_until_terminal(ws)
+            failed = await failure(emu, steer(done[0]["response"]["id"]), ws)
+    assert failed["error"]["code"] == code
+    assert failed["error"]["message"] and "{" not in failed["error"]["message"]
