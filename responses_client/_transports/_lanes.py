@@ -447,9 +447,10 @@ class LaneTransport(WebSocketTransport):
         return frame
 
     def _usable(self, ws: Link | None) -> bool:
-        if not isinstance(ws, _Lane) or ws.state is not State.OPEN or ws.socket.retiring:
+        if not isinstance(ws, _Lane) or ws.state is not State.OPEN:
             return False
-        return self._clock() - ws.socket.opened < self._max_age
+        # A connection taking no new lane still carries the tool rounds of a turn on it.
+        return (self._mid_turn or not ws.socket.retiring) and self._young(ws.socket.opened)
 
     async def _open(self) -> Link:
         return await self._pool._attach(self._state)

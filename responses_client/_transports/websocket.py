@@ -55,7 +55,7 @@ from .._cancel import CONNECTION_LIMIT, PHASE_TYPES, CancelState, Frame, Verdict
 from .._config import Config
 from .._exceptions import APITimeoutError, LocalProtocolError, ResponsesError
 from .._request_size import WEBSOCKET_RECEIVE_LIMIT, WEBSOCKET_REQUEST_LIMIT
-from ..events import ServerEvent, UnknownEvent, parse_event
+from ..events import ResponseCompletedEvent, ServerEvent, UnknownEvent, parse_event
 from ._ws import Connection, Messages, closed_error, connect, wire_logger
 
 __all__ = ["Link", "WebSocketTransport"]
@@ -173,6 +173,8 @@ class WebSocketTransport:
         self._connected_at = 0.0
         self._epoch = 0
         self._state = CancelState()
+        self._mid_turn = False
+        """Whether the last response asked for tool outputs (the turn is not over)."""
         self._waiting_steers: list[list[dict[str, Any]]] = []
         """Steer inputs asked for before the response had an id (``CancelState.steer``)."""
         self._opening = False
@@ -302,6 +304,8 @@ class WebSocketTransport:
                     # and its cleanup below sends the cancel. A response that ended while a
                     # steer was owed leaves the request in flight: its successor follows.
                     ended = not state.in_flight
+                    if ended:
+                        self._mid_turn = _asks_for_tools(event)
                 yield event
                 if ended or self._stop:
                     return
@@ -402,11 +406,17 @@ class WebSocketTransport:
         return frame
 
     def _usable(self, ws: Link | None) -> bool:
-        return (
-            ws is not None
-            and ws.state is State.OPEN
-            and self._clock() - self._connected_at < self._max_age
-        )
+        return ws is not None and ws.state is State.OPEN and self._young(self._connected_at)
+
+    def _young(self, opened: float) -> bool:
+        """Whether a connection opened then may carry the next request.
+
+        Connections are replaced at turn boundaries: when the last response asked for
+        tools, the turn goes on (its outputs continue that response on this connection)
+        for up to ``_TURN_GRACE`` seconds past ``max_connection_age``.
+        """
+        age = self._clock() - opened
+        return age < self._max_age or (self._mid_turn and age < self._max_age + _TURN_GRACE)
 
     async def _ready(self, *, keep_old: bool) -> Link:
         """A connection with nothing in flight: the current one, drained, or a new one.
@@ -568,6 +578,18 @@ def _steering(ws: Link) -> set[str] | None:
     """A lane's set of the response ids it steered (``_lanes._Lane.steering``), if any."""
     steering = getattr(ws, "steering", None)
     return steering if isinstance(steering, set) else None
+
+
+_TURN_GRACE = 4 * 60.0
+"""Seconds past ``max_connection_age`` a turn's tool rounds may still use its connection
+(the default age is 55 minutes, the server's limit 60)."""
+
+
+def _asks_for_tools(event: ServerEvent | UnknownEvent) -> bool:
+    """Whether a response's last event leaves tool outputs owed: its turn goes on."""
+    return isinstance(event, ResponseCompletedEvent) and any(
+        item.type == "function_call" for item in event.response.output
+    )
 
 
 def _text(frame: Mapping[str, Any]) -> str:
