@@ -1,0 +1,38 @@
+"""A voice agent on a lane: the caller speaks again while the assistant is still answering.
+
+The reply streams to the speech synthesiser; when the speech recogniser hears more from
+the caller, ``steer()`` adds it to the turn instead of starting a new one: the server
+steers the response in flight (or, where a model cannot steer, the SDK restarts it with
+the new words), and the stream goes on with the answer that takes them into account.
+"""
+
+import anyio
+
+from responses_client import Client
+from responses_client.events import OutputTextDeltaEvent
+
+
+async def main() -> None:
+    async with Client() as client:
+        pool = client.connection()  # every call of this process on a few sockets
+        async with client.conversation(
+            model="gpt-4.1", instructions="You take restaurant bookings.", connection=pool
+        ) as call:
+            speaking = anyio.Event()
+
+            async def speak() -> None:  # the text-to-speech side
+                async with call.stream("A table for two tonight, please.") as events:
+                    async for event in events:
+                        if isinstance(event, OutputTextDeltaEvent):
+                            speaking.set()
+                print(f"assistant: {events.result.text}")
+
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(speak)
+                await speaking.wait()  # the recogniser hears the caller again
+                outcome = await call.steer("Oh, and make it four people, not two.")
+                print(f"steer: {outcome}")
+            print(f"{len(call.items)} items in the history")
+
+
+anyio.run(main)
