@@ -10,9 +10,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import math
 import os
 import signal
 import sys
+import threading
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -20,7 +22,7 @@ import anyio
 
 from ._client import DEFAULT_TRANSPORT, Client, TransportName
 from ._conversation import Conversation
-from ._exceptions import ResponsesError
+from ._exceptions import InputError, ResponsesError, SteerFailedError
 from ._items import FunctionCall
 from ._tools import tool
 from .events import OutputItemDoneEvent, OutputTextDeltaEvent, ToolResultEvent
@@ -60,7 +62,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="run the local Responses API emulator")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    chat = commands.add_parser("chat", help="an interactive chat in the terminal")
+    chat = commands.add_parser(
+        "chat",
+        help="an interactive chat in the terminal",
+        description=f"An interactive chat in the terminal: {_CHAT_KEYS}.",
+    )
     chat.add_argument("--local", action="store_true", help="talk to the emulator")
     chat.add_argument("--base-url", default=None, help="defaults to OPENAI_BASE_URL")
     chat.add_argument("--model", default="gpt-4.1")
@@ -253,21 +259,62 @@ async def _chat_loop(client: Client, args: argparse.Namespace) -> None:
     convo = client.conversation(
         model=args.model, instructions=args.instructions, tools=[get_weather]
     )
-    print("chat: type a message; Ctrl-C stops a reply, Ctrl-D (or Ctrl-C here) quits\n")
+    print(f"chat: type a message; {_CHAT_KEYS}\n")
+    lines = _Lines()
     while True:
+        print("you: ", end="", flush=True)
+        text = await lines.next()
+        if text is None or not text.strip():  # Ctrl-D, or an empty line
+            return
+        await _interruptible_turn(convo, text, lines)
+
+
+_CHAT_KEYS = (
+    "a line typed while a reply streams steers it, Ctrl-C stops a reply, "
+    "Ctrl-D (or Ctrl-C at the prompt) quits"
+)
+
+
+class _Lines:
+    """The lines typed on stdin, read by a thread of their own from the start.
+
+    So a line can arrive while a reply streams (it steers the reply), and leaving never
+    waits for a line that will not come: the thread is a daemon, blocked in ``readline``.
+    """
+
+    def __init__(self) -> None:
+        self._send, self._receive = anyio.create_memory_object_stream[str](math.inf)
+        self._unread: list[str] = []
+        loop = asyncio.get_running_loop()
+        threading.Thread(target=self._read, args=(loop,), daemon=True).start()
+
+    def _read(self, loop: asyncio.AbstractEventLoop) -> None:
         try:
-            # Abandoned at Ctrl-C: the thread stays blocked on the line that never comes,
-            # and main() ends the process without waiting for it.
-            text = await anyio.to_thread.run_sync(input, "you: ", abandon_on_cancel=True)
-        except EOFError:
+            for line in sys.stdin:
+                loop.call_soon_threadsafe(self._send.send_nowait, line.rstrip("\n"))
+            loop.call_soon_threadsafe(self._send.close)
+        except RuntimeError:  # the loop closed first: nobody reads any more
             return
-        if not text.strip():
-            return
-        await _interruptible_turn(convo, text)
+
+    async def next(self) -> str | None:
+        """The next line (one put back first), or ``None`` once stdin has ended."""
+        if self._unread:
+            return self._unread.pop()
+        try:
+            return await self._receive.receive()
+        except anyio.EndOfStream:
+            return None
+
+    def unread(self, line: str) -> None:
+        """Give ``line`` back: ``next()`` returns it first."""
+        self._unread.append(line)
 
 
-async def _interruptible_turn(convo: Conversation, text: str) -> None:
-    """Run a turn that the first Ctrl-C interrupts; a second one quits, as at the prompt."""
+async def _interruptible_turn(convo: Conversation, text: str, lines: _Lines) -> None:
+    """Run a turn that the lines typed meanwhile steer.
+
+    The first Ctrl-C interrupts it; a second one quits, as at the prompt.
+    """
     loop = asyncio.get_running_loop()
     async with anyio.create_task_group() as tasks:
 
@@ -277,7 +324,27 @@ async def _interruptible_turn(convo: Conversation, text: str) -> None:
             tasks.start_soon(convo.interrupt)
 
         loop.add_signal_handler(signal.SIGINT, barge_in)
+        tasks.start_soon(_steer_with, convo, lines)
         try:
             await _run_turn(convo, text)
         finally:
             loop.remove_signal_handler(signal.SIGINT)
+            tasks.cancel_scope.cancel()  # stops waiting for a line to steer with
+
+
+async def _steer_with(convo: Conversation, lines: _Lines) -> None:
+    """Steer the running turn with each line typed, until the turn ends."""
+    while (line := await lines.next()) is not None:
+        if not line.strip():
+            continue
+        print(f"\n  (steering: {line})\nassistant: ", end="", flush=True)
+        try:
+            outcome = await convo.steer(line)
+        except InputError:  # the turn ended meanwhile: the line is the next message
+            lines.unread(line)
+            return
+        except SteerFailedError as exc:
+            print(f"\n  (not steered: {exc})\nassistant: ", end="", flush=True)
+            continue
+        if outcome in ("restarted", "queued"):  # the server cannot steer it: the SDK did
+            print(f"({outcome} with it) ", end="", flush=True)

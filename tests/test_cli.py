@@ -132,9 +132,12 @@ class _Screen:
 
 
 @contextlib.asynccontextmanager
-async def _chat_with(base_url: str) -> AsyncIterator[anyio.abc.Process]:
+async def _chat_with(
+    base_url: str, transport: str = "websocket"
+) -> AsyncIterator[anyio.abc.Process]:
     """``python -m responses_client chat`` against ``base_url``, killed if still running."""
     command = [sys.executable, "-u", "-m", "responses_client", "chat", "--base-url", base_url]
+    command += ["--transport", transport]
     process = await anyio.open_process(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
         assert process.stdin is not None and process.stdout is not None
@@ -186,3 +189,32 @@ async def test_a_second_ctrl_c_after_interrupting_a_reply_quits() -> None:
                 chat.send_signal(signal.SIGINT)
                 code = await chat.wait()
     assert code == 130, bytes(screen.seen)
+
+
+@pytest.mark.parametrize("transport", ["websocket", "sse"])
+async def test_a_line_typed_while_a_reply_streams_steers_it(transport: str) -> None:
+    # Over the WebSocket the server steers the reply; over SSE the SDK restarts it with the
+    # line (the server cannot steer an HTTP response).
+    slow = Reply(text=["first ", "second ", "third"], faults=[Pause(at=5, seconds=300)])
+    async with Emulator(ScriptedModel([slow, "Briefly, then."])) as emulator:
+        async with _chat_with(emulator.base_url, transport) as chat:
+            assert chat.stdin is not None and chat.stdout is not None
+            screen = _Screen(chat.stdout)
+            with anyio.fail_after(60):  # a bound for a loaded machine, not a wait
+                await chat.stdin.send(b"Tell me a long story\n")
+                await screen.wait_for(b"first ")
+                await chat.stdin.send(b"Actually, be brief\n")
+                await screen.wait_for(b"(steering: Actually, be brief)")
+                if transport == "sse":
+                    await screen.wait_for(b"(restarted with it)")
+                await screen.wait_for(b"Briefly, then.")
+                await screen.wait_for(b"you: ")
+                await chat.stdin.aclose()
+                code = await chat.wait()
+    assert code == 0, bytes(screen.seen)
+    assert b"second" not in screen.seen
+    steered, successor = emulator.responses
+    assert successor.status == "completed"
+    assert successor.resolved_input[-1]["content"] == "Actually, be brief"
+    if transport == "websocket":
+        assert steered.status == "incomplete"
