@@ -178,3 +178,18 @@ def test_the_largest_outputs_are_left_out_until_the_rest_fit(
     sizes: list[int], budget: int, left_out: list[int]
 ) -> None:
     assert oversized(sizes, budget) == left_out
+
+
+async def test_a_lane_leaves_room_for_its_stream_id_under_the_frame_limit(
+    emulator: Emulator, client: Client
+) -> None:
+    # A message that fits a connection of its own by a few bytes would not fit a lane's
+    # frame, which also names its stream_id: the lane refuses it before sending.
+    emulator.model = ScriptedModel(["Fine."])
+    async with client.conversation(connection=client.connection()) as convo:
+        limit = convo.transport.max_request_bytes  # type: ignore[attr-defined]
+        assert limit < WEBSOCKET_REQUEST_LIMIT
+        with pytest.raises(InputError, match="nothing was added") as raised:
+            await convo.send("z" * (WEBSOCKET_REQUEST_LIMIT - 200))
+        assert _sizes(str(raised.value))[1] == limit
+        assert (await convo.send("hello")).text == "Fine."

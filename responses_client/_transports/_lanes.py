@@ -49,6 +49,7 @@ from websockets.protocol import State
 from .._cancel import CancelState
 from .._config import Config
 from .._exceptions import InputError, ResponsesError
+from .._request_size import WEBSOCKET_RECEIVE_LIMIT, WEBSOCKET_REQUEST_LIMIT
 from ._ws import Connection, Inbox, connect, wire_logger
 from .websocket import Link, WebSocketTransport
 
@@ -60,6 +61,8 @@ MAX_LANES = 32
 """The server's limit of distinct named ``stream_id`` values on one connection."""
 MAX_ACTIVE = 16
 """Responses the server runs at once on one connection (it queues the others)."""
+_ID_ROOM = 300
+"""Bytes a ``stream_id`` adds to a frame, at most (``,"stream_id":"…"`` of 256 chars)."""
 
 # Closes of connections whose last lane left, kept until done (a task nobody references
 # may be collected before it runs).
@@ -293,7 +296,7 @@ class ConnectionPool:
         send_timeout: float = 5.0,
         max_connection_age: float = 55 * 60.0,
         max_queue: int = 64,
-        max_size: int = 16 * 2**20,
+        max_size: int = WEBSOCKET_RECEIVE_LIMIT,
         ping_interval: float | None = 20.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -432,6 +435,9 @@ class LaneTransport(WebSocketTransport):
     behaves as ``WebSocketTransport`` does, through a lane of a shared connection: see the
     module docstring for what differs.
     """
+
+    max_request_bytes = WEBSOCKET_REQUEST_LIMIT - _ID_ROOM
+    """The server's frame limit, less room for the ``stream_id`` each frame carries."""
 
     def __init__(self, pool: ConnectionPool, config: Config, **options: Any) -> None:
         super().__init__(config, **options)
