@@ -34,6 +34,7 @@ BENCHMARKS = (
     "planner",
     "upload",
     "scale",
+    "cancel_delay",
     "import_time",
     "realtime",
 )
