@@ -41,7 +41,7 @@ from . import _saved as saved
 from ._exceptions import APIStatusError, APITimeoutError, InputError, ResponsesError, TransportError
 from ._fold import Ending, ResponseFold
 from ._history import History, InputLike, coerce_items
-from ._items import Item, Message
+from ._items import FunctionCall, Item, Message
 from ._planner import Planner
 from ._request import RequestSettings, TurnOptions, build_body, context_key, redact_body
 from ._request_size import check_request, fit_tool_outputs
@@ -49,7 +49,7 @@ from ._retry import RetryPolicy
 from ._steer import SteerOutcome, settle, steer_items
 from ._stream import Turn, TurnStream, tools_running_for
 from ._tools import ToolLike, ToolOutcome, Toolset, split_tools
-from ._transports.base import Steerable, Transport
+from ._transports.base import Steerable, Transport, close_soon
 from ._turn import (
     Emit,
     Fail,
@@ -71,15 +71,11 @@ else:  # pragma: no cover (3.10)
     from typing_extensions import Unpack
 
 if TYPE_CHECKING:
-    import asyncio
+    pass
 
 __all__ = ["Conversation"]
 
 logger = logging.getLogger("responses_client")
-
-
-# Transport closes started by ``__del__``, kept until done (else they may be collected).
-_cleanups: set[asyncio.Task[None]] = set()
 
 
 class Conversation:
@@ -137,18 +133,7 @@ class Conversation:
             return
         _warn(f"unclosed conversation {self!r}", ResourceWarning, stacklevel=2, source=self)
         self._closed = True
-        # asyncio is not imported at import time (it costs about 25 ms); a running loop
-        # implies it was imported by someone.
-        running = sys.modules.get("asyncio")
-        try:
-            loop = running.get_running_loop() if running is not None else None
-        except RuntimeError:
-            loop = None
-        if loop is None:
-            return  # no loop to close it on: the process is ending
-        task = loop.create_task(self._transport.aclose())
-        _cleanups.add(task)
-        task.add_done_callback(_cleanups.discard)
+        close_soon(self._transport)
 
     def _holds_connection(self) -> bool:
         """Whether closing this conversation would close something (a stream, a socket)."""
@@ -466,13 +451,7 @@ class Conversation:
                     case Send() if machine.stopping():  # before the request went out: send none
                         actions.extend(machine.stream_ended(yielded=False))
                     case Send(full_context=full_context):
-                        try:
-                            fold, body = self._request(turn, full_context)
-                        except InputError as exc:  # too large to send
-                            if not sent:  # the turn's input never went out: it is not kept
-                                self._history.edit(len(self._history) - len(items), [], len(items))
-                                raise InputError(f"{exc}; nothing was added") from None
-                            raise
+                        fold, body = self._request(turn, full_context, None if sent else items)
                         apply, yielded, sent = fold.apply, False, True
                         try:
                             async with aclosing(transport.stream(body)) as events:
@@ -495,8 +474,7 @@ class Conversation:
                         else:
                             actions.extend(machine.stream_ended(yielded=yielded))
                     case RunTools(calls=calls):
-                        outcomes = await turn.run_tools(calls, self)
-                        actions.extend(machine.tools_ran(self._fitted(turn, outcomes)))
+                        actions.extend(machine.tools_ran(await self._run_tools(turn, calls)))
                     case Emit(event=made):
                         yield made
                     case Wait(seconds=seconds):
@@ -524,15 +502,24 @@ class Conversation:
             case Keep(items=items):
                 self._history.append(items)
 
-    def _fitted(self, turn: Turn, outcomes: list[ToolOutcome] | None) -> list[ToolOutcome] | None:
-        """The round's outcomes, an output too large to send made an error text."""
-        if outcomes is None:  # interrupted
+    async def _run_tools(
+        self, turn: Turn, calls: Sequence[FunctionCall]
+    ) -> list[ToolOutcome] | None:
+        """Run a round's calls (``None``: interrupted); an output too large becomes an error."""
+        outcomes = await turn.run_tools(calls, self)
+        if outcomes is None:
             return None
         fold, limit = turn.machine.fold, self._max_request_bytes
         return fit_tool_outputs(outcomes, limit, turn.settings, fold.response_id)
 
-    def _request(self, turn: Turn, full_context: bool) -> tuple[ResponseFold, dict[str, Any]]:
-        """Plan the next request and build its body; returns the fold for its events."""
+    def _request(
+        self, turn: Turn, full_context: bool, unsent: list[Item] | None
+    ) -> tuple[ResponseFold, dict[str, Any]]:
+        """Plan the next request and build its body; returns the fold for its events.
+
+        ``unsent``: the turn's input, while no request of the turn went out; a request too
+        large to send takes it out of the history again (``InputError``).
+        """
         items, settings = self._history.items, turn.settings
         plan = self._planner.plan(
             items, self._history.chain, epoch=self._transport.epoch, context_key=turn.context_key
@@ -551,7 +538,13 @@ class Conversation:
             previous_response_id=plan.previous_response_id,
             generate=not turn.machine.warmup,
         )
-        check_request(body, self._max_request_bytes)
+        try:
+            check_request(body, self._max_request_bytes)
+        except InputError as exc:
+            if unsent is None:
+                raise
+            self._history.edit(len(self._history) - len(unsent), [], len(unsent))
+            raise InputError(f"{exc}; nothing was added") from None
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("request body: %s", json.dumps(redact_body(body), default=str)[:4000])
         return turn.machine.sending(plan, len(body["input"])), body

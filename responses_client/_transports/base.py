@@ -35,12 +35,13 @@ warm-up: the request's state is prepared, nothing is generated).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncGenerator, Mapping
 from typing import Any, Protocol, runtime_checkable
 
 from ..events import ServerEvent, UnknownEvent
 
-__all__ = ["Steerable", "Transport"]
+__all__ = ["Steerable", "Transport", "close_soon"]
 
 
 class Transport(Protocol):
@@ -112,3 +113,27 @@ class Steerable(Protocol):
             is being cancelled. The answer comes in the stream, not here.
         """
         ...
+
+
+# Closes started by ``close_soon``, kept until done (a task nobody references may be
+# collected before it runs).
+_closing: set[Any] = set()
+
+
+def close_soon(transport: Transport) -> None:
+    """Close ``transport`` on the running event loop without waiting; nothing without one.
+
+    For a conversation dropped unclosed (its ``__del__``): there is no caller to await it.
+    """
+    # asyncio is not imported at import time (it costs about 25 ms); a running loop
+    # implies it was imported by someone.
+    running = sys.modules.get("asyncio")
+    try:
+        loop = running.get_running_loop() if running is not None else None
+    except RuntimeError:
+        loop = None
+    if loop is None:
+        return  # no loop to close it on: the process is ending
+    task = loop.create_task(transport.aclose())
+    _closing.add(task)
+    task.add_done_callback(_closing.discard)

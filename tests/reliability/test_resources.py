@@ -16,7 +16,8 @@ import warnings
 import anyio
 import pytest
 
-from responses_client import Client, _conversation
+from responses_client import Client
+from responses_client._transports import base
 from responses_client.emulator import CallTool, Drop, Emulator, Reply, ScriptedModel
 
 from ._support import KEY, ToolLog, client_sockets, conversation
@@ -172,7 +173,7 @@ async def test_a_dropped_conversation_warns_and_is_cleaned_up(
         assert cleanups
         with anyio.fail_after(5):
             await asyncio.gather(*cleanups)
-        assert not _conversation._cleanups
+        assert not base._closing
         assert client_sockets(emulator.port) == 0
 
         idle = conversation(client, transport, ToolLog())
