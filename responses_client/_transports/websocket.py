@@ -581,8 +581,7 @@ def _steering(ws: Link) -> set[str] | None:
 
 
 _TURN_GRACE = 4 * 60.0
-"""Seconds past ``max_connection_age`` a turn's tool rounds may still use its connection
-(the default age is 55 minutes, the server's limit 60)."""
+"""Seconds past ``max_connection_age`` (55 min) a turn may go on (the server's limit: 60)."""
 
 
 def _asks_for_tools(event: ServerEvent | UnknownEvent) -> bool:
