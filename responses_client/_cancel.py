@@ -8,8 +8,10 @@ itself.
 The phases of the one response a connection can carry at a time::
 
     IDLE ──begin()──▶ SENT ──response.created──▶ CREATED ──terminal──▶ IDLE
-                        │                                    ▲
-                        └──── error (request refused) ───────┘
+                        │             ▲                 │            ▲
+                        │             └── STEERED ◀─────┘ (a steer   │
+                        │                 (successor owed)  owed)    │
+                        └──── error (request refused) ───────────────┘
 
 ``cancel()`` may come in any phase:
 
@@ -40,6 +42,16 @@ type itself or ``response_not_found``; or one whose message names the cancelled 
 id. An error about ``previous_response_id`` is never taken for a reply: it concerns the
 next request, which may chain from the very response that was cancelled.
 
+Steering (``response.steer``) keeps a request in flight past its terminal event: a steer
+that is not answered yet, or accepted and not yet committed, may still bring a successor
+(an automatic ``response.created`` on the same connection or lane, with no new
+``response.create``). So a response that ends while a steer is owed moves to ``STEERED``
+instead of ``IDLE``; the successor's ``response.created`` makes it ``CREATED`` again
+(committing every accepted steer), and a ``response.steer.pending`` or
+``response.steer.failed`` that leaves nothing owed ends the request. A steer asked for
+before ``response.created`` waits for it (``Verdict.SEND_STEER``). A cancel in
+``STEERED`` is pending, as in ``SENT``: it goes out when the successor is created.
+
 An ``error`` with the code ``websocket_connection_limit_reached`` says that the server
 will take no more requests on this connection (it ends connections at 60 minutes): the
 transport closes it and the next request goes out on a new one.
@@ -61,6 +73,9 @@ from .events import (
     ResponseIncompleteEvent,
     ResponseInProgressEvent,
     ResponseQueuedEvent,
+    ResponseSteerAcceptedEvent,
+    ResponseSteerFailedEvent,
+    ResponseSteerPendingEvent,
     ServerEvent,
     UnknownEvent,
 )
@@ -68,6 +83,7 @@ from .events import (
 __all__ = [
     "CONNECTION_LIMIT",
     "PHASE_TYPES",
+    "STEER_ANSWER_TYPES",
     "CancelState",
     "Frame",
     "Phase",
@@ -78,10 +94,16 @@ __all__ = [
 CONNECTION_LIMIT = "websocket_connection_limit_reached"
 """The ``error`` code of a connection that reached the server's 60-minute limit."""
 
-PHASE_TYPES: frozenset[str] = ENDING_TYPES | {"response.created"}
-"""The event types that can move a response's phase: ``response.created`` and those that
-end a request (``events.ENDING_TYPES``). ``CancelState.on_frame`` answers ``KEEP`` for any
-other frame and changes nothing, so a transport need not feed it those."""
+STEER_ANSWER_TYPES: frozenset[str] = frozenset(
+    {"response.steer.accepted", "response.steer.failed", "response.steer.pending"}
+)
+"""The server's answers to a ``response.steer``."""
+
+PHASE_TYPES: frozenset[str] = ENDING_TYPES | STEER_ANSWER_TYPES | {"response.created"}
+"""The event types that can move a response's phase: ``response.created``, those that
+end a response (``events.ENDING_TYPES``) and the steer answers. ``CancelState.on_frame``
+answers ``KEEP`` for any other frame and changes nothing, so a transport need not feed it
+those."""
 
 _CANCEL_REPLY_PARAMS = frozenset({"response_id", "type"})
 """The ``param`` of an ``error`` that answers a ``response.cancel``: the id it named was not
@@ -99,6 +121,9 @@ class Phase(enum.Enum):
     """``response.create`` was written; ``response.created`` has not arrived."""
     CREATED = "created"
     """``response.created`` arrived; the terminal event has not."""
+    STEERED = "steered"
+    """The response ended while a steer was owed: its successor (or the steer's answer)
+    is still to come on this connection."""
 
 
 class Verdict(enum.Enum):
@@ -114,6 +139,9 @@ class Verdict(enum.Enum):
     CLOSE = "close"
     """The server's connection-limit ``error``: pass it on, and close the connection (the
     server takes no more requests on it)."""
+    SEND_STEER = "send_steer"
+    """``response.created`` of a response steered before its id was known: pass it on, and
+    send the waiting steers for it now (``CancelState.steers_sent`` first)."""
 
 
 @dataclass
@@ -133,14 +161,48 @@ class CancelState:
     late_replies: list[str] = field(default_factory=list)
     """Ids of responses whose cancel may still be answered with an ``error`` after they
     ended, oldest first."""
+    steers_unanswered: int = 0
+    """Steers sent that the server has not answered yet."""
+    steers_accepted: set[str] = field(default_factory=set)
+    """Ids of accepted steers whose successor has not been created yet."""
+    steers_waiting: int = 0
+    """Steers asked for before ``response.created``: they go out when it arrives."""
 
     @property
     def in_flight(self) -> bool:
         """Whether the connection still owes events of a response (it needs a drain)."""
         return self.phase is not Phase.IDLE
 
-    def begin(self) -> None:
+    @property
+    def steer_owed(self) -> bool:
+        """Whether a steer may still bring a successor (unanswered, or accepted)."""
+        return bool(self.steers_unanswered or self.steers_accepted or self.steers_waiting)
+
+    def steer(self) -> str | None:
+        """Record a steer of the response in flight (the caller checked ``in_flight``).
+
+        Returns:
+            The response id to name in ``response.steer`` now, or ``None`` when the
+            response has no id yet: the steer waits for ``response.created``
+            (``Verdict.SEND_STEER``).
+        """
+        if self.phase is Phase.CREATED and self.response_id:
+            self.steers_unanswered += 1
+            return self.response_id
+        self.steers_waiting += 1
+        return None
+
+    def steers_sent(self) -> int:
+        """The waiting steers go out now (after ``SEND_STEER``); returns how many."""
+        count, self.steers_waiting = self.steers_waiting, 0
+        self.steers_unanswered += count
+        return count
+
+    def begin(self, *, steers: int = 0) -> None:
         """Record that ``response.create`` is being written.
+
+        ``steers``: steers asked for before it was written; they wait for its
+        ``response.created``, as ``steer()`` makes those asked for before it arrives.
 
         Raises:
             ValueError: a response is still in flight (drain it or reset first).
@@ -148,6 +210,7 @@ class CancelState:
         if self.phase is not Phase.IDLE:
             raise ValueError(f"a response is still in flight ({self.phase.value})")
         self.phase = Phase.SENT
+        self.steers_waiting = steers
 
     def observe(
         self,
@@ -166,6 +229,7 @@ class CancelState:
         if event_type == "response.created":
             self.phase = Phase.CREATED
             self.response_id = response_id
+            self.steers_accepted.clear()  # the successor's creation commits them
             if self.cancel_requested and not self.cancel_sent and response_id:
                 self.cancel_sent = True
                 return response_id
@@ -178,8 +242,30 @@ class CancelState:
                     return None
                 if not self.cancel_answered and status != "cancelled":
                     self.late_replies.append(self.response_id or "")
-            self.reset()
+            if event_type != "error" and self.steer_owed:
+                self._await_successor()
+            else:
+                self.reset()
         return None
+
+    def _await_successor(self) -> None:
+        self.phase = Phase.STEERED
+        self.response_id = None
+        self.cancel_sent = False
+        self.cancel_answered = False
+
+    def _answered(self, frame: Frame) -> None:
+        """A steer answer: accepted, pending (waits for our next request) or failed."""
+        steer_id = frame.steer_id or ""
+        if frame.type == "response.steer.accepted":
+            self.steers_unanswered = max(0, self.steers_unanswered - 1)
+            self.steers_accepted.add(steer_id)
+        elif steer_id in self.steers_accepted:
+            self.steers_accepted.discard(steer_id)
+        elif frame.type == "response.steer.failed":
+            self.steers_unanswered = max(0, self.steers_unanswered - 1)
+        if self.phase is Phase.STEERED and not self.steer_owed:
+            self.reset()
 
     def on_frame(self, frame: Frame) -> Verdict:
         """Feed a frame just read (``peek`` of raw text, or ``Frame.of`` an event).
@@ -195,8 +281,14 @@ class CancelState:
                 return Verdict.DROP
             self.observe("error")
             return Verdict.CLOSE if frame.code == CONNECTION_LIMIT else Verdict.KEEP
+        if frame.type in STEER_ANSWER_TYPES:
+            if self.phase is not Phase.IDLE:
+                self._answered(frame)
+            return Verdict.KEEP
         if self.observe(frame.type, frame.response_id, frame.status) is not None:
             return Verdict.SEND_CANCEL
+        if frame.type == "response.created" and self.steers_waiting and not self.cancel_requested:
+            return Verdict.SEND_STEER
         return Verdict.KEEP
 
     def stale_reply(self, code: str | None, param: str | None, message: str | None = None) -> bool:
@@ -227,6 +319,7 @@ class CancelState:
         if self.phase is Phase.IDLE:
             return None
         self.cancel_requested = True
+        self.steers_waiting = 0  # abandoned with the response: never sent
         if self.phase is Phase.CREATED and not self.cancel_sent and self.response_id:
             self.cancel_sent = True
             return self.response_id
@@ -239,6 +332,9 @@ class CancelState:
         self.cancel_requested = False
         self.cancel_sent = False
         self.cancel_answered = False
+        self.steers_unanswered = 0
+        self.steers_accepted.clear()
+        self.steers_waiting = 0
 
     def forget_connection(self) -> None:
         """The connection is gone: nothing in flight, and no late reply can come."""
@@ -262,6 +358,8 @@ class Frame:
     """``error.param`` of an ``error`` frame."""
     message: str | None = None
     """``error.message`` of an ``error`` frame."""
+    steer_id: str | None = None
+    """``steer.id`` of a steer answer."""
 
     @classmethod
     def of(cls, event: ServerEvent | UnknownEvent) -> Frame:
@@ -278,6 +376,12 @@ class Frame:
                 | ResponseIncompleteEvent()
             ):
                 return cls(event.type, event.response.id, event.response.status)
+            case (
+                ResponseSteerAcceptedEvent()
+                | ResponseSteerFailedEvent()
+                | ResponseSteerPendingEvent()
+            ):
+                return cls(event.type, steer_id=_text(event.steer.get("id")))
             case UnknownEvent():
                 return _read(event.raw)
         return cls(event.type)
@@ -308,6 +412,7 @@ def _read(frame: dict[str, Any]) -> Frame:
     error = frame.get("error")
     if not isinstance(error, dict):
         error = frame
+    steer = frame.get("steer")
     return Frame(
         type=_text(frame.get("type")),
         response_id=_text(response.get("id")),
@@ -315,6 +420,7 @@ def _read(frame: dict[str, Any]) -> Frame:
         code=_text(error.get("code")),
         param=_text(error.get("param")),
         message=_text(error.get("message")),
+        steer_id=_text(steer.get("id")) if isinstance(steer, dict) else None,
     )
 
 

@@ -22,7 +22,6 @@ History rules (see docs/concepts/turns.md):
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import sys
@@ -30,18 +29,11 @@ import time
 import warnings
 import weakref
 from collections import deque
-from collections.abc import (
-    AsyncGenerator,
-    Callable,
-    Iterable,
-    Mapping,
-    Sequence,
-)
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
 from contextlib import aclosing
-from contextvars import ContextVar
 from dataclasses import replace
 from types import AsyncGeneratorType, TracebackType
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 
@@ -49,14 +41,15 @@ from . import _saved as saved
 from ._exceptions import APIStatusError, APITimeoutError, InputError, ResponsesError, TransportError
 from ._fold import Ending, ResponseFold
 from ._history import History, InputLike, coerce_items
-from ._items import FunctionCall, Item, Message
+from ._items import Item, Message
 from ._planner import Planner
-from ._request import RequestSettings, TurnOptions, build_body, redact_body
+from ._request import RequestSettings, TurnOptions, build_body, context_key, redact_body
 from ._request_size import check_request, fit_tool_outputs
 from ._retry import RetryPolicy
-from ._stream import Turn, TurnStream
-from ._tools import Tool, ToolLike, ToolOutcome, Toolset, run_tool_calls, split_tools
-from ._transports.base import Transport
+from ._steer import SteerOutcome, settle, steer_items
+from ._stream import Turn, TurnStream, tools_running_for
+from ._tools import ToolLike, ToolOutcome, Toolset, split_tools
+from ._transports.base import Steerable, Transport
 from ._turn import (
     Emit,
     Fail,
@@ -84,37 +77,9 @@ __all__ = ["Conversation"]
 
 logger = logging.getLogger("responses_client")
 
-_RUNNING_TOOLS_OF: ContextVar[Conversation | None] = ContextVar(
-    "responses_client_running_tools_of", default=None
-)
-"""The conversation whose tools the current task runs for (tasks inherit it)."""
 
-
-class _Restorer(Protocol):
-    """What ``from_json`` needs of a client (``Client`` fits)."""
-
-    def restore(
-        self,
-        data: Mapping[str, Any],
-        *,
-        tools: Iterable[Tool[..., Any] | Callable[..., Any]] = (),
-        transport: Any = None,
-    ) -> Conversation: ...
-
-
-# Transport closes started by ``Conversation.__del__``, kept until done (a task nobody
-# references may be collected before it runs).
+# Transport closes started by ``__del__``, kept until done (else they may be collected).
 _cleanups: set[asyncio.Task[None]] = set()
-
-
-def _context_key(settings: RequestSettings) -> bytes:
-    """What the server's context depends on beside the items: model, instructions, tools."""
-    key = json.dumps(
-        [settings.model, settings.instructions, list(settings.tools)],
-        sort_keys=True,
-        default=str,
-    )
-    return hashlib.sha256(key.encode()).digest()
 
 
 class Conversation:
@@ -161,7 +126,7 @@ class Conversation:
         self._latest: weakref.ref[Turn] | None = None
         """The stream made last, which ``interrupt()`` reaches before it runs."""
         self._closed = False
-        self._context_key = _context_key(settings)
+        self._context_key = context_key(settings)
         self._history.append(list(items))
 
     def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
@@ -250,7 +215,7 @@ class Conversation:
     def _set(self, **changes: Any) -> None:
         """Change settings from the next turn on (the running turn keeps its own)."""
         self._settings = replace(self._settings, **changes)
-        self._context_key = _context_key(self._settings)
+        self._context_key = context_key(self._settings)
 
     def add_user(self, content: str | Sequence[Any]) -> Message:
         """Append a user message (text, or a list of content parts) and return it.
@@ -328,22 +293,25 @@ class Conversation:
             that leaving early cancels the response at once. Its ``result`` holds the
             ``TurnResult`` once the iteration ends.
         """
+        return self._start(input, options)
+
+    def _start(self, input: InputLike, options: TurnOptions, *, warmup: bool = False) -> TurnStream:
         if self._closed:
             raise ResponsesError("the conversation is closed")
-        if _RUNNING_TOOLS_OF.get() is self:
+        if tools_running_for() is self:
             raise InputError(
                 "a tool of this conversation cannot run a turn of it: the turn is waiting "
                 "for the tool's output, so the new turn would wait forever"
             )
-        settings, context_key = self._settings, self._context_key
+        settings, key = self._settings, self._context_key
         if options:
             settings = replace(settings, **options)
-            context_key = _context_key(settings)
+            key = context_key(settings)
         turn = Turn(
             settings=settings,
-            context_key=context_key,
+            context_key=key,
             toolset=self._tools,
-            machine=self._new_machine(),
+            machine=self._new_machine(warmup),
             release=self._release,
             interrupt=self._interrupt_turn,
             closed_early=self._closed_early,
@@ -383,6 +351,49 @@ class Conversation:
             )
         return events.result
 
+    async def steer(self, input: InputLike, *, restart: bool = False) -> SteerOutcome:
+        """Add user input (text or user messages) to the running turn, which goes on with it.
+
+        Over the WebSocket the server steers the response in flight and the stream goes on
+        with its successor; where it cannot, elsewhere, or with ``restart=True``, that
+        response is cancelled (``client.steer.restart``) and a new one carries the input
+        (docs/concepts/steering.md). Returns once the server answered (``"accepted"``) or
+        the SDK applied it (``"restarted"``, ``"queued"``); from the loop consuming the
+        stream, at once (``"sent"``). Raises ``InputError`` (no turn runs, not user
+        messages) or ``SteerFailedError`` (refused for good; the turn goes on).
+        """
+        current = self._current
+        if current is None or current.done or current.machine.interrupted:
+            raise InputError("steer() needs a running turn (start one with stream() or send())")
+        items, machine, transport = steer_items(input), current.machine, self._transport
+        reason = "requested" if restart else "unsupported"
+        ticket = None
+        if not restart and isinstance(transport, Steerable) and machine.streaming:
+            ticket = machine.steer_sent(items)
+            if await transport.steer([item.to_wire() for item in items]):
+                if not current.consumed or current.consumed_by_this_task():
+                    return "sent"  # the answer is read by that loop (this one), later
+                return settle(await current.steer_answer(ticket))
+            reason = "response_not_active"
+        outcome = machine.steer_locally(items, reason=reason, ticket=ticket)
+        if outcome == "restarted":
+            await transport.cancel()
+        return outcome
+
+    async def prewarm(self, **options: Unpack[TurnOptions]) -> TurnResult | None:
+        """Send the instructions, tools and history with ``generate: false`` (WebSocket).
+
+        The next turn then sends only its new input, after the warm-up's id; the history
+        stays as it is. Returns the warm-up's result (no output), or ``None`` on a transport
+        without warm-up (SSE, Chat Completions: nothing is sent). Raises as ``send()``.
+        """
+        if not isinstance(self._transport, Steerable):
+            return None
+        async with self._start(None, options, warmup=True) as events:
+            async for event in events:
+                del event
+        return events.result
+
     async def interrupt(self, *, keep: bool | str = False) -> None:
         """Stop the running turn, from any task (for example when the user barges in).
 
@@ -420,11 +431,12 @@ class Conversation:
     def _closed_early(self, turn: Turn) -> TurnResult:
         return self._result_of(turn.machine, Finish("interrupted"))
 
-    def _new_machine(self) -> TurnMachine:
+    def _new_machine(self, warmup: bool = False) -> TurnMachine:
         return TurnMachine(
             retry=self._retry,
             max_tool_rounds=self._max_tool_rounds,
             retry_after_output=self._retry_after_output,
+            warmup=warmup,
         )
 
     async def _begin(self, turn: Turn) -> None:
@@ -467,23 +479,24 @@ class Conversation:
                                 del body  # not kept alive while the server answers
                                 async for event in events:  # the hot loop, once per event
                                     apply(event)
-                                    if fold.ending is error_ending:
-                                        break  # not the caller's: the machine decides
+                                    if fold.ending is not None:  # a steered one's successor
+                                        apply = (fold := machine.fold).apply  # may follow
+                                        if fold.ending is error_ending:
+                                            break  # not the caller's: the machine decides
                                     if machine.first_output is None and fold.first_output:
                                         machine.first_output = self._clock()
                                     yielded = True
                                     yield event
                                     del event  # ~10 KB for a response; many turns may wait
-                                    # The attribute, not stopping(): no call per event
-                                    # (guarded by bench/sse_throughput.py).
-                                    if machine.interrupted:
+                                    if machine.stopping():  # interrupt(), or a steer
                                         break
                         except (TransportError, APIStatusError) as exc:
                             actions.extend(machine.stream_failed(exc, yielded=yielded))
                         else:
                             actions.extend(machine.stream_ended(yielded=yielded))
                     case RunTools(calls=calls):
-                        actions.extend(machine.tools_ran(await self._run_tools(turn, calls)))
+                        outcomes = await turn.run_tools(calls, self)
+                        actions.extend(machine.tools_ran(self._fitted(turn, outcomes)))
                     case Emit(event=made):
                         yield made
                     case Wait(seconds=seconds):
@@ -511,21 +524,11 @@ class Conversation:
             case Keep(items=items):
                 self._history.append(items)
 
-    async def _run_tools(
-        self, turn: Turn, calls: Sequence[FunctionCall]
-    ) -> list[ToolOutcome] | None:
-        """Run one round's calls; ``None`` when ``interrupt()`` cancelled them."""
-        with anyio.CancelScope() as scope:
-            turn.tool_scope = scope
-            running = _RUNNING_TOOLS_OF.set(self)  # seen by the tools' tasks (contextvars)
-            try:
-                outcomes = await run_tool_calls(calls, turn.toolset)
-            finally:
-                _RUNNING_TOOLS_OF.reset(running)
-        turn.tool_scope = None
-        if scope.cancelled_caught:
+    def _fitted(self, turn: Turn, outcomes: list[ToolOutcome] | None) -> list[ToolOutcome] | None:
+        """The round's outcomes, an output too large to send made an error text."""
+        if outcomes is None:  # interrupted
             return None
-        fold, limit = turn.machine.fold, self._max_request_bytes  # too large: an error text
+        fold, limit = turn.machine.fold, self._max_request_bytes
         return fit_tool_outputs(outcomes, limit, turn.settings, fold.response_id)
 
     def _request(self, turn: Turn, full_context: bool) -> tuple[ResponseFold, dict[str, Any]]:
@@ -546,6 +549,7 @@ class Conversation:
             settings,
             [item.to_wire() for item in items[plan.start :]],
             previous_response_id=plan.previous_response_id,
+            generate=not turn.machine.warmup,
         )
         check_request(body, self._max_request_bytes)
         if logger.isEnabledFor(logging.DEBUG):
@@ -563,20 +567,11 @@ class Conversation:
 
     @classmethod
     def from_json(
-        cls,
-        client: _Restorer,
-        data: Mapping[str, Any],
-        *,
-        tools: Iterable[Tool[..., Any] | Callable[..., Any]] = (),
-        transport: Any = None,
+        cls, client: saved.Restorer, data: Mapping[str, Any], **options: Any
     ) -> Conversation:
         """Deprecated: use ``client.restore(data, tools=..., transport=...)``."""
-        warnings.warn(
-            "Conversation.from_json(client, data) is deprecated; use client.restore(data)",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return client.restore(data, tools=tools, transport=transport)
+        restored: Conversation = saved.restore_deprecated(client, data, **options)
+        return restored
 
     async def aclose(self) -> None:
         """End a running turn and close the conversation's connection; idempotent."""

@@ -21,6 +21,7 @@ Every error the SDK raises on purpose is a ``ResponsesError``::
     │   └── LocalProtocolError          we were asked to send something malformed
     ├── ResponseFailedError             an ``error`` or ``response.failed`` event
     ├── RetryAfterOutputError           a retry was needed after output reached the caller
+    ├── SteerFailedError                the server refused a steer (``response.steer.failed``)
     └── ToolError                       the tool loop itself could not go on
 
     InputError (also a ValueError)      a chat-style dict or item that fits no rule
@@ -56,6 +57,7 @@ __all__ = [
     "ResponseFailedError",
     "ResponsesError",
     "RetryAfterOutputError",
+    "SteerFailedError",
     "ToolError",
     "TransportError",
     "UnprocessableEntityError",
@@ -294,6 +296,23 @@ class RetryAfterOutputError(ResponsesError):
     Raised instead of the ``client.retry`` event when the conversation was created
     with ``retry_after_output=False``. ``__cause__`` holds the fault that needed the retry.
     """
+
+
+class SteerFailedError(ResponsesError):
+    """The server refused a steer for good (``response.steer.failed``, raised by ``steer()``).
+
+    The turn goes on without it. Codes after which the SDK applies the steer itself
+    (``steering_not_supported``, ``response_not_active``, ``response_already_completed``,
+    ``successor_creation_failed``) do not raise this.
+
+    Attributes:
+        code: The ``error.code``: ``invalid_input``, ``too_many_pending_steers``,
+            ``response_not_found``, …
+    """
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class ToolError(ResponsesError):

@@ -11,16 +11,19 @@ one ``Ending``:
 - ``ERROR``: an ``error`` event. Either a retry (``retry_reason`` says which) or the turn
   raises.
 
-Invariants: ``apply`` never raises for a well-typed event; events after the ending are
-ignored; the output of a completed response is ``response.output`` when the server sent it,
-else the ``output_item.done`` items in ``output_index`` order (some compatible servers send
-an empty ``output`` on ``response.completed``), else, when neither came, one assistant
-message holding the text deltas.
+Invariants: ``apply`` never raises for a well-typed event; events after the ending change
+nothing (they go to the ``listener``, with the steer answers: over the WebSocket a steered
+response's successor follows it on the same stream, and the turn machine folds it anew);
+the output of a completed response is ``response.output`` when the server sent it, else the
+``output_item.done`` items in ``output_index`` order (some compatible servers send an empty
+``output`` on ``response.completed``), else, when neither came, one assistant message
+holding the text deltas.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -37,6 +40,9 @@ from .events import (
     ResponseError,
     ResponseFailedEvent,
     ResponseIncompleteEvent,
+    ResponseSteerAcceptedEvent,
+    ResponseSteerFailedEvent,
+    ResponseSteerPendingEvent,
     ServerEvent,
     UnknownEvent,
     Usage,
@@ -171,6 +177,10 @@ class ResponseFold:
     """The ``error`` event, when that is how the response ended."""
     first_output: bool = False
     """Whether any output (text delta or finished item) has arrived yet."""
+    listener: Callable[[ResponseFold, ServerEvent | UnknownEvent], None] | None = field(
+        default=None, repr=False, compare=False
+    )
+    """Told of each steer answer, and of every event after the ending."""
     _done_items: dict[int, Item] = field(default_factory=dict)
     _text: list[str] = field(default_factory=list)
     _output: list[Item] | None = None
@@ -183,6 +193,8 @@ class ResponseFold:
                 self.first_output = True
             return
         if self.ending is not None:
+            if self.listener is not None:
+                self.listener(self, event)
             return
         match event:
             case OutputTextDeltaEvent():
@@ -203,6 +215,12 @@ class ResponseFold:
             case ErrorEvent():
                 self.error = event
                 self.ending = Ending.ERROR
+            case (
+                ResponseSteerAcceptedEvent()
+                | ResponseSteerFailedEvent()
+                | ResponseSteerPendingEvent()
+            ) if self.listener is not None:
+                self.listener(self, event)
             case _:
                 pass
 

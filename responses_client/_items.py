@@ -67,6 +67,10 @@ _SHARED_FIELDS_SETS: dict[frozenset[str], set[str]] = {}
 _SHARED_FIELDS_SETS_MAX = 512
 
 
+_NO_EXTRA: dict[str, Any] = {}
+"""The unknown fields of every model that has none (never written to: models are frozen)."""
+
+
 class _WireModel(BaseModel):
     """Immutable model that keeps unknown fields, so new server fields survive."""
 
@@ -78,8 +82,11 @@ class _WireModel(BaseModel):
         pydantic gives every instance a set of its own (216 bytes, 728 once it holds five
         names), the largest part of an idle conversation's history. Frozen instances never
         change theirs (``model_copy`` copies it before updating), so one set per distinct
-        combination is enough.
+        combination is enough. The same goes for the dict of unknown fields, which is
+        nearly always empty (64 bytes each): the empty ones share one.
         """
+        if not self.__pydantic_extra__:
+            object.__setattr__(self, "__pydantic_extra__", _NO_EXTRA)
         names = self.__pydantic_fields_set__
         shared = _SHARED_FIELDS_SETS.get(frozenset(names))
         if shared is None:
@@ -202,14 +209,13 @@ Part = Annotated[
 
 
 class _Item(_WireModel):
-    """Wire form and digest, shared by every item; each is computed once, when first asked."""
+    """The wire form and the digest, shared by every item; the digest is computed once."""
 
-    # Slots, not cached properties: those would add two keys to every item's instance dict
+    # A slot, not a cached property: that would add a key to every item's instance dict
     # and make most of them grow (about 100 bytes each). pydantic copies, compares and
     # pickles fields only, so a copy or an unpickled item computes its own again.
-    __slots__ = ("_wire_slot", "_digest_slot")
-    if TYPE_CHECKING:  # for the type checker only: pydantic would make them private fields
-        _wire_slot: dict[str, Any] | None
+    __slots__ = ("_digest_slot",)
+    if TYPE_CHECKING:  # for the type checker only: pydantic would make it a private field
         _digest_slot: bytes | None
 
     def model_post_init(self, context: Any, /) -> None:
@@ -217,21 +223,19 @@ class _Item(_WireModel):
         super().model_post_init(context)
         # Set, not left unset: reading an unset slot falls through to pydantic's
         # ``__getattr__``, which costs microseconds. (A copy or an unpickled item skips
-        # this and takes that path once per slot: still correct.)
-        object.__setattr__(self, "_wire_slot", None)
+        # this and takes that path once: still correct.)
         object.__setattr__(self, "_digest_slot", None)
 
     def to_wire(self) -> dict[str, Any]:
-        """Return the item exactly as the API's ``input`` expects it.
+        """Return the item exactly as the API's ``input`` expects it, as a new dict.
 
-        ``None`` fields are left out; unknown fields are kept. The dict is built once
-        and shared: treat it as read-only (copy it before changing anything).
+        ``None`` fields are left out; unknown fields are kept. It is built on each call
+        and not kept: an item is sent once over WebSocket, and a history's wire form would
+        double the memory every idle conversation holds (bench/scale.py); a request that
+        carries the whole history builds it again (about a microsecond an item, against
+        two to four for its JSON).
         """
-        wire: dict[str, Any] | None = getattr(self, "_wire_slot", None)
-        if wire is None:
-            wire = self._wire()
-            object.__setattr__(self, "_wire_slot", wire)
-        return wire
+        return self._wire()
 
     @property
     def digest(self) -> bytes:
@@ -241,10 +245,7 @@ class _Item(_WireModel):
         """
         digest: bytes | None = getattr(self, "_digest_slot", None)
         if digest is None:
-            # Not through ``to_wire()``: that would keep the wire dict of every item, and
-            # most items (the model's output, over WebSocket) are digested but never sent.
-            wire = getattr(self, "_wire_slot", None)
-            digest = hashlib.sha256(canonical_json(self._wire() if wire is None else wire)).digest()
+            digest = hashlib.sha256(canonical_json(self._wire())).digest()
             object.__setattr__(self, "_digest_slot", digest)
         return digest
 
@@ -329,8 +330,8 @@ class FunctionCallOutput(_Item):
 class Reasoning(_Item):
     """The model's reasoning (``reasoning``), kept verbatim to be sent back next turn.
 
-    With ``store=false`` the server can only use it again through ``encrypted_content``
-    (ask for it with ``include=["reasoning.encrypted_content"]``).
+    With ``store=false`` the server can only use it again through ``encrypted_content``,
+    which requests ask for whenever ``reasoning`` is set (``include``).
     """
 
     type: Literal["reasoning"] = "reasoning"

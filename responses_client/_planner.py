@@ -127,16 +127,20 @@ class DigestChain:
     ``EMPTY_PREFIX``. The caller appends every item it appends to the history, and after
     editing or removing the item at index ``i`` calls ``truncate(i)`` and re-appends
     ``items[i:]``.
+
+    The digests sit end to end in one ``bytearray`` (32 bytes each) rather than one
+    ``bytes`` object each (65 bytes and a list slot): every conversation keeps one digest
+    per item for its life (bench/scale.py measures memory per idle conversation).
     """
 
     __slots__ = ("_prefixes",)
 
     def __init__(self, items: Iterable[Item] = ()) -> None:
-        self._prefixes: list[bytes] = [EMPTY_PREFIX]
+        self._prefixes = bytearray(EMPTY_PREFIX)
         self.extend(items)
 
     def __len__(self) -> int:
-        return len(self._prefixes) - 1
+        return len(self._prefixes) // _SIZE - 1
 
     def __repr__(self) -> str:
         return f"DigestChain(len={len(self)}, head={self.head.hex()[:12]})"
@@ -144,21 +148,21 @@ class DigestChain:
     @property
     def head(self) -> bytes:
         """The digest of all items: ``prefix(len(self))``."""
-        return self._prefixes[-1]
+        return bytes(self._prefixes[-_SIZE:])
 
     def append(self, item: Item) -> None:
         """Chain one more item (one SHA-256 over 64 bytes)."""
         prefixes = self._prefixes
-        prefixes.append(hashlib.sha256(prefixes[-1] + item.digest).digest())
+        prefixes += _chained(bytes(prefixes[-_SIZE:]), item)
 
     def extend(self, items: Iterable[Item]) -> None:
         """Chain several items, in order."""
         prefixes = self._prefixes
-        last = prefixes[-1]
+        last = bytes(prefixes[-_SIZE:])
         sha256 = hashlib.sha256
         for item in items:
             last = sha256(last + item.digest).digest()
-            prefixes.append(last)
+            prefixes += last
 
     def truncate(self, n: int) -> None:
         """Keep the digests of the first ``n`` items only.
@@ -168,7 +172,7 @@ class DigestChain:
         """
         if not 0 <= n <= len(self):
             raise InputError(f"cannot truncate a digest chain of {len(self)} items to {n}")
-        del self._prefixes[n + 1 :]
+        del self._prefixes[(n + 1) * _SIZE :]
 
     def prefix(self, n: int) -> bytes:
         """The digest of the first ``n`` items.
@@ -178,7 +182,16 @@ class DigestChain:
         """
         if not 0 <= n <= len(self):
             raise InputError(f"no prefix of {n} items in a digest chain of {len(self)}")
-        return self._prefixes[n]
+        return bytes(self._prefixes[n * _SIZE : (n + 1) * _SIZE])
+
+
+_SIZE = hashlib.sha256().digest_size
+"""Bytes of one digest."""
+
+
+def _chained(prefix: bytes, item: Item) -> bytes:
+    """The prefix digest after ``item``, given the one before it."""
+    return hashlib.sha256(prefix + item.digest).digest()
 
 
 # -- output matching ---------------------------------------------------------------
@@ -240,6 +253,26 @@ class Plan:
     """Connection generation the plan was made for."""
     context_key: bytes | str
     """Instructions/model/tools key the plan was made for."""
+
+    def extended(self, items: Sequence[Item]) -> Plan:
+        """The plan as if this request's input had been followed by ``items``.
+
+        What the server made a steered response's successor from: this request's input,
+        the steered response's output and the steer input (``items``), which the history
+        holds next, so ``record`` can remember the successor.
+        """
+        digest = self.input_digest
+        for item in items:
+            digest = _chained(digest, item)
+        return Plan(
+            self.previous_response_id,
+            self.start,
+            self.reason,
+            self.input_len + len(items),
+            digest,
+            self.epoch,
+            self.context_key,
+        )
 
     @property
     def incremental(self) -> bool:

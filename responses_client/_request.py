@@ -8,6 +8,8 @@ only they need: the SSE transport sets ``"stream": true``; the WebSocket transpo
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,10 +17,17 @@ from typing import Any, TypedDict
 
 from ._exceptions import InputError
 
-__all__ = ["RequestSettings", "TurnOptions", "build_body", "plain_json", "redact_body"]
+__all__ = [
+    "RequestSettings",
+    "TurnOptions",
+    "build_body",
+    "context_key",
+    "plain_json",
+    "redact_body",
+]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RequestSettings:
     """The per-conversation parameters of a Responses request.
 
@@ -147,11 +156,22 @@ _OPTIONAL = tuple(
 """Parameters sent only when set, in field order (the fields with their own rules aside)."""
 
 
+def context_key(settings: RequestSettings) -> bytes:
+    """What the server's context depends on beside the items: model, instructions, tools."""
+    key = json.dumps(
+        [settings.model, settings.instructions, list(settings.tools)],
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(key.encode()).digest()
+
+
 def build_body(
     settings: RequestSettings,
     input_items: Sequence[dict[str, Any]],
     *,
     previous_response_id: str | None = None,
+    generate: bool = True,
 ) -> dict[str, Any]:
     """Build the body of one Responses request.
 
@@ -173,13 +193,16 @@ def build_body(
             do not mutate them while the body is in use.
         previous_response_id: The response this request continues, when the planner
             sends only new items.
+        generate: False for a warm-up (WebSocket only): ``generate: false`` is sent, and
+            the instructions stay in their parameter even without input items (a warm-up
+            may carry none; what it prepares is the next request's context).
 
     Returns:
         A new JSON-ready dict, without ``stream`` (the transport adds what it needs).
     """
     instructions = settings.instructions or None
     body: dict[str, Any] = {"model": settings.model}
-    if instructions is not None and not input_items and previous_response_id is None:
+    if instructions is not None and not input_items and previous_response_id is None and generate:
         body["input"] = [{"type": "message", "role": "developer", "content": instructions}]
     else:
         body["input"] = list(input_items) if settings.store else _unstored(input_items)
@@ -200,6 +223,8 @@ def build_body(
     body["store"] = settings.store
     if previous_response_id is not None:
         body["previous_response_id"] = previous_response_id
+    if not generate:
+        body["generate"] = False
     body.update(settings.extra)
     return body
 

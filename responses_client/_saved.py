@@ -8,15 +8,16 @@ them at the top level, beside the items, and is still read.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from ._exceptions import InputError, ResponsesError
 from ._items import Item, parse_item
 from ._request import RequestSettings, plain_json
 from ._tools import Toolset
 
-__all__ = ["VERSION", "dump", "load"]
+__all__ = ["VERSION", "Restorer", "dump", "load", "restore_deprecated"]
 
 VERSION = 2
 """The version ``dump`` writes."""
@@ -61,3 +62,19 @@ def load(
     except ResponsesError as exc:
         raise InputError(f"a saved item is malformed: {exc}") from exc
     return settings, toolset, items
+
+
+class Restorer(Protocol):
+    """What ``Conversation.from_json`` needs of a client (``Client`` fits)."""
+
+    def restore(self, data: Mapping[str, Any], **options: Any) -> Any: ...
+
+
+def restore_deprecated(client: Restorer, data: Mapping[str, Any], **options: Any) -> Any:
+    """``Conversation.from_json(client, data)``: ``client.restore(data)``, with a warning."""
+    warnings.warn(
+        "Conversation.from_json(client, data) is deprecated; use client.restore(data)",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return client.restore(data, **options)

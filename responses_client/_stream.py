@@ -14,18 +14,30 @@ docs/concepts/turns.md):
 from __future__ import annotations
 
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from types import AsyncGeneratorType, TracebackType
+from typing import Any
 
 import anyio
 
 from ._exceptions import ResponsesError
+from ._items import FunctionCall
 from ._request import RequestSettings
-from ._tools import Toolset
+from ._steer import SteerAnswer
+from ._tools import ToolOutcome, Toolset, run_tool_calls
 from ._turn import TurnMachine, TurnResult
 from .events import Event
 
-__all__ = ["Turn", "TurnStream"]
+__all__ = ["Turn", "TurnStream", "tools_running_for"]
+
+_RUNNING_TOOLS_FOR: ContextVar[Any] = ContextVar("responses_client_running_tools_for", default=None)
+"""The conversation whose tools the current task runs for (tasks inherit it)."""
+
+
+def tools_running_for() -> Any:
+    """The conversation whose tools the current task runs for, if any (``Turn.run_tools``)."""
+    return _RUNNING_TOOLS_FOR.get()
 
 
 def _current_task_id() -> int:
@@ -91,6 +103,7 @@ class Turn:
         self._entered = 0
         self._consumer: int | None = None
         """The task that last began consuming the stream."""
+        machine.on_steer_answer = self._signal  # wakes ``steer_answer``
 
     # -- who holds it ----------------------------------------------------------------
 
@@ -131,6 +144,20 @@ class Turn:
         self._entered -= 1
         self._signal()
 
+    async def run_tools(
+        self, calls: Sequence[FunctionCall], owner: object
+    ) -> list[ToolOutcome] | None:
+        """Run one round's calls for ``owner``; ``None`` when ``interrupt()`` cancelled them."""
+        with anyio.CancelScope() as scope:
+            self.tool_scope = scope
+            running = _RUNNING_TOOLS_FOR.set(owner)  # seen by the tools' tasks (contextvars)
+            try:
+                outcomes = await run_tool_calls(calls, self.toolset)
+            finally:
+                _RUNNING_TOOLS_FOR.reset(running)
+        self.tool_scope = None
+        return None if scope.cancelled_caught else outcomes
+
     # -- waiting for it ----------------------------------------------------------------
 
     async def wait_finished(self) -> None:
@@ -142,6 +169,13 @@ class Turn:
         """Wait until the turn ends, or until nobody is inside it or holding it."""
         while not self.done and (self.pulling or self.consumed):
             await self._wait_change()
+
+    async def steer_answer(self, ticket: int) -> SteerAnswer:
+        """Wait for the first answer to the steer ``ticket`` (``"sent"`` if the turn ends)."""
+        answers = self.machine.steers.answers
+        while ticket not in answers and not self.done:
+            await self._wait_change()
+        return answers.pop(ticket, SteerAnswer("sent"))
 
     async def _wait_change(self) -> None:
         if self._changed is None:

@@ -1,4 +1,4 @@
-"""The turn machine: every decision of a turn, purely, and what a turn returns.
+"""The turn machine: every decision of a turn, purely (what it returns is in ``_result``).
 
 A turn is one or more *rounds*; each round is one response, folded by
 ``_fold.ResponseFold``. ``TurnMachine`` is told what happened (a response's stream ended,
@@ -10,9 +10,9 @@ rules.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Protocol
 
 from ._exceptions import (
     APIStatusError,
@@ -24,8 +24,19 @@ from ._exceptions import (
 from ._fold import Ending, ResponseFold, Tokens
 from ._items import FunctionCall, FunctionCallOutput, Item, Message, OutputText
 from ._planner import ForgetReason, Plan
+from ._result import TurnResult, TurnStats, TurnStatus
 from ._retry import RetryPolicy, is_retryable_status, retry_after
-from .events import Event, RetryEvent, ToolResultEvent, Usage
+from ._steer import STEER_ANSWERS, SteerBook, SteerOutcome, successor_input
+from .events import (
+    ErrorEvent,
+    Event,
+    ResponseCreatedEvent,
+    RetryEvent,
+    ServerEvent,
+    SteerRestartEvent,
+    ToolResultEvent,
+    UnknownEvent,
+)
 
 __all__ = [
     "Action",
@@ -43,57 +54,6 @@ __all__ = [
     "TurnStatus",
     "Wait",
 ]
-
-
-@dataclass(frozen=True)
-class TurnStats:
-    """What a turn cost on the wire and how quickly it answered."""
-
-    time_to_first_token: float | None
-    """Seconds from the turn's start to its first output (a text delta or finished item)."""
-    duration: float
-    """Seconds from the turn's start to its end."""
-    rounds: int
-    """Responses the turn took (1 + one per tool round)."""
-    items_sent: int
-    """Input items sent over all rounds."""
-    items_held: int
-    """Items the server already held and so were not sent (``previous_response_id``)."""
-    bytes_sent: int
-    """Request bytes written over all rounds (retries included)."""
-    retries: int
-    """Requests sent again after a fault (a drop, an expired server cache, …)."""
-
-
-TurnStatus = Literal["completed", "incomplete", "interrupted"]
-"""How a turn ended: its last response completed, was cut short by the server
-(``"incomplete"``), or the caller stopped it (``"interrupted"``)."""
-
-
-@dataclass(frozen=True)
-class TurnResult:
-    """What ``Conversation.send()`` returns (and ``TurnStream.result`` after a stream)."""
-
-    status: TurnStatus
-    """``"completed"``, ``"incomplete"`` (cut short by the server) or ``"interrupted"``."""
-    text: str
-    """The assistant's text in the turn's last response (partial when not completed)."""
-    output: Sequence[Item]
-    """Every item the turn appended to the history, in order (calls, tool outputs, messages)."""
-    response_id: str | None
-    """The id of the turn's last response."""
-    usage: Usage | None
-    """Tokens over all rounds of the turn (``None`` when the server reported none); other
-    numbers the server's usage objects hold are summed and kept where it put them."""
-    stats: TurnStats
-    """Timing and wire figures."""
-    incomplete_reason: str | None = None
-    """Why the server cut the response short, when ``status == "incomplete"``."""
-
-    @property
-    def messages(self) -> list[Message]:
-        """The assistant messages among ``output``."""
-        return [item for item in self.output if isinstance(item, Message)]
 
 
 # -- the turn machine ----------------------------------------------------------------
@@ -221,6 +181,14 @@ class TurnMachine:
       a fault ("connection changed", "server forgot"), after a response that was not kept
       ("response not kept"), and after a round sent without history ("no previous
       response"); otherwise it remembers the kept response.
+    - **Steering** (``steer_sent`` before the transport sends one, else ``steer_locally``).
+      At a steered response's successor's ``response.created`` (same stream), what the
+      server built it from is kept (``_steer.successor_input``), and the successor is the
+      next round. A steer pending after a response with calls is kept between the calls
+      and their outputs (where the server prepends it), not sent again. A steer the SDK
+      applies itself is kept after its round and starts the next; a response streaming
+      then is cut (``stopping()``), void (``client.steer.restart``), and not kept.
+    - **Warm-up** (``warmup=True``): a completed answer without output is remembered.
     """
 
     def __init__(
@@ -229,7 +197,10 @@ class TurnMachine:
         retry: RetryPolicy,
         max_tool_rounds: int,
         retry_after_output: bool,
+        warmup: bool = False,
     ) -> None:
+        self.warmup = warmup
+        """Whether the turn is a warm-up (``generate: false``): nothing is kept."""
         self._retry = retry
         self._max_tool_rounds = max_tool_rounds
         self._retry_after_output = retry_after_output
@@ -239,8 +210,15 @@ class TurnMachine:
         """When the first output arrived; the driver sets it."""
         self.interrupted = False
         """Whether the caller asked the turn to stop."""
-        self.fold = ResponseFold()
-        """The fold of the attempt in flight (or the last one)."""
+        self.steers = SteerBook()
+        """The turn's steers (``_steer``)."""
+        self.fold = ResponseFold(listener=self._heard)
+        """The fold of the response in flight (or the last one)."""
+        self.streaming = False
+        """Whether a response is being streamed (between ``sending`` and its report)."""
+        self.on_steer_answer: Callable[[], None] = lambda: None
+        """Called when a steer got its first answer (``steers.answers``); the driver sets it."""
+        self._deferred: list[Action] = []
         self._plan: Plan | None = None
         self._attempt = 1
         self._tool_rounds = 0
@@ -281,24 +259,83 @@ class TurnMachine:
             self._keep_heard = keep
 
     def stopping(self) -> bool:
-        """Whether ``interrupt()`` came.
+        """Whether the response streaming now is to stop: ``interrupt()``, or a restart.
 
         A call, not the attribute, where another task may have interrupted since the last
         look: type checkers would keep the value narrowed across the await.
         """
-        return self.interrupted
+        return self.interrupted or self.steers.restart
 
     def sending(self, plan: Plan, items_sent: int) -> ResponseFold:
-        """A request planned so is going out; returns the fold to feed its events into."""
+        """A request planned so is going out; returns the fold to feed its events into.
+
+        Over the WebSocket a steered response's successor follows on the same stream: the
+        driver then reads on with ``fold``, which the machine replaces at the successor's
+        ``response.created`` (any event after the ending may do it).
+        """
         self._plan = plan
         self._items_sent += items_sent
         self._items_held += plan.items_held
-        self.fold = ResponseFold()
+        self.fold = ResponseFold(listener=self._heard)
+        self.streaming = True
         return self.fold
+
+    # -- steering ------------------------------------------------------------------
+
+    def steer_sent(self, items: Sequence[Item]) -> int:
+        """A ``response.steer`` is about to go out; returns its ticket (``steers.answers``)."""
+        return self.steers.send(tuple(items))
+
+    def steer_locally(
+        self, items: Sequence[Item], *, reason: str, ticket: int | None = None
+    ) -> SteerOutcome:
+        """The SDK applies a steer (``ticket``: a sent one, taken back); ``"restarted"``: cut."""
+        if ticket is not None:
+            self.steers.unsend(ticket)
+        running = self.streaming and self.fold.ending is None
+        restarted = self.steers.queue(list(items), reason=reason, streaming=running)
+        return "restarted" if restarted else "queued"
+
+    def _heard(self, fold: ResponseFold, event: ServerEvent | UnknownEvent) -> None:
+        """The fold's listener: steer answers, and what follows a response's end."""
+        if fold is not self.fold:
+            return
+        if isinstance(event, STEER_ANSWERS):
+            self.steers.answered(event, streaming=fold.ending is None)
+            self.on_steer_answer()
+        elif isinstance(event, ResponseCreatedEvent | ErrorEvent):
+            self._successor(fold, event)
+
+    def _successor(self, steered: ResponseFold, event: ResponseCreatedEvent | ErrorEvent) -> None:
+        """A steered response's successor opens: keep what the server built it from."""
+        items, exact = successor_input(steered, self.steers.commit())
+        plan = self._plan
+        self._plan = plan.extended(items) if exact and plan and plan.input_len else None
+        self._kept.extend(items)
+        self._deferred.append(Keep(items))
+        self._add_tokens(steered.tokens)
+        self._rounds += 1
+        self.fold = ResponseFold(listener=self._heard)
+        self.fold.apply(event)
+
+    # -- reports ---------------------------------------------------------------------
 
     def stream_ended(self, *, yielded: bool) -> list[Action]:
         """The response's stream ended (a terminal event, an ``error``, or an interrupt)."""
+        self._stream_over()
+        deferred, self._deferred = self._deferred, []
+        return [*deferred, *self._ended(yielded)]
+
+    def _stream_over(self) -> None:
+        self.streaming = False
+        self.fold.listener = None  # no more events; and no cycle keeps the two alive
+        if self.steers.stream_over():
+            self.on_steer_answer()
+
+    def _ended(self, yielded: bool) -> list[Action]:
         fold = self.fold
+        if self.steers.restart and not self.interrupted and fold.ending is not Ending.COMPLETED:
+            return self._restarted()
         if self.interrupted or fold.ending is None:
             return self._interrupted()
         reason = fold.retry_reason()
@@ -307,16 +344,22 @@ class TurnMachine:
             return self._again(reason, fold.failure(), yielded=yielded, wait=0.0)
         refused = fold.status_failure()
         if refused is not None:  # an error event standing for an HTTP status: HTTP's rules
-            return self.stream_failed(refused, yielded=yielded)
+            return self._failed(refused, yielded)
+        if fold.ending is Ending.INCOMPLETE and self.steers.queued:
+            return self._succeed(fold)
         if fold.ending is Ending.INCOMPLETE:
             details = fold.incomplete_details
             reason = details.reason if details is not None else None
             return [Forget("response not kept"), Finish("incomplete", reason)]
         if fold.ending is not Ending.COMPLETED:
             return [Forget("response not kept"), Fail(fold.failure())]
+        if self.warmup:
+            if fold.output or fold.response_id is None or self._plan is None:
+                return [Forget("response not kept"), Finish("completed")]
+            return [Remember(fold.response_id, self._plan, ()), Finish("completed")]
         calls = fold.function_calls()
         if not calls:
-            return [*self._keep(fold.output), Finish("completed")]
+            return [*self._keep(fold.output), *self._next_round(Finish("completed"))]
         self._tool_rounds += 1
         if self._tool_rounds > self._max_tool_rounds:
             return [
@@ -332,6 +375,13 @@ class TurnMachine:
 
     def stream_failed(self, error: Exception, *, yielded: bool) -> list[Action]:
         """The transport raised while sending or streaming the response."""
+        self._stream_over()
+        deferred, self._deferred = self._deferred, []
+        return [*deferred, *self._failed(error, yielded)]
+
+    def _failed(self, error: Exception, yielded: bool) -> list[Action]:
+        if self.steers.restart and not self.interrupted:
+            return self._restarted()
         if self.interrupted:
             return self._interrupted()
         if isinstance(error, APIStatusError):
@@ -365,7 +415,11 @@ class TurnMachine:
             for outcome in outcomes
         ]
         outputs = [FunctionCallOutput(call_id=o.call_id, output=o.output) for o in outcomes]
-        actions.extend(self._keep([*self.fold.output, *outputs]))
+        # A pending steer: the server puts it between the calls and their outputs.
+        pending, queued = self.steers.take()
+        output = [*self.fold.output, *pending]
+        actions.extend(self._keep([*output, *outputs], held=output))
+        actions.extend(self._keep_steer(queued))
         self._rounds += 1
         self._attempt = 1
         actions.append(Send(full_context=False))
@@ -437,6 +491,37 @@ class TurnMachine:
         actions.append(Send(full_context=True))
         return actions
 
+    def _next_round(self, finish: Finish) -> list[Action]:
+        """After a finished round: a new round for the steers to apply, else ``finish``."""
+        pending, queued = self.steers.take()
+        if not pending and not queued:
+            return [finish]
+        self._rounds += 1
+        self._attempt = 1
+        return [*self._keep_steer([*pending, *queued]), Send(full_context=False)]
+
+    def _succeed(self, fold: ResponseFold) -> list[Action]:
+        """A response stopped for a steer the server then failed: the SDK makes the successor."""
+        items, _ = successor_input(fold, self.steers.take()[1])
+        self._add_tokens(fold.tokens)
+        self._rounds += 1
+        self._attempt = 1
+        return [*self._keep_steer(items), Send(full_context=False)]
+
+    def _restarted(self) -> list[Action]:
+        """The response was cut for a steer: it is void, the next round carries the steer."""
+        reason = self.steers.restart_reason
+        _, queued = self.steers.take()
+        self._add_tokens(self.fold.tokens)
+        self._rounds += 1
+        self._attempt = 1
+        event = SteerRestartEvent(type="client.steer.restart", reason=reason)
+        return [Emit(event), *self._keep_steer(queued), Send(full_context=False)]
+
+    def _keep_steer(self, items: Sequence[Item]) -> list[Action]:
+        self._kept.extend(items)
+        return [Keep(tuple(items))] if items else []
+
     def _interrupted(self) -> list[Action]:
         """Finish as interrupted, keeping what the user heard when ``interrupt`` asked."""
         heard = self._keep_heard
@@ -447,13 +532,19 @@ class TurnMachine:
         self._kept.append(message)
         return [Keep((message,)), Finish("interrupted")]
 
-    def _keep(self, items: Sequence[Item]) -> list[Action]:
+    def _keep(self, items: Sequence[Item], held: Sequence[Item] | None = None) -> list[Action]:
+        """Keep a finished round.
+
+        ``held`` is what the server holds after the round's input when it is not the
+        response's output (a pending steer, which the server prepends).
+        """
         fold, plan = self.fold, self._plan
         self._kept.extend(items)
         self._add_tokens(fold.tokens)
         keep = Keep(tuple(items))
         if fold.response_id is not None and plan is not None and plan.input_len > 0:
-            return [Remember(fold.response_id, plan, tuple(fold.output)), keep]
+            output = tuple(fold.output if held is None else held)
+            return [Remember(fold.response_id, plan, output), keep]
         # The request carried the instructions as a developer message (empty history): the
         # server's context is not our history, so the next turn sends it all.
         return [Forget("no previous response"), keep]

@@ -18,7 +18,8 @@ Three kinds of event reach a caller:
   reasoning, audio, built-in tools, errors);
 * **client events** (:data:`ClientEvent`), types beginning with ``client.``: the SDK emits
   them, the API never does. :class:`ToolResultEvent` reports a tool the SDK ran and
-  :class:`RetryEvent` says that the events of the previous attempt are void;
+  :class:`RetryEvent` says that the events of the previous attempt are void, and
+  :class:`SteerRestartEvent` that a steer restarted the response in flight;
 * :class:`UnknownEvent`, for a type this version of the SDK does not know (the API adds
   events often). It carries the raw dict and is never an error.
 
@@ -126,6 +127,7 @@ __all__ = [
     "ShellCallCommandDoneEvent",
     "ShellCallOutputContentDeltaEvent",
     "ShellCallOutputContentDoneEvent",
+    "SteerRestartEvent",
     "ToolResultEvent",
     "UnknownEvent",
     "Usage",
@@ -948,6 +950,21 @@ class RetryEvent(BaseEvent):
     ``websocket_connection_limit_reached``, ``http_503``, …"""
 
 
+class SteerRestartEvent(BaseEvent):
+    """A steer is applied by restarting: the events since the last response opened are void.
+
+    ``Conversation.steer()`` could not steer the response in flight on the server (the
+    model or transport does not support it, or the response was no longer active), so the
+    SDK cancelled that response and starts a new one whose input ends with the steer.
+    Discard the text and items the cancelled response streamed.
+    """
+
+    type: Literal["client.steer.restart"] = "client.steer.restart"
+    reason: str
+    """Why: the server's ``response.steer.failed`` code (``steering_not_supported``, …),
+    or ``unsupported`` when the transport has no steering."""
+
+
 class UnknownEvent(_Model):
     """An event of a type this SDK does not know: check ``type`` and read ``raw``."""
 
@@ -1030,7 +1047,7 @@ ServerEvent = Annotated[
 ]
 """Any event the API sends, discriminated on ``type``."""
 
-ClientEvent = Union[ToolResultEvent, RetryEvent]  # noqa: UP007 - a runtime alias, kept 3.10-safe
+ClientEvent = Union[ToolResultEvent, RetryEvent, SteerRestartEvent]  # noqa: UP007 - a runtime alias, kept 3.10-safe
 """Events the SDK itself emits (types beginning with ``client.``)."""
 
 Event = Union[ServerEvent, ClientEvent, UnknownEvent]  # noqa: UP007

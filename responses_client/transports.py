@@ -29,7 +29,7 @@ the contract). A transport object serves one conversation.
 from __future__ import annotations
 
 from ._transports._lanes import ConnectionPool, LaneTransport
-from ._transports.base import Transport
+from ._transports.base import Steerable, Transport
 from ._transports.chat import ChatTransport
 from ._transports.sse import SSETransport
 from ._transports.websocket import WebSocketTransport
@@ -39,6 +39,7 @@ __all__ = [
     "ConnectionPool",
     "LaneTransport",
     "SSETransport",
+    "Steerable",
     "Transport",
     "WebSocketTransport",
 ]

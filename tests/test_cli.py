@@ -112,14 +112,23 @@ async def test_ctrl_c_at_the_chat_prompt_quits_at_once() -> None:
             await process.wait()
 
 
-async def _read_until(stream: anyio.abc.ByteReceiveStream, marker: bytes, seen: bytearray) -> None:
-    """Read ``stream`` into ``seen`` until ``marker`` appears (after what was seen before)."""
-    start = len(seen)
-    async for chunk in stream:
-        seen += chunk
-        if marker in seen[start:]:
-            return
-    raise AssertionError(f"{marker!r} never came; the output was {bytes(seen)!r}")
+class _Screen:
+    """What a process printed, read from its pipe only as far as the next awaited text."""
+
+    def __init__(self, stream: anyio.abc.ByteReceiveStream) -> None:
+        self._stream = stream
+        self.seen = bytearray()
+        self._at = 0
+        """Where the text awaited last ended: the next is looked for after it."""
+
+    async def wait_for(self, text: bytes) -> None:
+        """Read until ``text`` appears after the text awaited before."""
+        while (found := self.seen.find(text, self._at)) < 0:
+            try:
+                self.seen += await self._stream.receive()
+            except anyio.EndOfStream:
+                raise AssertionError(f"{text!r} never came: {bytes(self.seen)!r}") from None
+        self._at = found + len(text)
 
 
 @contextlib.asynccontextmanager
@@ -136,44 +145,44 @@ async def _chat_with(base_url: str) -> AsyncIterator[anyio.abc.Process]:
             await process.wait()
 
 
-async def _interrupt_a_reply(chat: anyio.abc.Process, seen: bytearray) -> None:
+async def _interrupt_a_reply(chat: anyio.abc.Process, screen: _Screen) -> None:
     """Ask for a reply, and press Ctrl-C once its first delta ("first ") is printed."""
-    assert chat.stdin is not None and chat.stdout is not None
+    assert chat.stdin is not None
     await chat.stdin.send(b"Tell me a long story\n")
-    await _read_until(chat.stdout, b"first ", seen)
+    await screen.wait_for(b"first ")
     chat.send_signal(signal.SIGINT)
-    await _read_until(chat.stdout, b"(interrupted)", seen)
+    await screen.wait_for(b"(interrupted)")
 
 
 async def test_ctrl_c_during_a_reply_interrupts_it_and_the_chat_goes_on() -> None:
     # The reply stops after its first delta until the client cancels it: Ctrl-C lands
     # mid-reply for sure, without the test sleeping.
     slow = Reply(text=["first ", "second ", "third"], faults=[Pause(at=5, seconds=300)])
-    seen = bytearray()
     async with Emulator(ScriptedModel([slow, "After the interruption."])) as emulator:
         async with _chat_with(emulator.base_url) as chat:
             assert chat.stdin is not None and chat.stdout is not None
+            screen = _Screen(chat.stdout)
             with anyio.fail_after(60):  # a bound for a loaded machine, not a wait
-                await _interrupt_a_reply(chat, seen)
-                await _read_until(chat.stdout, b"you: ", seen)
+                await _interrupt_a_reply(chat, screen)
+                await screen.wait_for(b"you: ")
                 await chat.stdin.send(b"Go on\n")
-                await _read_until(chat.stdout, b"After the interruption.", seen)
+                await screen.wait_for(b"After the interruption.")
                 await chat.stdin.aclose()  # Ctrl-D at the prompt quits
                 code = await chat.wait()
-    assert code == 0, bytes(seen)
-    assert b"second" not in seen
+    assert code == 0, bytes(screen.seen)
+    assert b"second" not in screen.seen
     assert [response.status for response in emulator.responses] == ["cancelled", "completed"]
 
 
 async def test_a_second_ctrl_c_after_interrupting_a_reply_quits() -> None:
     # The server ignores the cancel: its side of the reply never ends, the client's does.
     slow = Reply(text=["first ", "second "], faults=[Pause(at=5, seconds=300)])
-    seen = bytearray()
     async with Emulator(ScriptedModel([slow]), cancel_mode="ignore") as emulator:
         async with _chat_with(emulator.base_url) as chat:
-            assert chat.stdin is not None and chat.stdout is not None
+            assert chat.stdout is not None
+            screen = _Screen(chat.stdout)
             with anyio.fail_after(60):  # a bound for a loaded machine, not a wait
-                await _interrupt_a_reply(chat, seen)
+                await _interrupt_a_reply(chat, screen)
                 chat.send_signal(signal.SIGINT)
                 code = await chat.wait()
-    assert code == 130, bytes(seen)
+    assert code == 130, bytes(screen.seen)

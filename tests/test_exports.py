@@ -22,6 +22,7 @@ EXPECTED = {
     "ResponseFailedError",
     "ResponsesError",
     "RetryAfterOutputError",
+    "SteerFailedError",
     "ToolError",
     "TransportError",
     "Tool",
@@ -86,6 +87,7 @@ def test_the_transports_module_publishes_the_transport_classes() -> None:
         "ConnectionPool",
         "LaneTransport",
         "SSETransport",
+        "Steerable",
         "Transport",
         "WebSocketTransport",
     ]
@@ -95,6 +97,7 @@ def test_the_transports_module_publishes_the_transport_classes() -> None:
         "ConnectionPool",
         "LaneTransport",
         "SSETransport",
+        "Steerable",
         "WebSocketTransport",
     ):
         assert getattr(transports, name).__module__ == "responses_client.transports"

@@ -18,7 +18,7 @@ PACKAGE = ROOT / "responses_client"
 PROVIDED_BY = {"pydantic_core": "pydantic"}
 
 # Modules that only run inside a tool that brings its own package.
-HOSTED = {"emulator/pytest_plugin.py": {"pytest"}}
+HOSTED = {"emulator/pytest_plugin.py": {"pytest", "pytest_asyncio"}}
 
 
 def _names(requirements: list[str]) -> set[str]:

@@ -49,7 +49,7 @@ from websockets.protocol import State
 from .._cancel import CancelState
 from .._config import Config
 from .._exceptions import InputError, ResponsesError
-from ._ws import Connection, Inbox, RedactingLogger, connect
+from ._ws import Connection, Inbox, connect, wire_logger
 from .websocket import Link, WebSocketTransport
 
 __all__ = ["ConnectionPool", "LaneTransport"]
@@ -342,7 +342,7 @@ class ConnectionPool:
         self.connects = 0
         """Connections opened so far."""
         secrets = tuple(s for s in (config.api_key,) if s)
-        self._wire_logger = RedactingLogger(logging.getLogger("responses_client.wire"), secrets)
+        self._wire_logger = wire_logger(secrets)
 
     def __repr__(self) -> str:
         url = self._config.responses_websocket_url

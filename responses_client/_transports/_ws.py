@@ -17,6 +17,7 @@ retries, cancel and the connection's age.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections import deque
@@ -33,7 +34,15 @@ from websockets.protocol import Event, State
 
 from .._exceptions import APIConnectionError, APITimeoutError, ConnectionClosed, status_error
 
-__all__ = ["Connection", "Inbox", "Messages", "RedactingLogger", "closed_error", "connect"]
+__all__ = [
+    "Connection",
+    "Inbox",
+    "Messages",
+    "RedactingLogger",
+    "closed_error",
+    "connect",
+    "wire_logger",
+]
 
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 """Handshake headers whose values are never logged, whatever they hold."""
@@ -75,6 +84,16 @@ class RedactingLogger(_Adapter):
         for secret in self._secrets:
             text = text.replace(secret, "***")
         return text
+
+
+@functools.lru_cache(maxsize=16)
+def wire_logger(secrets: tuple[str, ...]) -> RedactingLogger:
+    """The logger ``websockets`` gets (``responses_client.wire``), hiding ``secrets``.
+
+    One per set of secrets, shared by every connection that uses them: it holds nothing
+    else, and a thousand conversations need not hold a thousand (bench/scale.py).
+    """
+    return RedactingLogger(logging.getLogger("responses_client.wire"), secrets)
 
 
 class Messages(Protocol):

@@ -24,16 +24,23 @@ Contract for ``stream(body)``:
   task cancellation) cancels the response on the server. ``cancel()`` does the same from
   another task and makes the iterator stop promptly. Either way, the transport makes sure no
   event of the cancelled response reaches a later ``stream()``.
+
+A transport whose wire can steer a running response (the Responses WebSocket) is also
+``Steerable``. Its ``stream()`` then yields the steer answers in order, and does not stop
+at the terminal event of a response while a steer it sent may still bring a successor:
+the successor's events follow on the same stream, up to its own end (and a ``cancel()``
+meanwhile cancels the successor). It also takes a body with ``generate: false`` (a
+warm-up: the request's state is prepared, nothing is generated).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from ..events import ServerEvent, UnknownEvent
 
-__all__ = ["Transport"]
+__all__ = ["Steerable", "Transport"]
 
 
 class Transport(Protocol):
@@ -88,4 +95,20 @@ class Transport(Protocol):
 
     async def aclose(self) -> None:
         """Close connections for good; idempotent."""
+        ...
+
+
+@runtime_checkable
+class Steerable(Protocol):
+    """What a transport adds when its wire can steer a response in flight (see above)."""
+
+    async def steer(self, input: list[dict[str, Any]]) -> bool:
+        """Send ``response.steer`` with ``input`` (user messages, as wire dicts).
+
+        It names the response in flight, or waits for its id; safe from another task.
+
+        Returns:
+            Whether it was sent (or will be): False when no response is in flight, or it
+            is being cancelled. The answer comes in the stream, not here.
+        """
         ...

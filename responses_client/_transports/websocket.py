@@ -18,6 +18,13 @@ What it decides itself is connection life:
   ``stream()`` reads and drops the old response's events up to its terminal event before it
   writes ``response.create``. A drain that takes longer than ``drain_timeout`` closes the
   connection instead.
+- **Steering.** ``steer()`` sends ``response.steer`` naming the response in flight (once
+  ``response.created`` names it, when it has not yet, even when the request is still
+  waiting for a connection or a drain), and the stream reads on past a
+  steered response's end while a steer may still bring its successor: the request ends
+  when ``_cancel.CancelState`` says nothing is in flight any more. On a lane, the steered
+  id joins the lane's ``steering`` set, by which the shared connection routes answers
+  that carry no ``stream_id``.
 - **Bounded buffering.** The connection (``websockets``' own, with a message queue of its
   own for speed: see ``_ws.Connection``) stops reading the socket while ``max_queue``
   messages wait unread (so a slow consumer pushes back on the server through TCP instead
@@ -48,8 +55,8 @@ from .._cancel import CONNECTION_LIMIT, PHASE_TYPES, CancelState, Frame, Verdict
 from .._config import Config
 from .._exceptions import APITimeoutError, LocalProtocolError, ResponsesError
 from .._request_size import WEBSOCKET_RECEIVE_LIMIT, WEBSOCKET_REQUEST_LIMIT
-from ..events import ENDING_TYPES, ServerEvent, UnknownEvent, parse_event
-from ._ws import Connection, Messages, RedactingLogger, closed_error, connect
+from ..events import ServerEvent, UnknownEvent, parse_event
+from ._ws import Connection, Messages, closed_error, connect, wire_logger
 
 __all__ = ["Link", "WebSocketTransport"]
 
@@ -160,12 +167,16 @@ class WebSocketTransport:
         self._yield_every = max(1, yield_every)
         self._clock = clock
         secrets = tuple(s for s in (config.api_key,) if s)
-        self._wire_logger = RedactingLogger(logging.getLogger("responses_client.wire"), secrets)
+        self._wire_logger = wire_logger(secrets)
 
         self._ws: Link | None = None
         self._connected_at = 0.0
         self._epoch = 0
         self._state = CancelState()
+        self._waiting_steers: list[list[dict[str, Any]]] = []
+        """Steer inputs asked for before the response had an id (``CancelState.steer``)."""
+        self._opening = False
+        """Whether a stream is getting ready to write its ``response.create``."""
         self._streams = 0
         """Streams started; a stream older than the last one may not read any more."""
         self._stop = False
@@ -225,11 +236,16 @@ class WebSocketTransport:
         self._streams += 1
         mine = self._streams
         self._stop = False
+        self._waiting_steers.clear()
+        self._opening = True
         ws: Link | None = None
         try:
             with anyio.CancelScope() as scope:
                 self._scope = scope
                 ws = await self._ready(keep_old=refers_back)
+                steering = _steering(ws)
+                if steering is not None:
+                    steering.clear()  # the last request, drained, owes no steer answer
                 await self._send_create(ws, _text(self._addressed(ws, frame)))
             del frame
             self._scope = None
@@ -280,9 +296,12 @@ class WebSocketTransport:
                     if verdict is Verdict.CLOSE:
                         logger.info("the server ended the connection: %s", CONNECTION_LIMIT)
                         await self._connection_ended(ws)
+                    elif verdict is Verdict.SEND_STEER:
+                        await self._send_waiting_steers(ws)
                     # SEND_CANCEL means cancel() came: the stream stops after this event,
-                    # and its cleanup below sends the cancel.
-                    ended = event_type in ENDING_TYPES
+                    # and its cleanup below sends the cancel. A response that ended while a
+                    # steer was owed leaves the request in flight: its successor follows.
+                    ended = not state.in_flight
                 yield event
                 if ended or self._stop:
                     return
@@ -296,6 +315,7 @@ class WebSocketTransport:
                         return
         finally:
             self._scope = None
+            self._opening = False
             if ws is not None and self._streams == mine and self._state.in_flight:
                 # Left before the terminal event: abandon the response. The drain before
                 # the next response.create reads what it still sends.
@@ -332,9 +352,42 @@ class WebSocketTransport:
         if self._ws is not None:
             self._ws.interrupt()
 
+    async def steer(self, input: list[dict[str, Any]]) -> bool:
+        """Steer the response in flight with ``input`` (see ``base.Steerable``)."""
+        ws, state = self._ws, self._state
+        if self._opening and not self._stop:
+            # The request is on its way (a connect, or a drain before it): the steer goes
+            # out when its response.created names the response.
+            self._waiting_steers.append(input)
+            return True
+        if ws is None or self._stop or not state.in_flight or state.cancel_requested:
+            return False
+        target = state.steer()
+        if target is None:
+            self._waiting_steers.append(input)  # sent when response.created names it
+        else:
+            await self._send_steer(ws, target, input)
+        return True
+
+    async def _send_waiting_steers(self, ws: Link) -> None:
+        waiting, self._waiting_steers = self._waiting_steers, []
+        self._state.steers_sent()
+        target = self._state.response_id
+        assert target is not None  # the id that just arrived
+        for input in waiting:
+            await self._send_steer(ws, target, input)
+
+    async def _send_steer(self, ws: Link, target: str, input: list[dict[str, Any]]) -> None:
+        steering = _steering(ws)
+        if steering is not None:
+            steering.add(target)  # a lane routes answers without stream_id by this id
+        frame = {"type": "response.steer", "previous_response_id": target, "input": input}
+        await self._send_control(ws, frame)
+
     async def cancel(self) -> None:
         """Stop the stream in flight and cancel its response; safe from any task."""
         self._stop = True
+        self._waiting_steers.clear()
         self._interrupt()
         ws = self._ws
         response_id = self._state.cancel()
@@ -401,7 +454,8 @@ class WebSocketTransport:
 
     async def _send_create(self, ws: Link, payload: str) -> None:
         # Shielded: a frame cut in half by a cancel would break the connection.
-        self._state.begin()
+        self._state.begin(steers=len(self._waiting_steers))
+        self._opening = False
         with anyio.CancelScope(shield=True):
             try:
                 await ws.send(payload)
@@ -411,7 +465,14 @@ class WebSocketTransport:
         self.bytes_sent += len(payload)
 
     async def _send_cancel(self, ws: Link, response_id: str) -> None:
-        payload = _text({"type": "response.cancel", "response_id": response_id})
+        await self._send_control(ws, {"type": "response.cancel", "response_id": response_id})
+
+    async def _send_control(self, ws: Link, frame: Mapping[str, Any]) -> None:
+        """Write a frame about a response in flight (a cancel, a steer), shielded.
+
+        A connection that takes longer than ``send_timeout`` to take it is dropped.
+        """
+        payload = _text(frame)
         with anyio.CancelScope(shield=True), anyio.move_on_after(self._send_timeout) as limit:
             try:
                 await ws.send(payload)
@@ -501,6 +562,12 @@ class WebSocketTransport:
         self._interrupt()
         if ws is not None:
             await self._discard(ws)
+
+
+def _steering(ws: Link) -> set[str] | None:
+    """A lane's set of the response ids it steered (``_lanes._Lane.steering``), if any."""
+    steering = getattr(ws, "steering", None)
+    return steering if isinstance(steering, set) else None
 
 
 def _text(frame: Mapping[str, Any]) -> str:

@@ -35,6 +35,9 @@ class Steer:
     input: Any
     items: list[JSON]
     """The input as user message items (what the successor or continuation receives)."""
+    failure: str | None = None
+    """A scripted code to fail with once the response has stopped, instead of starting
+    the successor (``successor_creation_failed``)."""
 
 
 @dataclass

@@ -185,11 +185,14 @@ def receive_steer(state: EmulatorState, conn: Connection, frame: JSON) -> list[s
     items = steer_input_items(value)
     if isinstance(items, str):
         return fail("invalid_input", items)
-    if state.steer_failures:
-        return fail(state.steer_failures.pop(0))
+    model = lane.model if lane is not None else ended.model if ended is not None else None
+    scripted = state.steer_failures.pop(0) if state.steer_failures else None
+    if scripted is not None and not (
+        scripted == "successor_creation_failed" and lane is not None and not lane.tool_started
+    ):
+        return fail(scripted, model=model, limit=state.max_pending_steers)
     if lane is None and ended is None:
         return fail("response_not_found")
-    model = lane.model if lane is not None else ended.model if ended is not None else None
     if not _supported(state, model):
         return fail("steering_not_supported", model=model)
     queue = lane.steers if lane is not None else ended.pending if ended is not None else []
@@ -200,7 +203,8 @@ def receive_steer(state: EmulatorState, conn: Connection, frame: JSON) -> list[s
             return fail("response_already_completed")
     if len(queue) >= state.max_pending_steers:
         return fail("too_many_pending_steers", limit=state.max_pending_steers)
-    steer = Steer(state.ids.steer(), target, value, items)
+    # A successor that cannot be created fails after acceptance, once the response stopped.
+    steer = Steer(state.ids.steer(), target, value, items, failure=scripted)
     queue.append(steer)
     answers = [dumps(accepted_event(steer, lane_id))]
     if lane is not None:

@@ -348,27 +348,7 @@ class WebSocketEndpoint:
             return True
         if not leftover:
             return False
-        if owed:
-            ended.pending += leftover
-            for steer in leftover:
-                await _text(send, dumps(pending_event(steer, owed, lane.id)))
-            return False
-        if response.status in ("completed", "incomplete"):
-            # Steered, or steered as it completed: the successor carries the steers' input.
-            items = [item for steer in leftover for item in steer.items]
-            successor = {**frame, "previous_response_id": plan.response_id, "input": items}
-            successor.pop("generate", None)
-            return _Job(successor, plan.response_id, leftover)
-        for steer in leftover:
-            failed = failed_event(
-                steer.previous_response_id,
-                steer.input,
-                "response_not_active",
-                lane_id=lane.id,
-                steer_id=steer.id,
-            )
-            await _text(send, dumps(failed))
-        return False
+        return await _settle_steers(send, lane, frame, response, ended, leftover)
 
     async def _stream(
         self,
@@ -446,6 +426,42 @@ class _Job:
     frame: JSON
     steered_from: str | None = None
     steers: list[Steer] = dataclasses.field(default_factory=list)
+
+
+async def _settle_steers(
+    send: Send,
+    lane: Lane,
+    frame: JSON,
+    response: ResponseRecord,
+    ended: Ended,
+    steers: list[Steer],
+) -> bool | _Job:
+    """Answer the steers accepted while ``response`` streamed, now that it has ended.
+
+    Outputs owed: the steers wait (``response.steer.pending``). Stopped by them, or
+    completed as they came: the successor to serve next. Otherwise each fails.
+    """
+    if ended.owed:
+        ended.pending += steers
+        for steer in steers:
+            await _text(send, dumps(pending_event(steer, ended.owed, lane.id)))
+        return False
+    failure = next((steer.failure for steer in steers if steer.failure), None)
+    if response.status in ("completed", "incomplete") and failure is None:
+        items = [item for steer in steers for item in steer.items]
+        successor = {**frame, "previous_response_id": response.id, "input": items}
+        successor.pop("generate", None)
+        return _Job(successor, response.id, steers)
+    for steer in steers:
+        failed = failed_event(
+            steer.previous_response_id,
+            steer.input,
+            failure or "response_not_active",
+            lane_id=lane.id,
+            steer_id=steer.id,
+        )
+        await _text(send, dumps(failed))
+    return False
 
 
 def _starts_a_call(event: JSON) -> bool:

@@ -34,7 +34,7 @@ from .._exceptions import (
 )
 from .._items import Item
 from .._tools import Tool, Toolset, run_tool_calls
-from .._transports._ws import Connection, RedactingLogger, closed_error, connect
+from .._transports._ws import Connection, closed_error, connect, wire_logger
 from . import events as ev
 from ._history import to_realtime, to_responses
 from ._protocol import Action, Emit, RunTools, Send, SessionProtocol
@@ -144,7 +144,7 @@ class RealtimeSession:
         self._retrievals: dict[str, list[anyio.Event]] = {}
         self._retrieved: dict[str, dict[str, Any] | BaseException] = {}
         secrets = (config.api_key,) if config.api_key else ()
-        self._wire_logger = RedactingLogger(logging.getLogger("responses_client.wire"), secrets)
+        self._wire_logger = wire_logger(secrets)
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open" if self._ws is not None else "not open"

@@ -10,6 +10,7 @@ import pytest
 from responses_client._cancel import (
     CONNECTION_LIMIT,
     PHASE_TYPES,
+    STEER_ANSWER_TYPES,
     CancelState,
     Frame,
     Phase,
@@ -369,8 +370,8 @@ def test_frames_of_other_types_change_nothing(situation: str) -> None:
         assert state == before, event_type
 
 
-def test_phase_types_are_the_ending_types_and_response_created() -> None:
-    assert PHASE_TYPES == ENDING_TYPES | {"response.created"}
+def test_phase_types_are_the_ending_types_response_created_and_the_steer_answers() -> None:
+    assert PHASE_TYPES == ENDING_TYPES | STEER_ANSWER_TYPES | {"response.created"}
 
 
 RESPONSE = {"id": "resp_1", "object": "response", "status": "in_progress", "output": []}
@@ -399,3 +400,110 @@ RESPONSE = {"id": "resp_1", "object": "response", "status": "in_progress", "outp
 def test_frame_of_an_event_reads_what_peek_reads_of_its_text(payload: dict[str, object]) -> None:
     text = json.dumps(payload)
     assert Frame.of(parse_event(text)) == peek(text)
+
+
+# -- steering: a request stays in flight while a steer may still bring a successor ---------
+
+
+def _steer_frame(kind: str, steer_id: str = "s1") -> Frame:
+    return Frame(f"response.steer.{kind}", steer_id=steer_id)
+
+
+def _created(response_id: str) -> Frame:
+    return Frame("response.created", response_id)
+
+
+def _running() -> CancelState:
+    state = CancelState()
+    state.begin()
+    state.on_frame(_created("r1"))
+    return state
+
+
+STEER_CASES: dict[str, tuple[list[Frame], Phase]] = {
+    "accepted, steered end, successor created: in flight with the successor": (
+        [_steer_frame("accepted"), Frame("response.incomplete", "r1"), _created("r2")],
+        Phase.CREATED,
+    ),
+    "the successor's end ends the request": (
+        [
+            _steer_frame("accepted"),
+            Frame("response.incomplete", "r1"),
+            _created("r2"),
+            Frame("response.completed", "r2"),
+        ],
+        Phase.IDLE,
+    ),
+    "unanswered at the end: the answer is still owed": (
+        [Frame("response.completed", "r1")],
+        Phase.STEERED,
+    ),
+    "failed after the end: nothing owed any more": (
+        [Frame("response.completed", "r1"), _steer_frame("failed", "")],
+        Phase.IDLE,
+    ),
+    "pending after the end: the next response.create carries it on": (
+        [_steer_frame("accepted"), Frame("response.completed", "r1"), _steer_frame("pending")],
+        Phase.IDLE,
+    ),
+    "an accepted steer failing later (same id) ends it too": (
+        [_steer_frame("accepted"), Frame("response.incomplete", "r1"), _steer_frame("failed")],
+        Phase.IDLE,
+    ),
+    "an error while the successor is owed ends the request": (
+        [_steer_frame("accepted"), Frame("response.incomplete", "r1"), Frame("error")],
+        Phase.IDLE,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", STEER_CASES)
+def test_steer_phases(name: str) -> None:
+    frames, phase = STEER_CASES[name]
+    state = _running()
+    assert state.steer() == "r1"  # names the response in flight
+    for frame in frames:
+        assert state.on_frame(frame) is Verdict.KEEP
+    assert state.phase is phase
+
+
+def test_a_steer_before_response_created_goes_out_when_it_arrives() -> None:
+    state = CancelState()
+    state.begin()
+    assert state.steer() is None
+    assert state.on_frame(_created("r1")) is Verdict.SEND_STEER
+    assert state.steers_sent() == 1 and state.response_id == "r1"
+    assert state.steers_unanswered == 1 and state.steers_waiting == 0
+
+
+def test_a_cancel_drops_the_steers_waiting_for_an_id() -> None:
+    state = CancelState()
+    state.begin()
+    state.steer()
+    state.cancel()
+    assert state.on_frame(_created("r1")) is Verdict.SEND_CANCEL
+    state.on_frame(Frame("response.incomplete", "r1", "cancelled"))
+    assert state.phase is Phase.IDLE
+
+
+def test_a_cancel_while_the_successor_is_owed_goes_out_when_it_is_created() -> None:
+    state = _running()
+    state.steer()
+    state.on_frame(_steer_frame("accepted"))
+    state.on_frame(Frame("response.incomplete", "r1"))
+    assert state.cancel() is None  # no id yet
+    assert state.on_frame(_created("r2")) is Verdict.SEND_CANCEL
+    assert state.response_id == "r2" and state.cancel_sent
+
+
+def test_peek_reads_a_steer_answer_s_id() -> None:
+    raw = {"type": "response.steer.accepted", "steer": {"id": "s9", "previous_response_id": "r"}}
+    assert peek(json.dumps(raw)).steer_id == "s9"
+    assert Frame.of(parse_event(json.dumps({**raw, "sequence_number": 1}))).steer_id == "s9"
+
+
+def test_steers_asked_for_before_the_request_was_written_wait_for_its_response() -> None:
+    state = CancelState()
+    state.begin(steers=2)
+    assert state.on_frame(_created("r1")) is Verdict.SEND_STEER
+    assert state.steers_sent() == 2 and state.steers_unanswered == 2

@@ -214,22 +214,16 @@ def test_message_text(message: Message, text: str) -> None:
     assert message.text == text
 
 
-def test_to_wire_is_computed_once() -> None:
-    item = Message.user("hi")
-    assert item.to_wire() is item.to_wire()
-    assert item.digest is item.digest
-
-
-def test_a_digest_alone_does_not_keep_the_wire_dict() -> None:
-    """Most items are digested but never sent again (the model's output over WebSocket)."""
+def test_to_wire_gives_a_new_dict_each_time_that_changes_nothing() -> None:
     import hashlib
 
     item = FunctionCall(call_id="c", name="f", arguments="{}")
     digest = item.digest
-    assert getattr(item, "_wire_slot", None) is None
     wire = item.to_wire()
-    assert item.to_wire() is wire
-    assert digest == hashlib.sha256(canonical_json(wire)).digest()
+    assert item.to_wire() == wire and item.to_wire() is not wire
+    wire["name"] = "changed"
+    assert item.to_wire()["name"] == "f"
+    assert item.digest == digest == hashlib.sha256(canonical_json(item.to_wire())).digest()
 
 
 def test_digest_is_sha256_of_canonical_wire_json() -> None:

@@ -21,10 +21,14 @@ from responses_client import (
     ResponseFailedError,
     RetryAfterOutputError,
     RetryPolicy,
+    SteerFailedError,
     ToolError,
 )
 from responses_client._exceptions import status_error
+from responses_client._fold import Ending
+from responses_client._items import Item, parse_item
 from responses_client._planner import Plan
+from responses_client._steer import SteerAnswer, settle
 from responses_client._turn import (
     Action,
     Emit,
@@ -416,3 +420,314 @@ def test_failures_carry_the_server_detail() -> None:
     (_, fail) = respond(machine(), CREATED, FAILED)
     assert isinstance(fail, Fail) and isinstance(fail.error, ResponseFailedError)
     assert fail.error.code == "server_error"
+
+
+# -- steering -------------------------------------------------------------------------------
+
+STEER = {"type": "message", "role": "user", "content": "make it short"}
+
+
+def steer_items() -> list[Item]:
+    return [parse_item(STEER)]
+
+
+def rid(n: int) -> dict[str, Any]:
+    return {"id": f"resp_{n}"}
+
+
+def created(n: int) -> dict[str, Any]:
+    return {"type": "response.created", "response": {**response("in_progress", []), **rid(n)}}
+
+
+def done_item(item: dict[str, Any], index: int = 0) -> dict[str, Any]:
+    return {"type": "response.output_item.done", "output_index": index, "item": item}
+
+
+def steered(n: int, output: list[dict[str, Any]]) -> dict[str, Any]:
+    details = {"reason": "steered"}
+    body = {**response("incomplete", output, incomplete_details=details), **rid(n)}
+    return {"type": "response.incomplete", "response": body}
+
+
+def completed(n: int, output: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"type": "response.completed", "response": {**response("completed", output), **rid(n)}}
+
+
+def accepted(steer_id: str = "steer_1", parent: int = 1) -> dict[str, Any]:
+    steer = {"id": steer_id, "previous_response_id": f"resp_{parent}"}
+    return {"type": "response.steer.accepted", "steer": steer}
+
+
+def pending(steer_id: str = "steer_1", parent: int = 1) -> dict[str, Any]:
+    steer = {"id": steer_id, "previous_response_id": f"resp_{parent}"}
+    stubs = [{"type": "function_call_output", "call_id": "call_1"}]
+    return {
+        "type": "response.steer.pending",
+        "steer": steer,
+        "reason": "waiting_for_required_input",
+        "required_input": stubs,
+    }
+
+
+def failed(code: str, steer_id: str | None = None) -> dict[str, Any]:
+    steer: dict[str, Any] = {"previous_response_id": "resp_1", "input": "make it short"}
+    if steer_id:
+        steer["id"] = steer_id
+    error_ = {"type": "invalid_request_error", "code": code, "message": "no"}
+    return {"type": "response.steer.failed", "steer": steer, "error": error_}
+
+
+SECOND = {**MESSAGE, "id": "msg_2", "content": [{"type": "output_text", "text": "Short."}]}
+
+
+def pump(turn: TurnMachine, *events: dict[str, Any], the_plan: Plan | None = None) -> list[Action]:
+    """What ``Conversation._run_turn`` does with one stream: the fold follows the machine's."""
+    fold = turn.sending(the_plan or plan(), 1)
+    for event in events:
+        fold.apply(parse_event(json.dumps(event)))
+        if fold.ending is not None:
+            fold = turn.fold
+            if fold.ending is Ending.ERROR:
+                break
+    return turn.stream_ended(yielded=True)
+
+
+def kept(actions: list[Action]) -> list[dict[str, Any]]:
+    return [
+        item.to_wire() for action in actions if isinstance(action, Keep) for item in action.items
+    ]
+
+
+def test_a_steered_response_s_successor_is_the_next_round_of_the_same_stream() -> None:
+    turn = machine()
+    turn.steer_sent(steer_items())
+    partial = {**MESSAGE, "content": [{"type": "output_text", "text": "Hi th"}]}
+    actions = pump(
+        turn,
+        created(1),
+        DELTA,
+        accepted(),
+        done_item(partial),
+        steered(1, [partial]),
+        created(2),
+        done_item(SECOND),
+        completed(2, [SECOND]),
+    )
+    assert kinds(actions) == ["Keep", "Remember", "Keep", "Finish(completed)"]
+    # The steered response's finished items, the steer, then the successor's output: what
+    # the server built the successor from, then what it said.
+    assert kept(actions) == [
+        parse_item(partial).to_wire(),
+        STEER,
+        parse_item(SECOND).to_wire(),
+    ]
+    remember = next(a for a in actions if isinstance(a, Remember))
+    assert remember.response_id == "resp_2"
+    assert remember.plan.input_len == 1 + 2  # the input, then the partial message and the steer
+    assert (
+        remember.plan.input_digest
+        == plan().extended([parse_item(partial), *steer_items()]).input_digest
+    )
+    result = turn.result(Finish("completed"), 101.0)
+    assert result.response_id == "resp_2" and result.text == "Short."
+    assert result.stats.rounds == 2
+    assert [i.to_wire() for i in result.output] == kept(actions)
+
+
+def test_a_steered_response_s_function_calls_are_left_out_and_the_successor_not_remembered() -> (
+    None
+):
+    turn = machine()
+    turn.steer_sent(steer_items())
+    actions = pump(
+        turn, created(1), accepted(), steered(1, [CALL]), created(2), completed(2, [SECOND])
+    )
+    assert kinds(actions) == ["Keep", "Forget(no previous response)", "Keep", "Finish(completed)"]
+    assert kept(actions) == [STEER, parse_item(SECOND).to_wire()]
+
+
+def test_a_response_completed_before_the_steer_keeps_its_output_and_its_successor_follows() -> None:
+    turn = machine()
+    turn.steer_sent(steer_items())
+    actions = pump(
+        turn, created(1), accepted(), completed(1, [MESSAGE]), created(2), completed(2, [SECOND])
+    )
+    assert kept(actions) == [parse_item(MESSAGE).to_wire(), STEER, parse_item(SECOND).to_wire()]
+    assert kinds(actions)[-1] == "Finish(completed)"
+
+
+def test_a_pending_steer_goes_between_the_calls_and_their_outputs_and_is_not_sent_again() -> None:
+    turn = machine()
+    turn.steer_sent(steer_items())
+    actions = pump(turn, created(1), accepted(), completed(1, [CALL]), pending())
+    assert kinds(actions) == ["RunTools"]
+    actions = turn.tools_ran([Outcome("call_1", output="42")])
+    assert kinds(actions) == ["Emit(client.tool.result)", "Remember", "Keep", "Send(full=False)"]
+    assert kept(actions) == [
+        parse_item(CALL).to_wire(),
+        STEER,
+        {"type": "function_call_output", "call_id": "call_1", "output": "42"},
+    ]
+    remember = next(a for a in actions if isinstance(a, Remember))
+    # The server holds the call and the steer after the input: the next request sends only
+    # the output.
+    assert [i.to_wire() for i in remember.output] == [parse_item(CALL).to_wire(), STEER]
+
+
+RESTART_CASES = [
+    ("steering_not_supported", True),
+    ("response_not_active", True),
+    ("response_already_completed", True),
+    ("invalid_input", False),
+    ("too_many_pending_steers", False),
+]
+
+
+@pytest.mark.parametrize(("code", "restarts"), RESTART_CASES)
+def test_a_steer_the_server_fails_restarts_or_is_dropped_by_its_code(
+    code: str, restarts: bool
+) -> None:
+    turn = machine()
+    turn.steer_sent(steer_items())
+    fold = turn.sending(plan(), 1)
+    for event in (created(1), DELTA, failed(code)):
+        fold.apply(parse_event(json.dumps(event)))
+    assert turn.stopping() is restarts  # the pump cuts the response at once
+    if not restarts:
+        return
+    actions = turn.stream_ended(yielded=True)  # cut before its end
+    assert kinds(actions) == ["Emit(client.steer.restart)", "Keep", "Send(full=False)"]
+    restart = actions[0]
+    assert isinstance(restart, Emit) and getattr(restart.event, "reason", None) == code
+    assert kept(actions) == [STEER]
+    assert not turn.stopping()
+
+
+def test_a_steer_failed_after_the_response_completed_starts_a_new_round_after_it() -> None:
+    turn = machine()
+    turn.steer_sent(steer_items())
+    actions = pump(turn, created(1), completed(1, [MESSAGE]), failed("response_already_completed"))
+    assert kinds(actions) == ["Remember", "Keep", "Keep", "Send(full=False)"]
+    assert kept(actions) == [parse_item(MESSAGE).to_wire(), STEER]
+
+
+LOCAL_CASES = [
+    ("a response streams: it is cut", True, "restarted"),
+    ("no response streams (tools run): the next round carries it", False, "queued"),
+]
+
+
+@pytest.mark.parametrize(
+    ("streaming", "outcome"), [c[1:] for c in LOCAL_CASES], ids=[c[0] for c in LOCAL_CASES]
+)
+def test_a_steer_the_sdk_applies_itself(streaming: bool, outcome: str) -> None:
+    turn = machine()
+    if streaming:
+        turn.sending(plan(), 1).apply(parse_event(json.dumps(created(1))))
+        assert turn.steer_locally(steer_items(), reason="unsupported") == outcome
+        actions = turn.stream_ended(yielded=True)
+        assert kinds(actions) == ["Emit(client.steer.restart)", "Keep", "Send(full=False)"]
+        assert kept(actions) == [STEER]
+        return
+    assert kinds(pump(turn, created(1), completed(1, [CALL]))) == ["RunTools"]
+    assert turn.steer_locally(steer_items(), reason="unsupported") == outcome
+    actions = turn.tools_ran([Outcome("call_1")])
+    assert kept(actions)[-1] == STEER  # after the outputs, before the next request
+    assert kinds(actions)[-1] == "Send(full=False)"
+
+
+def test_a_steer_the_transport_could_not_send_is_taken_back() -> None:
+    turn = machine()
+    turn.sending(plan(), 1).apply(parse_event(json.dumps(created(1))))
+    ticket = turn.steer_sent(steer_items())
+    assert turn.steer_locally(steer_items(), reason="response_not_active", ticket=ticket) == (
+        "restarted"
+    )
+    assert not turn.steers.sent
+
+
+ANSWERS = [
+    ("accepted", [accepted()], SteerAnswer("accepted")),
+    ("failed for good", [failed("invalid_input")], SteerAnswer("failed", "invalid_input", "no")),
+    ("failed, restarted", [failed("steering_not_supported")], SteerAnswer("restarted")),
+    ("accepted, then failed: answered once", [accepted(), failed("x", "steer_1")], None),
+]
+
+
+@pytest.mark.parametrize(
+    ("events", "answer"), [c[1:] for c in ANSWERS], ids=[c[0] for c in ANSWERS]
+)
+def test_the_first_answer_to_each_steer_is_recorded_for_its_sender(
+    events: list[dict[str, Any]], answer: SteerAnswer | None
+) -> None:
+    turn = machine()
+    told: list[int] = []
+    turn.on_steer_answer = lambda: told.append(1)
+    ticket = turn.steer_sent(steer_items())
+    fold = turn.sending(plan(), 1)
+    for event in (created(1), *events):
+        fold.apply(parse_event(json.dumps(event)))
+    if answer is None:
+        assert turn.steers.answers == {ticket: SteerAnswer("accepted")}
+        return
+    assert turn.steers.answers == {ticket: answer} and told
+
+
+def test_a_steer_whose_stream_ended_unanswered_is_answered_sent() -> None:
+    turn = machine()
+    ticket = turn.steer_sent(steer_items())
+    turn.sending(plan(), 1).apply(parse_event(json.dumps(created(1))))
+    turn.interrupt()
+    turn.stream_ended(yielded=True)
+    assert turn.steers.answers == {ticket: SteerAnswer("sent")}
+    assert settle(SteerAnswer("sent")) == "sent"
+    with pytest.raises(SteerFailedError) as caught:
+        settle(SteerAnswer("failed", "invalid_input", "bad"))
+    assert caught.value.code == "invalid_input"
+
+
+def test_an_interrupt_during_the_successor_keeps_what_the_successor_was_made_from() -> None:
+    turn = machine()
+    turn.steer_sent(steer_items())
+    fold = turn.sending(plan(), 1)
+    for event in (created(1), accepted(), steered(1, []), created(2), DELTA):
+        fold.apply(parse_event(json.dumps(event)))
+        if fold.ending is not None:
+            fold = turn.fold
+    turn.interrupt()
+    actions = turn.stream_ended(yielded=True)
+    assert kinds(actions) == ["Keep", "Finish(interrupted)"]
+    assert kept(actions) == [STEER]
+
+
+def test_a_warm_up_keeps_nothing_and_remembers_its_response() -> None:
+    turn = TurnMachine(retry=RetryPolicy(), max_tool_rounds=1, retry_after_output=True, warmup=True)
+    turn.start(0.0)
+    actions = pump(turn, created(7), completed(7, []), the_plan=plan(0))
+    assert kinds(actions) == ["Remember", "Finish(completed)"]
+    assert isinstance(actions[0], Remember) and actions[0].response_id == "resp_7"
+    assert actions[0].output == ()
+
+
+def test_a_warm_up_a_server_generated_output_for_is_not_remembered() -> None:
+    turn = TurnMachine(retry=RetryPolicy(), max_tool_rounds=1, retry_after_output=True, warmup=True)
+    turn.start(0.0)
+    actions = pump(turn, created(7), completed(7, [MESSAGE]))
+    assert kinds(actions) == ["Forget(response not kept)", "Finish(completed)"]
+
+
+def test_a_successor_the_server_failed_to_make_is_made_by_the_sdk() -> None:
+    # Accepted, the response stopped for the steer, then the successor failed.
+    turn = machine()
+    turn.steer_sent(steer_items())
+    partial = {**MESSAGE, "status": "incomplete"}
+    actions = pump(
+        turn,
+        created(1),
+        accepted(),
+        steered(1, [partial]),
+        failed("successor_creation_failed", "steer_1"),
+    )
+    assert kinds(actions) == ["Keep", "Send(full=False)"]
+    assert kept(actions) == [parse_item(partial).to_wire(), STEER]
+    assert turn.steers.answers == {1: SteerAnswer("accepted")}  # steer() had its answer

@@ -268,17 +268,44 @@ async def test_steering_can_be_unsupported(steering: Any) -> None:
     assert events[1]["response"]["incomplete_details"] == {"reason": "steered"}
 
 
-async def test_scripted_steer_failures_are_used_one_per_steer() -> None:
-    async with Emulator(ScriptedModel([THINKING, "ok"])) as emu:
-        emu.steer_failures = ["successor_creation_failed", "made_up_code"]
+async def test_a_successor_that_cannot_be_created_fails_after_acceptance() -> None:
+    async with Emulator(ScriptedModel([THINKING, "never asked"])) as emu:
+        emu.steer_failures = ["successor_creation_failed"]
         async with connect(emu.websocket_url) as ws:
             await ws.send(create("hi", stream_id="s"))
             head = await read_until(ws, typed("response.output_text.delta"))
             response_id = head[0]["response"]["id"]
+            await ws.send(steer(response_id, "Rome"))
+            events = await read_until(ws, typed("response.steer.failed"))
+            await ws.send(create("again", stream_id="s", previous_response_id=response_id))
+            after = await ws_until_terminal(ws)
+        assert len(emu.responses) == 2 and emu.responses[1].steered_from is None
+    accepted, ended, failed = events
+    assert accepted["type"] == "response.steer.accepted"
+    assert ended["response"]["incomplete_details"] == {"reason": "steered"}
+    assert failed["steer"] == {
+        "id": accepted["steer"]["id"],
+        "previous_response_id": response_id,
+        "input": "Rome",
+    }
+    assert failed["error"]["code"] == "successor_creation_failed"
+    assert failed["stream_id"] == "s"
+    # The steered response can still be built on, by the client's own request.
+    assert after[-1]["response"]["output"][0]["content"][0]["text"] == "never asked"
+
+
+async def test_scripted_steer_failures_are_used_one_per_steer() -> None:
+    async with Emulator(ScriptedModel([Reply(tool_calls=[CALL]), "ok"])) as emu:
+        emu.steer_failures = ["successor_creation_failed", "made_up_code"]
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(create("hi", tools=[WEATHER_TOOL], stream_id="s"))
+            done = await ws_until_terminal(ws)
+            response_id = done[0]["response"]["id"]
+            # Not streaming: even successor_creation_failed fails at once.
             first = await failure(emu, steer(response_id), ws)
             second = await failure(emu, steer(response_id), ws)
             await ws.send(steer(response_id))
-            events = await read_until(ws, typed("response.completed"))
+            events = await read_until(ws, typed("response.steer.pending"))
         assert emu.steer_failures == []
     assert first["error"]["code"] == "successor_creation_failed" and first["stream_id"] == "s"
     assert second["error"]["code"] == "made_up_code"
@@ -295,3 +322,17 @@ async def test_a_steer_frame_without_its_target_or_input_is_an_error() -> None:
     assert no_target["type"] == no_input["type"] == "error"
     assert no_target["error"]["param"] == "previous_response_id"
     assert no_input["error"]["param"] == "input"
+
+
+@pytest.mark.parametrize(
+    "code", ["too_many_pending_steers", "steering_not_supported", "response_not_active"]
+)
+async def test_every_scripted_failure_gets_its_message(code: str) -> None:
+    async with Emulator(ScriptedModel([Reply(tool_calls=[CALL])])) as emu:
+        emu.steer_failures = [code]
+        async with connect(emu.websocket_url) as ws:
+            await ws.send(create("hi", tools=[WEATHER_TOOL]))
+            done = await ws_until_terminal(ws)
+            failed = await failure(emu, steer(done[0]["response"]["id"]), ws)
+    assert failed["error"]["code"] == code
+    assert failed["error"]["message"] and "{" not in failed["error"]["message"]
