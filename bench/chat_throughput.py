@@ -20,7 +20,8 @@ identical bytes:
 
 The rate is wire chunks per second for every client (ours yields a few more events than
 there are chunks). The clock runs from sending the request to the last event; the clients
-take turns, several rounds after a warm-up, and each figure is the median with its range.
+take turns, several rounds after a warm-up, each round starting one client later
+(``_common.rotated``), and each figure is the median with its range.
 
 The chunk folder's hot path (``_chat_stream.ChunkFolder._text_delta``) names this script.
 """
@@ -43,7 +44,7 @@ import httpx
 if str(Path(__file__).resolve().parent.parent) not in sys.path:  # run as a script: --serve
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import BENCH, QUICK, ROOT, Goal, Spread, print_goals, run_benchmark
+from bench._common import BENCH, QUICK, ROOT, Goal, Spread, print_goals, rotated, run_benchmark
 
 N = 5_000 if QUICK else 20_000
 WARM = 500
@@ -221,8 +222,8 @@ async def _measure(port: int) -> dict[str, list[float]]:
     for run in CLIENTS.values():  # warm-up: imports, schema builds, connection code
         await run(f"http://127.0.0.1:{port}/warm/v1")
     expected = N + 3
-    for _ in range(ROUNDS):
-        for name, run in CLIENTS.items():
+    for round_ in range(ROUNDS):
+        for name, run in rotated(CLIENTS, round_):
             gc.collect()
             count, seconds = await run(f"http://127.0.0.1:{port}/big/v1")
             if count != expected:

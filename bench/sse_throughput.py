@@ -23,7 +23,8 @@ measured there. The same bytes in 64 KiB chunks, where each client's own work pe
 dominates, make the secondary table.
 
 The clock runs from sending the request to the last event; the clients take turns
-(interleaved), several rounds after a warm-up, and each figure is the median with its range.
+(interleaved), several rounds after a warm-up, each round starting one client later
+(``_common.rotated``), and each figure is the median with its range.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from typing import Any
 import httpx
 from pydantic import TypeAdapter
 
-from bench._common import QUICK, Goal, Spread, print_goals, run_benchmark, wire_server
+from bench._common import QUICK, Goal, Spread, print_goals, rotated, run_benchmark, wire_server
 from responses_client.events import ServerEvent
 
 FLUSHED_ROUNDS = 2 if QUICK else 5
@@ -155,8 +156,8 @@ async def _measure(
     for run in CLIENTS.values():  # warm-up: imports, schema builds, connection code
         await run(f"http://127.0.0.1:{port}/warm/v1")
     expected = counts[stream]
-    for _ in range(rounds):
-        for name, run in CLIENTS.items():
+    for round_ in range(rounds):
+        for name, run in rotated(CLIENTS, round_):
             gc.collect()
             count, seconds = await run(f"http://127.0.0.1:{port}/{stream}/v1")
             if name.startswith("httpx bytes"):

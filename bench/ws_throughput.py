@@ -13,7 +13,8 @@ replayed by ``bench/_wire.py`` in another process as one text frame per event af
 
 Each run opens its own connection (the handshake is inside the clock for every client; it
 is about a millisecond of a run that lasts about a second). Clients are interleaved after a
-warm-up; figures are medians with ranges.
+warm-up, each round starting one client later (``_common.rotated``); figures are medians with
+ranges.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any
 
 import websockets
 
-from bench._common import QUICK, Goal, Spread, print_goals, run_benchmark, wire_server
+from bench._common import QUICK, Goal, Spread, print_goals, rotated, run_benchmark, wire_server
 
 ROUNDS = 2 if QUICK else 5
 PROMPT = "Tell me a long story."
@@ -108,8 +109,8 @@ async def _measure(port: int, counts: dict[str, int]) -> dict[str, list[float]]:
     for run in CLIENTS.values():  # warm-up: imports, schema builds, connection code
         await run(f"127.0.0.1:{port}/warm/v1", counts["warm"])
     expected = counts["big"]
-    for _ in range(ROUNDS):
-        for name, run in CLIENTS.items():
+    for round_ in range(ROUNDS):
+        for name, run in rotated(CLIENTS, round_):
             gc.collect()
             count, seconds = await run(f"127.0.0.1:{port}/big/v1", expected)
             if count != expected:
