@@ -219,11 +219,13 @@ async def test_closing_before_iterating_sends_nothing_and_waits_for_no_drain(
     emulator: Emulator, client: Client, transport: str
 ) -> None:
     emulator.model = ScriptedModel(["First.", "After."])
+    start = len(emulator.responses)
     async with conversation(client, transport, ToolLog()) as convo:
         await convo.send("first")
         requests, connections = len(emulator.http_requests), len(emulator.connections)
         responses = len(emulator.responses)
         frames_before = [len(record.frames) for record in emulator.connections]
+        lane = emulator.responses[start].stream_id  # a shared connection: our frames only
         stream = convo.stream("never sent")
         await stream.aclose()
         async with convo.stream("never sent either"):
@@ -238,10 +240,12 @@ async def test_closing_before_iterating_sends_nothing_and_waits_for_no_drain(
         assert len(emulator.http_requests) == requests + 1
     else:
         assert len(emulator.connections) == connections
+        ours = {response.id for response in emulator.responses[start:]}
         sent = [
             frame["type"]
             for record, before in zip(emulator.connections, frames_before, strict=True)
             for frame in record.frames[before:]
+            if frame.get("stream_id") == lane or frame.get("response_id") in ours
         ]
         assert sent == ["response.create"], "only the last turn's request: no response.cancel"
 
