@@ -30,7 +30,6 @@ answer (a cancel, a drop) is answered ``"sent"``: its fate is unknown.
 
 from __future__ import annotations
 
-from collections import deque
 from typing import Literal, NamedTuple
 
 from ._exceptions import InputError, SteerFailedError
@@ -153,8 +152,9 @@ class SteerBook:
     def __init__(self) -> None:
         self.tickets = 0
         """Steers sent so far (each one's ticket is its number)."""
-        self.sent: deque[tuple[int, tuple[Item, ...]]] = deque()
-        """Steers sent and not answered yet, oldest first, with their tickets."""
+        self.sent: list[tuple[int, tuple[Item, ...]]] = []
+        """Steers sent and not answered yet, oldest first, with their tickets (a list: an
+        empty deque costs 600 bytes in every turn, and steers are few)."""
         self.answers: dict[int, SteerAnswer] = {}
         """The first answer to each steer, by ticket, until its sender takes it."""
         self.accepted: dict[str, tuple[Item, ...]] = {}
@@ -180,7 +180,7 @@ class SteerBook:
         match event:
             case ResponseSteerAcceptedEvent():
                 if self.sent:  # else a steer made by someone else on this lane: not ours
-                    sent, self.accepted[key] = self.sent.popleft()
+                    sent, self.accepted[key] = self.sent.pop(0)
                     self.answers[sent] = SteerAnswer("accepted")
             case ResponseSteerPendingEvent():
                 self.pending.extend(self.accepted.pop(key, ()))
@@ -189,7 +189,7 @@ class SteerBook:
                 if key in self.accepted:
                     items = self.accepted.pop(key)
                 elif self.sent:
-                    ticket, items = self.sent.popleft()
+                    ticket, items = self.sent.pop(0)
                 else:
                     return
                 error = event.error or {}
@@ -209,7 +209,7 @@ class SteerBook:
 
     def unsend(self, ticket: int) -> None:
         """The steer ``ticket`` was not sent after all."""
-        self.sent = deque(entry for entry in self.sent if entry[0] != ticket)
+        self.sent = [entry for entry in self.sent if entry[0] != ticket]
 
     def stream_over(self) -> bool:
         """The stream ended: steers without an answer get none; returns whether any did."""

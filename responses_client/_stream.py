@@ -73,6 +73,27 @@ class Turn:
         closed_early: The result of a turn closed before its end (``"interrupted"``).
     """
 
+    # Slots: a turn in flight per conversation (bench/scale.py measures the peak).
+    __slots__ = (
+        "__weakref__",
+        "_changed",
+        "_closed_early",
+        "_consumer",
+        "_entered",
+        "_generator",
+        "_interrupt",
+        "_loop_refs",
+        "_loops",
+        "_release",
+        "context_key",
+        "done",
+        "machine",
+        "result",
+        "settings",
+        "tool_scope",
+        "toolset",
+    )
+
     def __init__(
         self,
         *,
@@ -99,7 +120,8 @@ class Turn:
         self._changed: anyio.Event | None = None
         """Set when the turn ends or is let go of; made only when a task waits."""
         self._loops = 0
-        self._loop_refs: set[weakref.ref[_Iteration]] = set()
+        self._loop_refs: list[weakref.ref[_Iteration]] = []
+        """The live loops' references (a list: there is rarely more than one)."""
         self._entered = 0
         self._consumer: int | None = None
         """The task that last began consuming the stream."""
@@ -128,11 +150,12 @@ class Turn:
 
     def _loop_started(self, iteration: _Iteration) -> None:
         self._loops += 1
-        self._loop_refs.add(weakref.ref(iteration, self._loop_ended))
+        self._loop_refs.append(weakref.ref(iteration, self._loop_ended))
         self._consumer = _current_task_id()
 
     def _loop_ended(self, ref: weakref.ref[_Iteration]) -> None:
-        self._loop_refs.discard(ref)
+        if ref in self._loop_refs:
+            self._loop_refs.remove(ref)
         self._loops -= 1
         self._signal()
 

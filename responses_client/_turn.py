@@ -191,6 +191,33 @@ class TurnMachine:
     - **Warm-up** (``warmup=True``): a completed answer without output is remembered.
     """
 
+    # Slots: a machine per turn in flight (bench/scale.py measures the peak).
+    __slots__ = (
+        "_attempt",
+        "_bytes_before",
+        "_deferred",
+        "_items_held",
+        "_items_sent",
+        "_keep_heard",
+        "_kept",
+        "_max_tool_rounds",
+        "_plan",
+        "_retries",
+        "_retry",
+        "_retry_after_output",
+        "_rounds",
+        "_tokens",
+        "_tool_rounds",
+        "first_output",
+        "fold",
+        "interrupted",
+        "on_steer_answer",
+        "started",
+        "steers",
+        "streaming",
+        "warmup",
+    )
+
     def __init__(
         self,
         *,
@@ -441,7 +468,7 @@ class TurnMachine:
             text=text,
             output=tuple(self._kept),
             response_id=fold.response_id,
-            usage=None if self._tokens is None else self._tokens.usage(),
+            tokens=self._tokens,
             incomplete_reason=finish.incomplete_reason,
             stats=TurnStats(
                 time_to_first_token=(
