@@ -132,7 +132,7 @@ class Conversation:
             return
         _warn(f"unclosed conversation {self!r}", ResourceWarning, stacklevel=2, source=self)
         self._closed = True
-        close_soon(self._transport)
+        close_soon(self._transport.aclose)
 
     def _holds_connection(self) -> bool:
         """Whether closing this conversation would close something (a stream, a socket)."""

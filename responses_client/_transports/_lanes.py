@@ -51,6 +51,7 @@ from .._config import Config
 from .._exceptions import InputError, ResponsesError
 from .._request_size import WEBSOCKET_RECEIVE_LIMIT, WEBSOCKET_REQUEST_LIMIT
 from ._ws import Connection, Inbox, connect, wire_logger
+from .base import close_soon
 from .websocket import Link, WebSocketTransport
 
 __all__ = ["ConnectionPool", "LaneTransport"]
@@ -63,10 +64,6 @@ MAX_ACTIVE = 16
 """Responses the server runs at once on one connection (it queues the others)."""
 _ID_ROOM = 300
 """Bytes a ``stream_id`` adds to a frame, at most (``,"stream_id":"…"`` of 256 chars)."""
-
-# Closes of connections whose last lane left, kept until done (a task nobody references
-# may be collected before it runs).
-_closing: set[asyncio.Task[None]] = set()
 
 
 class _SharedConnection(Connection):
@@ -404,9 +401,7 @@ class ConnectionPool:
         if socket.open:
             # Its last lane left a connection that takes no more requests: close it (with
             # the closing handshake) in a task of its own; nobody waits for it.
-            task = socket.connection.loop.create_task(socket.connection.close())
-            _closing.add(task)
-            task.add_done_callback(_closing.discard)
+            close_soon(socket.connection.close)
 
     async def aclose(self) -> None:
         """Close every connection; the pool's conversations cannot run turns after this."""

@@ -36,7 +36,7 @@ warm-up: the request's state is prepared, nothing is generated).
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Callable, Coroutine, Mapping
 from typing import Any, Protocol, runtime_checkable
 
 from ..events import ServerEvent, UnknownEvent
@@ -120,10 +120,11 @@ class Steerable(Protocol):
 _closing: set[Any] = set()
 
 
-def close_soon(transport: Transport) -> None:
-    """Close ``transport`` on the running event loop without waiting; nothing without one.
+def close_soon(close: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run ``close()`` on the running event loop without waiting; nothing without one.
 
-    For a conversation dropped unclosed (its ``__del__``): there is no caller to await it.
+    For what nobody will await: a conversation dropped unclosed (its ``__del__`` closes
+    its transport), a shared connection whose last lane left (``_lanes``).
     """
     # asyncio is not imported at import time (it costs about 25 ms); a running loop
     # implies it was imported by someone.
@@ -134,6 +135,6 @@ def close_soon(transport: Transport) -> None:
         loop = None
     if loop is None:
         return  # no loop to close it on: the process is ending
-    task = loop.create_task(transport.aclose())
+    task = loop.create_task(close())
     _closing.add(task)
     task.add_done_callback(_closing.discard)

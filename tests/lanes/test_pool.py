@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from responses_client import Client, InputError
+from responses_client import Client, InputError, ResponsesError
 from responses_client.emulator import Emulator, Reply, ScriptedModel
 from responses_client.transports import LaneTransport
 
@@ -99,5 +99,5 @@ async def test_closing_the_client_closes_its_pools(
         await convo.send("hi")
         assert pool.connections == 1
     assert pool.connections == 0
-    with pytest.raises(Exception, match="closed"):
+    with pytest.raises(ResponsesError, match="the connection pool is closed"):
         client.conversation(connection=pool)
