@@ -94,6 +94,10 @@ class Link(Protocol):
         """End a ``receive()`` waiting now."""
         ...
 
+    def disarm(self) -> None:
+        """Stop the timer of timed waits while nobody waits (the next one arms it again)."""
+        ...
+
     async def send(self, message: str) -> None:
         """Write one text message."""
         ...
@@ -320,6 +324,8 @@ class WebSocketTransport:
         finally:
             self._scope = None
             self._opening = False
+            if ws is not None and self._streams == mine:
+                ws.disarm()  # the next read may be a long way off
             if ws is not None and self._streams == mine and self._state.in_flight:
                 # Left before the terminal event: abandon the response. The drain before
                 # the next response.create reads what it still sends.
