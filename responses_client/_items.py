@@ -25,6 +25,7 @@ Three ways in:
 
 import hashlib
 import json
+import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -225,6 +226,7 @@ class _Item(_WireModel):
         # ``__getattr__``, which costs microseconds. (A copy or an unpickled item skips
         # this and takes that path once: still correct.)
         object.__setattr__(self, "_digest_slot", None)
+        _share_repeated_strings(self.__dict__)
 
     def to_wire(self) -> dict[str, Any]:
         """Return the item exactly as the API's ``input`` expects it, as a new dict.
@@ -248,6 +250,24 @@ class _Item(_WireModel):
             digest = hashlib.sha256(canonical_json(self._wire())).digest()
             object.__setattr__(self, "_digest_slot", digest)
         return digest
+
+
+_REPEATED_FIELDS = ("status", "name")
+"""Fields whose values repeat across items: ``"completed"``, a tool's name."""
+
+
+def _share_repeated_strings(fields: dict[str, Any]) -> None:
+    """Make equal values of ``_REPEATED_FIELDS`` one string object for every item.
+
+    Memory trick, guarded by bench/scale.py (memory per idle conversation): each item
+    parsed from the wire has strings of its own, and every function call and answer in
+    a history would otherwise hold its own ``"completed"`` and tool name (about 60 bytes
+    each). Interned strings are freed like any other once no item holds them.
+    """
+    for name in _REPEATED_FIELDS:
+        value = fields.get(name)
+        if type(value) is str:
+            fields[name] = sys.intern(value)
 
 
 class Message(_Item):

@@ -40,6 +40,10 @@ def tools_running_for() -> Any:
     return _RUNNING_TOOLS_FOR.get()
 
 
+def _no_waiter() -> None:
+    """A finished turn's ``on_steer_answer``: nobody waits for an answer any more."""
+
+
 def _current_task_id() -> int:
     return anyio.get_current_task().id
 
@@ -219,6 +223,10 @@ class Turn:
             self.result = result
         self.done = True
         self._signal()
+        # Drop the machine's way back to this turn (``_signal``): without the cycle, a
+        # finished turn is freed once nobody holds it, not at some later cyclic garbage
+        # collection (bench/scale.py: many conversations end turns at once).
+        self.machine.on_steer_answer = _no_waiter
         # A finished turn counts as no turn everywhere; letting go of it frees its
         # generator, event and result while the conversation idles.
         self._release(self)

@@ -327,6 +327,7 @@ async def test_a_steer_before_the_request_went_out_is_sent_once_the_response_is_
         {"type": "response.steer", "previous_response_id": steered.id, "input": [STEER_ITEM]}
     ]
     assert emulator.responses[2].steered_from == steered.id
+    await convo.aclose()
 
 
 class ByLastInput:
@@ -368,6 +369,8 @@ async def test_a_steer_on_one_lane_leaves_the_other_lanes_alone(
     assert counting.steers == [] and counting.status == "completed"
     assert [item.to_wire()["role"] for item in other.items] == ["user", "assistant"]
     assert without_ids(steered.to_input())[2] == STEER_ITEM
+    await steered.aclose()
+    await other.aclose()
 
 
 async def test_steer_needs_a_running_turn_and_user_input(

@@ -229,6 +229,19 @@ class Inbox:
         else:
             self._watchdog = self.loop.call_later(timeout - waited, self._watch, timeout)
 
+    def disarm(self) -> None:
+        """No timed wait comes soon (a response ended): stop the watchdog if none waits.
+
+        Otherwise an idle reader would keep its timer (a handle, its arguments and a copy
+        of the context) scheduled for up to ``timeout`` seconds, for each of the many
+        connections or lanes that may idle at once (bench/scale.py measures memory per
+        idle conversation). The next timed wait arms it again.
+        """
+        watchdog = self._watchdog
+        if watchdog is not None and self._reader is None:
+            watchdog.cancel()
+            self._watchdog = None
+
     def interrupt(self) -> None:
         """End a ``receive()`` waiting now (from another task); queued messages stay."""
         self._wake(True)

@@ -94,6 +94,10 @@ class Link(Protocol):
         """End a ``receive()`` waiting now."""
         ...
 
+    def disarm(self) -> None:
+        """Stop the timer of timed waits while nobody waits (the next one arms it again)."""
+        ...
+
     async def send(self, message: str) -> None:
         """Write one text message."""
         ...
@@ -320,6 +324,8 @@ class WebSocketTransport:
         finally:
             self._scope = None
             self._opening = False
+            if ws is not None and self._streams == mine:
+                ws.disarm()  # the next read may be a long way off
             if ws is not None and self._streams == mine and self._state.in_flight:
                 # Left before the terminal event: abandon the response. The drain before
                 # the next response.create reads what it still sends.
@@ -383,8 +389,8 @@ class WebSocketTransport:
 
     async def _send_steer(self, ws: Link, target: str, input: list[dict[str, Any]]) -> None:
         steering = _steering(ws)
-        if steering is not None:
-            steering.add(target)  # a lane routes answers without stream_id by this id
+        if steering is not None and target not in steering:
+            steering.append(target)  # a lane routes answers without stream_id by this id
         frame = {"type": "response.steer", "previous_response_id": target, "input": input}
         await self._send_control(ws, frame)
 
@@ -574,10 +580,10 @@ class WebSocketTransport:
             await self._discard(ws)
 
 
-def _steering(ws: Link) -> set[str] | None:
-    """A lane's set of the response ids it steered (``_lanes._Lane.steering``), if any."""
+def _steering(ws: Link) -> list[str] | None:
+    """A lane's list of the response ids it steered (``_lanes._Lane.steering``), if any."""
     steering = getattr(ws, "steering", None)
-    return steering if isinstance(steering, set) else None
+    return steering if isinstance(steering, list) else None
 
 
 _TURN_GRACE = 4 * 60.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -307,3 +308,15 @@ def test_unknown_item_round_trip_keeps_every_field() -> None:
     assert isinstance(item, UnknownItem)
     assert item.type == "image_generation_call"
     assert item.to_wire() == wire
+
+
+def test_items_from_the_wire_share_their_status_and_tool_name_strings() -> None:
+    # Every idle conversation's history holds many of these (bench/scale.py).
+    wire = (
+        '{"type":"function_call","call_id":"c%d","name":"get_weather","arguments":"{}",'
+        '"status":"completed"}'
+    )
+    first, second = (parse_item(json.loads(wire % n)) for n in (1, 2))  # strings of their own
+    assert isinstance(first, FunctionCall) and isinstance(second, FunctionCall)
+    assert first.status is second.status and first.name is second.name
+    assert first.to_wire()["status"] == "completed"

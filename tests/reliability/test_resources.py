@@ -12,6 +12,7 @@ import asyncio
 import gc
 import tracemalloc
 import warnings
+import weakref
 
 import anyio
 import pytest
@@ -130,6 +131,29 @@ async def test_a_thousand_turns_with_cancels_and_drops_leak_nothing(
     assert sdk_tasks() == tasks_before
     assert growth < MEMORY_BOUND, f"responses_client memory grew by {growth} bytes"
     MATRIX_RUNS[f"resource turns {transport}"] += TURNS
+
+
+@pytest.mark.parametrize("transport", ["sse", "websocket", "lane"])
+async def test_a_finished_turn_is_freed_without_the_cycle_collector(
+    emulator: Emulator, transport: str
+) -> None:
+    # Many conversations end turns at once (bench/scale.py): what a turn held must go as
+    # soon as nobody holds it, not at the next cyclic collection.
+    call = CallTool("lookup", {"q": "x"}, call_id="call_1")
+    emulator.model = ScriptedModel([Reply(tool_calls=[call]), Reply(text="looked up")])
+    async with Client(base_url=emulator.base_url, api_key=KEY) as client:
+        convo = conversation(client, transport, ToolLog())
+        gc.collect()
+        gc.disable()
+        try:
+            result = await convo.send("Look it up")
+            assert result.stats.rounds == 2
+            freed = weakref.ref(result)
+            del result
+            assert freed() is None
+        finally:
+            gc.enable()
+        await convo.aclose()
 
 
 @pytest.mark.parametrize("transport", ["sse", "websocket"])

@@ -240,6 +240,51 @@ async def test_interrupt_ends_a_wait_and_keeps_what_arrives_later() -> None:
         assert await receive(conn) == b"after the interrupt"
 
 
+async def test_disarm_drops_the_read_timer_only_while_nobody_waits() -> None:
+    send, done = anyio.Event(), anyio.Event()
+
+    async def on_cue(ws: ServerConnection) -> None:
+        await send.wait()
+        await ws.send("first")
+        await done.wait()
+
+    async with connected(on_cue) as conn:
+        try:
+            got: list[bytes | None] = []
+            failures: list[BaseException] = []
+
+            async def first() -> None:
+                got.append(await receive_within(conn, 30.0))
+
+            async def silence() -> None:
+                try:
+                    await receive_within(conn, 0.05)
+                except TimeoutError as exc:
+                    failures.append(exc)
+
+            async with anyio.create_task_group() as group:
+                group.start_soon(first)
+                await anyio.wait_all_tasks_blocked()
+                send.set()
+            assert got == [b"first"]
+            assert conn._watchdog is not None  # the timed wait armed it; it stays for the next
+            conn.disarm()
+            assert conn._watchdog is None  # an idle reader holds no timer
+            async with anyio.create_task_group() as group:
+                group.start_soon(silence)
+                await anyio.wait_all_tasks_blocked()
+                conn.disarm()  # a wait in progress keeps its timer
+            assert len(failures) == 1  # the next timed wait armed it again, and it fired
+        finally:
+            done.set()
+
+
+async def receive_within(conn: Connection, timeout: float) -> bytes | None:
+    """``conn.receive(timeout)``, bounded from outside too."""
+    with anyio.fail_after(5):
+        return await conn.receive(timeout)
+
+
 # -- connect: one attempt, failures in the SDK's exception tree --------------------------
 
 
