@@ -4,11 +4,12 @@ The reply streams to the speech synthesiser; when the speech recogniser hears mo
 the caller, ``steer()`` adds it to the turn instead of starting a new one: the server
 steers the response in flight (or, where a model cannot steer, the SDK restarts it with
 the new words), and the stream goes on with the answer that takes them into account.
+When the reply has already ended, the caller's words start the next turn instead.
 """
 
 import anyio
 
-from responses_client import Client
+from responses_client import Client, InputError
 from responses_client.events import OutputTextDeltaEvent
 
 
@@ -27,11 +28,19 @@ async def main() -> None:
                             speaking.set()
                 print(f"assistant: {events.result.text}")
 
+            heard = "Oh, and make it four people, not two."
+            too_late = False
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(speak)
                 await speaking.wait()  # the recogniser hears the caller again
-                outcome = await call.steer("Oh, and make it four people, not two.")
-                print(f"steer: {outcome}")
+                try:
+                    outcome = await call.steer(heard)
+                    print(f"steer: {outcome}")
+                except InputError:  # the reply ended before the caller spoke
+                    too_late = True
+            if too_late:
+                result = await call.send(heard)
+                print(f"assistant: {result.text}")
             print(f"{len(call.items)} items in the history")
 
 
