@@ -243,16 +243,30 @@ def _serve(host: str, port: int) -> None:
 
 
 async def _chat(args: argparse.Namespace) -> None:
-    # Ctrl-C means something here even when started with SIGINT ignored (by a parent
-    # that ignores it, which the child inherits).
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    if args.local:
-        async with _local_client(args.transport) as client:
-            await _chat_loop(client, args)
-    else:
-        transport = args.transport or DEFAULT_TRANSPORT
-        async with Client(base_url=args.base_url, transport=transport) as client:
-            await _chat_loop(client, args)
+    # Ctrl-C is the event loop's to handle, as one of its callbacks: it quits (below), or
+    # interrupts a reply (_interruptible_turn). Python's own handler would raise
+    # KeyboardInterrupt wherever the code happens to be, even halfway through cancelling a
+    # task group, which then waits forever for a task it never cancelled. Installed even
+    # when started with SIGINT ignored (by a parent that ignores it, which the child
+    # inherits), since Ctrl-C means something here.
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGINT, _quit)
+    try:
+        if args.local:
+            async with _local_client(args.transport) as client:
+                await _chat_loop(client, args)
+        else:
+            transport = args.transport or DEFAULT_TRANSPORT
+            async with Client(base_url=args.base_url, transport=transport) as client:
+                await _chat_loop(client, args)
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+
+
+def _quit() -> None:
+    """Ctrl-C at the prompt, or a second one during a reply: leave ``anyio.run`` (main)."""
+    # Raised from a loop callback, between two steps of any task: the loop stops there.
+    raise KeyboardInterrupt
 
 
 async def _chat_loop(client: Client, args: argparse.Namespace) -> None:
@@ -319,7 +333,7 @@ async def _interruptible_turn(convo: Conversation, text: str, lines: _Lines) -> 
     async with anyio.create_task_group() as tasks:
 
         def barge_in() -> None:
-            loop.remove_signal_handler(signal.SIGINT)  # the next Ctrl-C quits
+            loop.add_signal_handler(signal.SIGINT, _quit)  # the next Ctrl-C quits
             print("\n  (interrupted)", flush=True)
             tasks.start_soon(convo.interrupt)
 
@@ -328,7 +342,7 @@ async def _interruptible_turn(convo: Conversation, text: str, lines: _Lines) -> 
         try:
             await _run_turn(convo, text)
         finally:
-            loop.remove_signal_handler(signal.SIGINT)
+            loop.add_signal_handler(signal.SIGINT, _quit)
             tasks.cancel_scope.cancel()  # stops waiting for a line to steer with
 
 
