@@ -102,25 +102,6 @@ def _details(value: object) -> dict[str, Any]:
 _new_text_delta = OutputTextDeltaEvent.__pydantic_validator__.validate_python
 """Builds a text delta from a dict of its fields (events.py has built the validator)."""
 
-
-def _plain_text(chunk: Mapping[str, Any]) -> str | None:
-    """The text of a chunk that carries text alone (no finish, usage, error), else None."""
-    choices = chunk.get("choices")
-    if not choices or chunk.get("usage") is not None or "error" in chunk:
-        return None
-    choice = choices[0]
-    delta = choice.get("delta") if type(choice) is dict else None
-    if type(delta) is not dict or choice.get("finish_reason") is not None:
-        return None
-    content = delta.get("content")
-    if type(content) is not str or not content:
-        return None
-    # Any other non-empty key (a refusal, reasoning, tool calls) takes the general path.
-    if len(delta) > 1 and any(value for key, value in delta.items() if key not in _TEXT_KEYS):
-        return None
-    return content
-
-
 _TEXT_KEYS = frozenset({"content", "role"})
 
 
@@ -163,8 +144,9 @@ class ChunkFolder:
         self._message_index: int | None = None
         self._message_id = ""
         self._parts: list[tuple[str, list[str]]] = []
-        self._text_open = False
-        """Whether the open part is text: a chunk of text alone then takes ``_more_text``."""
+        self._open_text: list[str] | None = None
+        """The pieces of the open part when it is text: a chunk of text alone then takes
+        ``_text_alone``."""
         # The open reasoning item.
         self._reasoning_index: int | None = None
         self._reasoning: list[str] = []
@@ -195,14 +177,16 @@ class ChunkFolder:
             ) from None
         if not isinstance(chunk, dict):
             raise RemoteProtocolError("chat completion chunk is not a JSON object", data=data)
-        return self.feed(chunk)
+        event = self._text_alone(chunk)
+        return self._fold(chunk) if event is None else [event]
 
     def feed(self, chunk: Mapping[str, Any]) -> list[ServerEvent]:
         """Fold one ``chat.completion.chunk`` object (or an ``{"error": ...}`` object)."""
-        if self._text_open:
-            text = _plain_text(chunk)
-            if text is not None:
-                return [self._more_text(text)]
+        event = self._text_alone(chunk)
+        return self._fold(chunk) if event is None else [event]
+
+    def _fold(self, chunk: Mapping[str, Any]) -> list[ServerEvent]:
+        """``feed`` for every chunk that ``_text_alone`` does not take."""
         events: list[ServerEvent] = []
         if "error" in chunk and not chunk.get("choices"):
             events.append(self._error(chunk["error"]))
@@ -372,7 +356,7 @@ class ChunkFolder:
                     part=empty,
                 )
             )
-        self._text_open = kind == "output_text"
+        self._open_text = parts[-1][1] if kind == "output_text" else None
         parts[-1][1].append(text)
         model = OutputTextDeltaEvent if kind == "output_text" else RefusalDeltaEvent
         events.append(
@@ -385,22 +369,38 @@ class ChunkFolder:
             )
         )
 
-    def _more_text(self, text: str) -> OutputTextDeltaEvent:
-        """The delta of a chunk holding text alone, while a text part is open.
+    def _text_alone(self, chunk: Mapping[str, Any]) -> OutputTextDeltaEvent | None:
+        """The delta of a chunk holding text alone while a text part is open, else None.
 
         The hot path of a chat stream (one call per chunk), guarded by
-        ``bench/chat_throughput.py``: no list of events, no dispatch on the delta's keys,
-        and the event built by its model's validator from one dict.
+        ``bench/chat_throughput.py``: one call that both recognises the chunk and builds
+        its event, with no list of events and no dispatch on the delta's keys. It takes
+        only chunks for which ``_fold`` would make this same event (no finish reason,
+        usage or error; ``content`` the only non-empty key of the delta), and builds it
+        with its model's validator from one dict.
         """
-        parts = self._parts
-        parts[-1][1].append(text)
+        texts = self._open_text
+        choices = chunk.get("choices")
+        if texts is None or not choices or chunk.get("usage") is not None or "error" in chunk:
+            return None
+        choice = choices[0]
+        delta = choice.get("delta") if type(choice) is dict else None
+        if type(delta) is not dict or choice.get("finish_reason") is not None:
+            return None
+        text = delta.get("content")
+        if type(text) is not str or not text:
+            return None
+        # Any other non-empty key (a refusal, reasoning, tool calls) takes the general path.
+        if len(delta) > 1 and any(value for key, value in delta.items() if key not in _TEXT_KEYS):
+            return None
+        texts.append(text)
         sequence = self._sequence
         self._sequence = sequence + 1
         event: OutputTextDeltaEvent = _new_text_delta(
             {
                 "item_id": self._message_id,
                 "output_index": self._message_index,
-                "content_index": len(parts) - 1,
+                "content_index": len(self._parts) - 1,
                 "delta": text,
                 "sequence_number": sequence,
             }
@@ -472,7 +472,7 @@ class ChunkFolder:
         return f"{prefix}_{self._response_id}_{index}"
 
     def _close_part(self, events: list[ServerEvent]) -> None:
-        self._text_open = False
+        self._open_text = None
         content_index = len(self._parts) - 1
         kind, texts = self._parts[-1]
         text = "".join(texts)

@@ -103,11 +103,11 @@ class ChatTransport(SSETransport):
                 return
             decoder = SSEDecoder()
             folder = ChunkFolder(model=chat.get("model"))
-            decode, fold = decoder.feed, folder.feed_data
+            decode, fold, read = decoder.feed, folder.feed_data, chunks.__anext__
             unyielded = 0
             while True:
                 try:
-                    chunk: bytes | None = await chunks.__anext__()
+                    chunk: bytes | None = await read()
                 except StopAsyncIteration:
                     chunk = None
                 if self._cancelled:
