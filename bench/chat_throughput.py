@@ -23,7 +23,8 @@ there are chunks). The clock runs from sending the request to the last event; th
 take turns, several rounds after a warm-up, each round starting one client later
 (``_common.rotated``), and each figure is the median with its range.
 
-The chunk folder's hot path (``_chat_stream.ChunkFolder._text_delta``) names this script.
+The chunk folder's hot path (``_chat_stream._SameFrame`` and ``ChunkFolder._text_event``)
+names this script.
 """
 
 from __future__ import annotations

@@ -335,3 +335,69 @@ def test_a_call_without_id_gets_one_by_its_index() -> None:
     )
     (call,) = response_fold.function_calls()
     assert call.call_id == "call_3"
+
+
+# -- payloads read by their frame (ChunkFolder.feed_data) ---------------------------
+
+
+def _payloads(texts: list[str], **more: Any) -> list[bytes]:
+    import json
+
+    first = chunk({"role": "assistant", "content": ""}, **more)
+    rest = [chunk({"content": text}, **more) for text in texts]
+    return [json.dumps(c, separators=(",", ":")).encode() for c in [first, *rest]]
+
+
+def _fold_payloads(payloads: list[bytes]) -> list[ServerEvent]:
+    folder = ChunkFolder(model="asked")
+    events = [event for data in payloads for event in folder.feed_data(data)]
+    return events + folder.end()
+
+
+def _fold_parsed(payloads: list[bytes]) -> list[ServerEvent]:
+    import json
+
+    folder = ChunkFolder(model="asked")
+    events = [event for data in payloads for event in folder.feed(json.loads(data))]
+    return events + folder.end()
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        [" the", " quick", " fox", " é", " x"],
+        # a quote, a backslash, a control character, a non-printable: parsed, not framed
+        [" a", ' say "hi"', " back\\slash", " tab\there", " nbsp\u00a0", " end"],
+        # the text repeats another value of the chunk (its id, its model)
+        [" a", ID, "gpt-4.1-mini", " b", "x", "chat.completion.chunk"],
+    ],
+)
+def test_payloads_fold_as_their_parsed_chunks_do(texts: list[str]) -> None:
+    payloads = _payloads(texts)
+    assert _fold_payloads(payloads) == _fold_parsed(payloads)
+
+
+def test_payloads_that_differ_beyond_their_text_fold_as_their_parsed_chunks_do() -> None:
+    # OpenAI's obfuscation padding differs in every chunk; so does a finish reason, a
+    # refusal, or a later "created".
+    payloads = [
+        *_payloads([" a", " b"]),
+        *_payloads([" c"], obfuscation="qz")[1:],
+        *_payloads([" d"], created=1733000001)[1:],
+        *_payloads([" e", " f"])[1:],
+    ]
+    import json
+
+    payloads.append(json.dumps(chunk({"refusal": "no"})).encode())
+    payloads.append(json.dumps(chunk({"content": " g"}, "stop")).encode())
+    assert _fold_payloads(payloads) == _fold_parsed(payloads)
+
+
+def test_a_payload_that_repeats_the_frame_around_a_broken_text_is_a_protocol_error() -> None:
+    payloads = _payloads([" a", " b"])
+    folder = ChunkFolder()
+    for data in payloads:
+        folder.feed_data(data)
+    head, tail = payloads[-1].split(b'" b"')
+    with pytest.raises(RemoteProtocolError, match="not valid JSON"):
+        folder.feed_data(head + b'"a\x01b"' + tail)
