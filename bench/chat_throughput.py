@@ -3,7 +3,9 @@
     python bench/chat_throughput.py [--json PATH]
 
 One streamed chat completion of 20,000 text chunks (plus the role, finish and usage chunks
-and ``data: [DONE]``), in the shape OpenAI sends, is replayed by a server in another
+and ``data: [DONE]``), in the shape OpenAI sends (each chunk with a choice padded with
+``obfuscation``, 1 to 16 random characters, as the API does unless the request turns it
+off; vLLM, llama.cpp and Ollama send the same chunks without it), is replayed by a server in another
 process over a real loopback socket, **one HTTP chunk per SSE event**, as servers that
 flush each chunk frame it (vLLM, llama.cpp, Ollama, the API). Every client reads the
 identical bytes:
@@ -32,6 +34,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import random
+import string
 import subprocess
 import sys
 import time
@@ -70,9 +74,13 @@ def chunks(n: int) -> list[dict[str, Any]]:
         "system_fingerprint": "fp_bench",
     }
 
+    padding = random.Random(n)
+    letters = string.ascii_letters + string.digits
+
     def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
         choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
-        return {**base, "choices": [choice], "usage": None}
+        obfuscation = "".join(padding.choices(letters, k=padding.randint(1, 16)))
+        return {**base, "choices": [choice], "usage": None, "obfuscation": obfuscation}
 
     usage = {"prompt_tokens": 12, "completion_tokens": n, "total_tokens": n + 12}
     return [

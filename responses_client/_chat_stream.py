@@ -118,48 +118,65 @@ def _parse(data: bytes | str) -> dict[str, Any]:
 
 
 class _SameFrame:
-    """The bytes around the text of a stream's text chunks, so the next ones need no parse.
+    """The bytes around the strings that change between a stream's text chunks.
 
     A speed trick, guarded by ``bench/chat_throughput.py``. A server writes the text chunks
-    of one stream alike, the same keys in the same order with the same id and model, so
-    only the text differs: ``head + text + tail``. When ``head`` ends by opening a JSON
-    string and ``tail`` begins by closing it, a text without quote, backslash or control
-    character is exactly that string's value, and the rest parses as it did: a payload
-    that repeats ``head`` and ``tail`` is the chunk ``learn`` saw with another text.
-    ``learn`` proves where the text sits (the payload with a text of its own there parses
-    to a chunk holding text alone, that text), so a string repeated elsewhere in the chunk
-    is never taken for it. Any other payload is parsed as usual. A stream whose chunks
-    differ in more than their text (OpenAI's ``obfuscation`` padding) never hits: after
-    ``_TRIES`` tries in a row without a hit, ``learn`` stops trying.
+    of one stream alike: the same keys in the same order, the same id and model, so only
+    the text differs, and on OpenAI the ``obfuscation`` padding, letters and digits of
+    random length at the end of each chunk. Such a chunk is ``head + text + tail``, or
+    ``head + text + middle + padding + tail``. A text without quote, backslash or control
+    character stands in JSON as itself, and so does a padding of letters and digits, so a
+    payload made of the same literal pieces around such strings is, field for field, the
+    chunk ``learn`` saw with another text (and another padding, which nothing reads).
+
+    ``learn`` finds the strings in a parsed text-alone chunk's bytes and proves where they
+    sit: the pieces around probe strings parse to a chunk whose text alone is the first
+    probe and whose padding is the second, so a string repeated elsewhere in the chunk is
+    never taken for them. Any other payload is parsed as usual. A stream whose chunks
+    differ in more than that (a ``created`` that moves) rarely hits: after ``_TRIES`` tries
+    in a row without a hit, ``learn`` stops trying.
     """
 
-    __slots__ = ("_head", "_tail", "_tries")
+    __slots__ = ("_head", "_middle", "_tail", "_tries")
 
     _TRIES = 2
-    _PROBE = "x"
+    _PROBES = ("x", "y")
 
     def __init__(self) -> None:
         self._head: bytes | None = None
-        self._tail = b""
+        """The bytes before the text, up to its opening quote; None until learnt."""
+        self._middle = b""
+        """The bytes after the text: from its closing quote to the end, or when the chunks
+        are padded, to the padding's opening quote."""
+        self._tail: bytes | None = None
+        """The bytes after the padding, from its closing quote; None when there is none."""
         self._tries = 0
         """Tries to learn a frame since the last hit."""
 
     def text(self, data: bytes | str) -> str | None:
         """The text of ``data`` if it is the frame around a simple text, else None."""
-        head, tail = self._head, self._tail
-        if (
-            head is None
-            or type(data) is not bytes
-            or len(data) <= len(head) + len(tail)
-            or not data.startswith(head)
-            or not data.endswith(tail)
-        ):
+        head = self._head
+        if head is None or type(data) is not bytes or not data.startswith(head):
+            return None
+        start = len(head)
+        end = data.find(b'"', start)  # the text has no quote: its closing one
+        middle = self._middle
+        if end <= start or not data.startswith(middle, end):
+            return None
+        at = end + len(middle)
+        tail = self._tail
+        if tail is not None:
+            stop = data.find(b'"', at)
+            if stop < 0 or not data[at:stop].isalnum() or not data.startswith(tail, stop):
+                return None
+            at = stop + len(tail)
+        if at != len(data):
             return None
         try:
-            text = data[len(head) : len(data) - len(tail)].decode()
+            text = data[start:end].decode()
         except UnicodeDecodeError:
             return None
-        if not _simple(text):
+        if not text.isprintable() or "\\" in text:
             return None
         self._tries = 0
         return text
@@ -167,27 +184,44 @@ class _SameFrame:
     def learn(
         self,
         data: bytes | str,
+        chunk: Mapping[str, Any],
         text: str,
         text_alone: Callable[[Mapping[str, Any]], str | None],
     ) -> None:
-        """Learn the frame around ``text`` in ``data``, a text-alone chunk ``text()`` missed.
+        """Learn the frame of ``data``, a text-alone chunk (``chunk`` parsed) ``text()`` missed.
 
         ``text_alone`` is the folder's test of a parsed chunk (``ChunkFolder._text_alone``).
         """
         if self._tries >= self._TRIES or type(data) is not bytes or not _simple(text):
             return
         self._tries += 1
-        token = f'"{text}"'.encode()
-        at = data.rfind(token)
-        if at < 0:
+        # Each string's last occurrence, quotes included: the text comes after the id and
+        # the model, the padding after the text.
+        start = data.rfind(f'"{text}"'.encode()) + 1
+        end = start + len(text.encode())
+        if start == 0:
             return
-        head, tail = data[: at + 1], data[at + len(token) - 1 :]
+        head, middle, tail = data[:start], data[end:], None
+        probe = head + self._PROBES[0].encode() + middle
+        padding = chunk.get("obfuscation")
+        if padding is not None:
+            if type(padding) is not str or not padding.isascii() or not padding.isalnum():
+                return
+            at = data.rfind(f'"{padding}"'.encode()) + 1
+            if at <= end:
+                return  # not after the text
+            middle, tail = data[end:at], data[at + len(padding) :]
+            probe = head + self._PROBES[0].encode() + middle + self._PROBES[1].encode() + tail
         try:
-            probe = from_json(head + self._PROBE.encode() + tail, cache_strings="keys")
+            parsed = from_json(probe, cache_strings="keys")
         except ValueError:
             return
-        if type(probe) is dict and text_alone(probe) == self._PROBE:
-            self._head, self._tail = head, tail
+        if (
+            type(parsed) is dict
+            and text_alone(parsed) == self._PROBES[0]
+            and parsed.get("obfuscation") == (None if padding is None else self._PROBES[1])
+        ):
+            self._head, self._middle, self._tail = head, middle, tail
 
 
 def _simple(text: str) -> bool:
@@ -268,7 +302,7 @@ class ChunkFolder:
         text = self._text_alone(chunk)
         if text is None:
             return self._fold(chunk)
-        self._frame.learn(data, text, self._text_alone)
+        self._frame.learn(data, chunk, text, self._text_alone)
         return [self._text_event(text)]
 
     def feed(self, chunk: Mapping[str, Any]) -> list[ServerEvent]:

@@ -5,7 +5,9 @@ streamed answer, as a ``Plan`` of the same steps the Responses wire uses (so the
 endpoint paces, drops and breaks them the same way). Fault positions count these chunks
 from 0: the first chunk (``delta.role``), one per text piece, per tool call its opening
 fragment and one per argument piece, the finish chunk, and the usage chunk when
-``stream_options.include_usage`` asked for it. ``[DONE]`` is the endpoint's.
+``stream_options.include_usage`` asked for it. ``[DONE]`` is the endpoint's. Every chunk
+with a choice carries ``obfuscation`` padding, as the API's do, unless
+``stream_options.include_obfuscation`` is false.
 
 ``Plan.final`` is the non-streamed ``chat.completion`` object. A ``"failed"`` reply ends in
 an ``{"error": ...}`` object where the finish chunk would be (the wire has no failed
@@ -31,6 +33,7 @@ from ._engine import (
     count_tokens,
 )
 from ._errors import JSON, WireError
+from ._item_events import obfuscation
 from ._script import Drop, Malformed, Pause, Reply, SendError, SendUnknown
 
 __all__ = ["chat_error", "plan_chat"]
@@ -71,9 +74,13 @@ def plan_chat(
 
     def chunk(delta: JSON, finish: str | None = None) -> JSON:
         choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
-        return {**base, "choices": [choice], "usage": None}
+        if not request.include_obfuscation:
+            return {**base, "choices": [choice], "usage": None}
+        padding = obfuscation(len(chunks))
+        return {**base, "choices": [choice], "usage": None, "obfuscation": padding}
 
-    chunks: list[JSON] = [chunk({"role": "assistant", "content": "", "refusal": None})]
+    chunks: list[JSON] = []
+    chunks.append(chunk({"role": "assistant", "content": "", "refusal": None}))
     text = "".join(_words(reply.text)) if reply.text else ""
     if reply.text:
         chunks += [chunk({"content": piece}) for piece in _words(reply.text)]

@@ -36,6 +36,8 @@ class ChatRequest:
     """The function tools, flat (``{"type": "function", "name", …}``)."""
     stream: bool
     include_usage: bool
+    include_obfuscation: bool = True
+    """Whether the chunks carry ``obfuscation`` padding (``stream_options`` may turn it off)."""
 
 
 def check_chat_request(body: Mapping[str, Any]) -> ChatRequest:
@@ -80,6 +82,9 @@ def check_chat_request(body: Mapping[str, Any]) -> ChatRequest:
             param="max_tokens",
         )
     include_usage = isinstance(options, dict) and options.get("include_usage") is True
+    include_obfuscation = (
+        not isinstance(options, dict) or options.get("include_obfuscation") is not False
+    )
     items = _items(messages)
     instructions = None
     if (
@@ -88,7 +93,9 @@ def check_chat_request(body: Mapping[str, Any]) -> ChatRequest:
         and isinstance(items[0]["content"], str)
     ):
         instructions = items.pop(0)["content"]
-    return ChatRequest(instructions, items, _tools(body.get("tools")), stream, include_usage)
+    return ChatRequest(
+        instructions, items, _tools(body.get("tools")), stream, include_usage, include_obfuscation
+    )
 
 
 def _items(messages: list[Any]) -> list[JSON]:

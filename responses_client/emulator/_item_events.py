@@ -13,10 +13,15 @@ from collections.abc import Callable, Sequence
 
 from ._errors import JSON
 
-__all__ = ["call_events", "chunks", "message_events", "reasoning_events"]
+__all__ = ["call_events", "chunks", "message_events", "obfuscation", "reasoning_events"]
 
 _WORDS = re.compile(r"\s*\S+|\s+$")
 _OBFUSCATION = tuple(hashlib.md5(str(i).encode()).hexdigest()[: 3 + i % 12] for i in range(16))
+
+
+def obfuscation(n: int) -> str:
+    """The ``obfuscation`` padding of the ``n``-th delta: 16 strings of 3 to 14 characters."""
+    return _OBFUSCATION[n & 15]
 
 
 def chunks(text: str | Sequence[str]) -> list[str]:
@@ -60,7 +65,7 @@ def message_events(item_id: str, index: int, chunks: list[str], status: str) -> 
                 "content_index": 0,
                 "delta": chunk,
                 "logprobs": [],
-                "obfuscation": _OBFUSCATION[n & 15],
+                "obfuscation": obfuscation(n),
             }
         )
     part = {"type": "output_text", "annotations": [], "logprobs": [], "text": text}
@@ -123,7 +128,7 @@ def reasoning_events(
                 "type": "response.reasoning_summary_text.delta",
                 **where,
                 "delta": chunk,
-                "obfuscation": _OBFUSCATION[n & 15],
+                "obfuscation": obfuscation(n),
             }
         )
     events += [
@@ -151,7 +156,7 @@ def call_events(item: JSON, index: int, status: str) -> list[JSON]:
                 "item_id": item_id,
                 "output_index": index,
                 "delta": chunk,
-                "obfuscation": _OBFUSCATION[n & 15],
+                "obfuscation": obfuscation(n),
             }
         )
     events += [

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pydantic_core import from_json
 
 from responses_client import FunctionCall, Message, RemoteProtocolError
 from responses_client._chat_stream import ChunkFolder, usage_from_chat
@@ -16,6 +17,7 @@ from responses_client._fold import Ending, ResponseFold
 from responses_client._items import Reasoning
 from responses_client.events import (
     ErrorEvent,
+    OutputTextDeltaEvent,
     ResponseCompletedEvent,
     ResponseIncompleteEvent,
     ServerEvent,
@@ -340,12 +342,16 @@ def test_a_call_without_id_gets_one_by_its_index() -> None:
 # -- payloads read by their frame (ChunkFolder.feed_data) ---------------------------
 
 
-def _payloads(texts: list[str], **more: Any) -> list[bytes]:
+def _payloads(texts: list[str], padded: bool = False, **more: Any) -> list[bytes]:
+    """The payloads of a stream of ``texts``; ``padded``: OpenAI's ``obfuscation`` on each."""
     import json
 
-    first = chunk({"role": "assistant", "content": ""}, **more)
-    rest = [chunk({"content": text}, **more) for text in texts]
-    return [json.dumps(c, separators=(",", ":")).encode() for c in [first, *rest]]
+    deltas = [{"role": "assistant", "content": ""}, *({"content": text} for text in texts)]
+    out = []
+    for n, delta in enumerate(deltas):
+        padding = {"obfuscation": "kJ0wmdEAC"[: 1 + n % 9]} if padded else {}
+        out.append(json.dumps(chunk(delta, **more, **padding), separators=(",", ":")).encode())
+    return out
 
 
 def _fold_payloads(payloads: list[bytes]) -> list[ServerEvent]:
@@ -362,29 +368,57 @@ def _fold_parsed(payloads: list[bytes]) -> list[ServerEvent]:
     return events + folder.end()
 
 
-@pytest.mark.parametrize(
-    "texts",
-    [
-        [" the", " quick", " fox", " é", " x"],
-        # a quote, a backslash, a control character, a non-printable: parsed, not framed
-        [" a", ' say "hi"', " back\\slash", " tab\there", " nbsp\u00a0", " end"],
-        # the text repeats another value of the chunk (its id, its model)
-        [" a", ID, "gpt-4.1-mini", " b", "x", "chat.completion.chunk"],
-    ],
-)
-def test_payloads_fold_as_their_parsed_chunks_do(texts: list[str]) -> None:
-    payloads = _payloads(texts)
+_TEXTS = [
+    [" the", " quick", " fox", " é", " x"],
+    # a quote, a backslash, a control character, a non-printable: parsed, not framed
+    [" a", ' say "hi"', " back\\slash", " tab\there", " nbsp\u00a0", " end"],
+    # the text repeats another value of the chunk (its id, its model, the padding)
+    [" a", ID, "gpt-4.1-mini", " b", "x", "chat.completion.chunk", "kJ0", "obfuscation"],
+]
+
+
+@pytest.mark.parametrize("padded", [False, True], ids=["bare", "obfuscation"])
+@pytest.mark.parametrize("texts", _TEXTS)
+def test_payloads_fold_as_their_parsed_chunks_do(texts: list[str], padded: bool) -> None:
+    payloads = _payloads(texts, padded)
     assert _fold_payloads(payloads) == _fold_parsed(payloads)
 
 
+@pytest.mark.parametrize("padded", [False, True], ids=["bare", "obfuscation"])
+def test_text_chunks_after_the_first_are_read_without_a_parse(
+    padded: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from responses_client import _chat_stream
+
+    parses: list[bytes] = []
+
+    def counting(data: bytes, **options: Any) -> Any:
+        parses.append(data)
+        return from_json(data, **options)
+
+    monkeypatch.setattr(_chat_stream, "from_json", counting)
+    payloads = _payloads([" one", " two", " three", " four"], padded)
+    events = _fold_payloads(payloads)
+    # The role chunk; the first text chunk, which opens the message; the second, whose
+    # frame is learnt, and the probe that proves it. The rest are read by their frame.
+    assert parses[:3] == payloads[:3]
+    assert len(parses) == 4
+    assert [e.delta for e in events if isinstance(e, OutputTextDeltaEvent)] == [
+        " one",
+        " two",
+        " three",
+        " four",
+    ]
+
+
 def test_payloads_that_differ_beyond_their_text_fold_as_their_parsed_chunks_do() -> None:
-    # OpenAI's obfuscation padding differs in every chunk; so does a finish reason, a
-    # refusal, or a later "created".
+    # A later "created", a padding where there was none, a refusal, a finish reason.
     payloads = [
         *_payloads([" a", " b"]),
-        *_payloads([" c"], obfuscation="qz")[1:],
+        *_payloads([" c"], padded=True)[1:],
         *_payloads([" d"], created=1733000001)[1:],
-        *_payloads([" e", " f"])[1:],
+        *_payloads([" e", " f"], padded=True)[1:],
+        *_payloads([" g", " h"])[1:],
     ]
     import json
 
@@ -393,11 +427,25 @@ def test_payloads_that_differ_beyond_their_text_fold_as_their_parsed_chunks_do()
     assert _fold_payloads(payloads) == _fold_parsed(payloads)
 
 
-def test_a_payload_that_repeats_the_frame_around_a_broken_text_is_a_protocol_error() -> None:
-    payloads = _payloads([" a", " b"])
+@pytest.mark.parametrize("padded", [False, True], ids=["bare", "obfuscation"])
+@pytest.mark.parametrize("broken", [b"a\x01b", b"a\\", b"\xff"], ids=["control", "escape", "utf8"])
+def test_a_payload_that_repeats_the_frame_around_a_broken_text_is_a_protocol_error(
+    padded: bool, broken: bytes
+) -> None:
+    payloads = _payloads([" a", " b"], padded)
     folder = ChunkFolder()
     for data in payloads:
         folder.feed_data(data)
     head, tail = payloads[-1].split(b'" b"')
     with pytest.raises(RemoteProtocolError, match="not valid JSON"):
-        folder.feed_data(head + b'"a\x01b"' + tail)
+        folder.feed_data(head + b'"' + broken + b'"' + tail)
+
+
+def test_a_broken_padding_in_the_frame_is_a_protocol_error() -> None:
+    payloads = _payloads([" a", " b"], padded=True)
+    folder = ChunkFolder()
+    for data in payloads:
+        folder.feed_data(data)
+    head, _ = payloads[-1].split(b'"obfuscation":')
+    with pytest.raises(RemoteProtocolError, match="not valid JSON"):
+        folder.feed_data(head + b'"obfuscation":"k\x02J"}')

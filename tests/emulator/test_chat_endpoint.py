@@ -109,6 +109,26 @@ async def test_without_include_usage_no_usage_chunk(
     assert chunks[-1].choices[0].finish_reason == "stop"
 
 
+@pytest.mark.parametrize("include", [None, True, False])
+async def test_chunks_carry_obfuscation_unless_turned_off(
+    http: httpx.AsyncClient, script: ScriptedModel, include: bool | None
+) -> None:
+    script.add(Reply(text="one two three four"))
+    options: dict[str, Any] = {"include_usage": True}
+    if include is not None:
+        options["include_obfuscation"] = include
+    body = {"model": "m", "messages": USER, "stream": True, "stream_options": options}
+    chunks = [json.loads(one) for one in (await raw_stream(http, body))[:-1]]
+    with_choice = [chunk for chunk in chunks if chunk["choices"]]
+    paddings = [chunk.get("obfuscation") for chunk in with_choice]
+    if include is False:
+        assert paddings == [None] * len(with_choice)
+    else:
+        assert all(isinstance(p, str) and p for p in paddings)
+        assert len(set(paddings)) > 1  # its length varies, as the API's does
+    assert "obfuscation" not in chunks[-1]  # the usage chunk has no delta to pad
+
+
 async def test_openai_python_streams_text_and_parallel_calls() -> None:
     script = ScriptedModel([TEXT, TWO_CALLS])
     async with Emulator(script) as emulator:
