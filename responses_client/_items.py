@@ -410,9 +410,9 @@ def canonical_json(value: Any) -> bytes:
 _BRANCH_NAMES = frozenset({"str", "int", "float", "bool", "none", "dict", "list", "tuple"})
 
 
-def _field_path(loc: tuple[int | str, ...], tags: frozenset[str]) -> list[str]:
+def _field_path(loc: tuple[int | str, ...], tags: frozenset[str], in_branch: bool) -> list[str]:
     path = []
-    after_tag = False
+    after_tag = in_branch
     for segment in loc:
         text = str(segment)
         if "[" in text or text in _BRANCH_NAMES:
@@ -427,19 +427,23 @@ def _field_path(loc: tuple[int | str, ...], tags: frozenset[str]) -> list[str]:
     return path
 
 
-def describe_validation_error(error: ValidationError, tags: frozenset[str]) -> str:
+def describe_validation_error(
+    error: ValidationError, tags: frozenset[str], *, in_branch: bool = False
+) -> str:
     """Name the field and the problem of a validation error, with no pydantic noise.
 
     Args:
         error: The error pydantic raised.
         tags: The tags of the tagged unions involved, left out of the field path.
+        in_branch: The error comes from one branch's own validator, not from its union:
+            the first segment is a field, even when it has a tag's name.
 
     Returns:
         ``"field 'content.0.text': Field required"``; when a union's branches all failed at
         the same depth, their messages joined by ``"; "``.
     """
     found = [
-        (_field_path(e["loc"], tags), e["msg"])
+        (_field_path(e["loc"], tags, in_branch), e["msg"])
         for e in error.errors(include_url=False, include_input=False)
     ]
     depth = max(len(path) for path, _ in found)

@@ -34,7 +34,8 @@ arguments, items) and lenient where OpenAI-compatible servers cut corners: a mis
 # field's type from a string at import, which slows ``import responses_client`` (guarded
 # by bench/import_time.py).
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Annotated, Any, Literal, Union, get_args
 
@@ -42,7 +43,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    TypeAdapter,
     ValidationError,
     field_validator,
     model_validator,
@@ -142,9 +142,10 @@ __all__ = [
 class _Model(BaseModel):
     """Immutable, and keeps the fields it does not declare."""
 
-    # defer_build: the server-event adapter below compiles every event's validator into
-    # its own at import; a class builds its own validator and serializer only when used
-    # directly (constructed by hand, model_dump), so import does not compile each twice.
+    # defer_build: nothing is compiled at import (guarded by bench/import_time.py).
+    # ``parse_event`` compiles one validator per wire type the first time a frame of that
+    # type arrives; a class builds its own validator and serializer when used directly
+    # (constructed by hand, model_dump).
     model_config = ConfigDict(frozen=True, extra="allow", defer_build=True)
 
 
@@ -1066,29 +1067,6 @@ response stops there. An ``error`` is not terminal (:func:`is_terminal`): it may
 request that never created a response, and the turn decides what it means.
 """
 
-# Built once: validate_json with a plain-string discriminator lets pydantic-core pick
-# the model from the tag without building an intermediate Python dict.
-# ``cache_strings="keys"``: pydantic-core's string cache is process-wide; event values (ids,
-# deltas, text) rarely repeat, so caching them only fills it. Keys repeat in every event.
-_SERVER_ADAPTER: TypeAdapter[ServerEvent] = TypeAdapter(
-    ServerEvent, config=ConfigDict(cache_strings="keys")
-)
-# The adapter's core validator, called directly: ``TypeAdapter.validate_json`` only adds a
-# Python frame and argument handling around it.
-_validate_json = _SERVER_ADAPTER.validator.validate_json
-
-_DELTA_PREFIX = b'{"type":"response.output_text.delta"'
-"""How a text delta's JSON begins (the API writes ``type`` first); others take the union."""
-_DELTA_SIZE = len(_DELTA_PREFIX)
-# A text delta's own validator, the model the union would pick by the tag, found directly.
-# Built like the union's adapter with ``cache_strings="keys"``: the model's own validator
-# would cache every delta's text in pydantic-core's process-wide string cache.
-# The event models defer building their own schemas (see ``_Model``), so build this one now.
-OutputTextDeltaEvent.model_rebuild()
-_validate_delta_json = SchemaValidator(
-    OutputTextDeltaEvent.__pydantic_core_schema__, CoreConfig(cache_strings="keys")
-).validate_json
-
 
 def _wire_types() -> dict[str, type[BaseEvent]]:
     members = get_args(get_args(ServerEvent)[0])
@@ -1108,6 +1086,46 @@ def is_terminal(event: Event) -> bool:
     return event.type in TERMINAL_TYPES
 
 
+_Validate = Callable[[bytes | str], Any]
+
+_VALIDATORS: dict[str, SchemaValidator] = {}
+"""Each wire type's compiled validator, built on the first frame of that type."""
+
+_BY_WIRE_TAG: dict[bytes, _Validate] = {}
+"""The same validators' ``validate_json``, keyed by the tag's UTF-8 bytes, for frames that
+start with it."""
+
+_TYPE_PREFIX = b'{"type":"'
+"""How the API begins every event (``type`` first, no spaces): the tag can be read off."""
+_TYPE_AT = len(_TYPE_PREFIX)
+_SPACED_TYPE = re.compile(rb'\s*\{\s*"type"\s*:\s*"([^"\\]*)"')
+"""The same beginning with JSON's optional whitespace (``json.dumps`` writes a space)."""
+
+
+def _validator(kind: str) -> SchemaValidator | None:
+    """The validator of one wire type (compiled on first use), or None for unknown types."""
+    validator = _VALIDATORS.get(kind)
+    if validator is None:
+        model = SERVER_EVENT_TYPES.get(kind)
+        if model is None:
+            return None
+        # The event models defer their schemas (see ``_Model``): build this one now.
+        # ``cache_strings="keys"``: pydantic-core's string cache is process-wide; event
+        # values (ids, deltas, text) rarely repeat, so caching them only fills it.
+        model.model_rebuild()
+        config = CoreConfig(cache_strings="keys")
+        validator = SchemaValidator(model.__pydantic_core_schema__, config)
+        _VALIDATORS[kind] = validator
+        _BY_WIRE_TAG[kind.encode()] = validator.validate_json
+    return validator
+
+
+_DELTA_PREFIX = _TYPE_PREFIX + b'response.output_text.delta"'
+_DELTA_AT = len(_DELTA_PREFIX)
+_validator("response.output_text.delta")  # compiled at import: most frames are text deltas
+_validate_delta = _BY_WIRE_TAG[b"response.output_text.delta"]
+
+
 def parse_event(data: bytes | str) -> ServerEvent | UnknownEvent:
     """Parse one frame (an SSE ``data`` field or a WebSocket text message) into an event.
 
@@ -1125,31 +1143,34 @@ def parse_event(data: bytes | str) -> ServerEvent | UnknownEvent:
             type and the field; no other exception escapes, and no pydantic error is
             chained to it.
     """
-    # Speed trick, guarded by bench/parse_event.py, bench/ws_throughput.py and
-    # bench/sse_throughput.py. Most frames are text deltas: one recognised by its prefix
-    # goes straight to its own model's validator, skipping the union's dispatch on the tag.
-    # It preserves what the union alone would return: the same model, validated the same
-    # way; a frame the delta model rejects (a later "type" key may name another event)
-    # goes to the union, which decides and explains. A ``str`` slice never equals bytes,
-    # so text frames always take the union.
-    if data[:_DELTA_SIZE] == _DELTA_PREFIX:
-        try:
-            delta: OutputTextDeltaEvent = _validate_delta_json(data)
-            return delta
-        except ValueError:
-            pass
-    try:
-        event: ServerEvent = _validate_json(data)
-        return event
-    except ValueError as exc:  # ValidationError, or a str that cannot be UTF-8 encoded
-        error = exc
-    # Outside the except block, so no pydantic error is chained to what we raise.
-    return _parse_slow(data, error)
+    # Speed trick, guarded by bench/parse_event.py, bench/ws_throughput.py,
+    # bench/sse_throughput.py and bench/import_time.py. The API writes ``type`` first, so
+    # a frame that begins ``{"type":"<tag>"`` goes straight to that type's validator:
+    # nothing compiles a union of every event at import, and no dispatch runs per frame.
+    # It returns what the tag's model alone would: a frame the model rejects (a later
+    # ``type`` key may name another event) takes ``_parse_general``, which reads the
+    # whole object, decides and explains. So does a ``str`` frame (transports hand bytes),
+    # one with ``type`` further in, and the first frame of each type.
+    if isinstance(data, bytes):
+        validate: _Validate | None
+        if data[:_DELTA_AT] == _DELTA_PREFIX:  # most frames: no lookup at all
+            validate = _validate_delta
+        elif data[:_TYPE_AT] == _TYPE_PREFIX:
+            validate = _BY_WIRE_TAG.get(data[_TYPE_AT : data.find(b'"', _TYPE_AT)])
+        else:
+            spaced = _SPACED_TYPE.match(data)
+            validate = _BY_WIRE_TAG.get(spaced[1]) if spaced is not None else None
+        if validate is not None:
+            try:
+                event: ServerEvent = validate(data)
+                return event
+            except ValueError:
+                pass
+    return _parse_general(data)
 
 
-def _parse_slow(data: str | bytes, exc: ValueError) -> UnknownEvent:
-    """Explain why the fast path failed, or build the UnknownEvent it could not."""
-    # Off the hot path: unknown types and malformed frames only.
+def _parse_general(data: str | bytes) -> ServerEvent | UnknownEvent:
+    """Parse a frame whose tag was not read off its start, or explain why it fails."""
     if isinstance(data, str):
         text = data
         try:
@@ -1159,7 +1180,7 @@ def _parse_slow(data: str | bytes, exc: ValueError) -> UnknownEvent:
                 "event text is not valid Unicode (lone surrogate)", data=_excerpt(text)
             ) from None
     try:
-        raw = from_json(data)
+        raw = from_json(data, cache_strings="keys")
     except ValueError:
         raise RemoteProtocolError("event is not valid JSON", data=data) from None
     if not isinstance(raw, dict):
@@ -1167,14 +1188,24 @@ def _parse_slow(data: str | bytes, exc: ValueError) -> UnknownEvent:
     kind = raw.get("type")
     if not isinstance(kind, str):
         raise RemoteProtocolError("event has no string 'type'", data=data)
-    if kind not in SERVER_EVENT_TYPES:
+    validator = _validator(kind)
+    if validator is None:
         return UnknownEvent(type=kind, raw=raw)
-    # The fast path failed on a known type and valid JSON, so it raised a ValidationError.
-    detail = describe_validation_error(exc, _TAGS) if isinstance(exc, ValidationError) else exc
-    raise RemoteProtocolError(f"invalid {kind!r} event: {detail}", data=data)
+    try:
+        # The object already parsed, not the frame again: where a key repeats, the last
+        # one counts (the lowest pydantic-core we support keeps the first when it parses).
+        event: ServerEvent = validator.validate_python(raw)
+        return event
+    except ValidationError as exc:
+        error = exc
+    # Outside the except block, so no pydantic error is chained to what we raise.
+    raise RemoteProtocolError(f"invalid {kind!r} event: {_describe(error)}", data=data)
 
 
-_TAGS = frozenset(SERVER_EVENT_TYPES) | _ITEM_AND_PART_TAGS
+def _describe(error: ValidationError) -> str:
+    # The error comes from the event's own validator: its first segment is a field (an
+    # ``error`` event's ``error``); deeper down, item and part unions put their tags.
+    return describe_validation_error(error, _ITEM_AND_PART_TAGS, in_branch=True)
 
 
 def _excerpt(data: str) -> str:

@@ -849,11 +849,29 @@ def test_malformed_frames_raise_remote_protocol_error(frame: str | bytes, needle
             '"text":"x"}',
             ev.OutputTextDoneEvent,
         ),
+        # The same for a tag read off any frame's start, not only a text delta's.
+        (
+            '{"type":"response.output_item.added","output_index":0,'
+            '"item":{"type":"message","id":"m","role":"assistant","content":[]},'
+            '"type":"response.output_text.done","item_id":"m","text":"x"}',
+            ev.OutputTextDoneEvent,
+        ),
+        # A tag the SDK does not know at the start, a known one last.
+        (
+            '{"type":"response.hologram.delta","type":"response.output_text.done",'
+            '"item_id":"m","text":"x"}',
+            ev.OutputTextDoneEvent,
+        ),
+        # Not first: the tag is found in the object.
+        ('{"item_id":"m","text":"x","type":"response.output_text.done"}', ev.OutputTextDoneEvent),
     ],
 )
 def test_compact_bytes_and_text_give_the_same_event(frame: str, kind: type[ev.BaseEvent]) -> None:
     from_bytes = ev.parse_event(frame.encode())
     assert from_bytes == ev.parse_event(frame.replace(",", ", "))
+    spaced = frame.replace('{"type":', '{ "type" : ').replace(",", ", ")
+    assert from_bytes == ev.parse_event(spaced.encode())
+    assert from_bytes == ev.parse_event(frame.encode())  # the type's validator now compiled
     assert type(from_bytes) is kind
 
 
