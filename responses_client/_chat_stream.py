@@ -100,7 +100,7 @@ def _details(value: object) -> dict[str, Any]:
 
 
 _new_text_delta = OutputTextDeltaEvent.__pydantic_validator__.validate_python
-"""Builds a text delta from a dict of its fields (events.py has built the validator)."""
+"""Builds a text delta from a dict of its fields (the model's validator, built here)."""
 
 _TEXT_KEYS = frozenset({"content", "role"})
 

@@ -23,6 +23,7 @@ Three ways in:
 # No ``from __future__ import annotations`` in this module: pydantic would then build each
 # field's type from a string at import (about 2 ms of ``import responses_client`` here).
 
+import functools
 import hashlib
 import json
 import sys
@@ -75,7 +76,10 @@ _NO_EXTRA: dict[str, Any] = {}
 class _WireModel(BaseModel):
     """Immutable model that keeps unknown fields, so new server fields survive."""
 
-    model_config = ConfigDict(frozen=True, extra="allow")
+    # defer_build: no item model is compiled at import (guarded by bench/import_time.py),
+    # so importing the SDK builds no validator at all and pydantic's plugin discovery,
+    # which scans every installed distribution, waits for the first model used.
+    model_config = ConfigDict(frozen=True, extra="allow", defer_build=True)
 
     def model_post_init(self, _context: Any, /) -> None:
         """Share the set of explicitly set field names with equal instances.
@@ -398,7 +402,11 @@ Item = Annotated[
 ]
 """One conversation item; a type the SDK does not know becomes :class:`UnknownItem`."""
 
-_ITEM_ADAPTER: TypeAdapter[Item] = TypeAdapter(Item)
+
+@functools.cache
+def _item_adapter() -> TypeAdapter[Item]:
+    """The validator of the item union, built on first use (bench/import_time.py)."""
+    return TypeAdapter(Item)
 
 
 def canonical_json(value: Any) -> bytes:
@@ -471,7 +479,7 @@ def validate_item(data: Any, error_cls: type[Exception]) -> Item:
             the server sent, ``InputError`` for what the caller built.
     """
     try:
-        return _ITEM_ADAPTER.validate_python(data)
+        return _item_adapter().validate_python(data)
     except ValidationError as exc:
         kind = data.get("type") if isinstance(data, Mapping) else None
         label = repr(kind) if isinstance(kind, str) else "item"

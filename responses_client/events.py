@@ -177,9 +177,11 @@ class Usage(_Model):
     """Tokens the model generated, reasoning included."""
     total_tokens: int = 0
     """Input plus output tokens."""
-    input_tokens_details: InputTokensDetails = InputTokensDetails()
+    # Defaults made without validation, so that declaring the class compiles nothing at
+    # import (bench/import_time.py); the details models stay deferred until used.
+    input_tokens_details: InputTokensDetails = InputTokensDetails.model_construct()
     """Cached-token breakdown (zeros when the server sent none)."""
-    output_tokens_details: OutputTokensDetails = OutputTokensDetails()
+    output_tokens_details: OutputTokensDetails = OutputTokensDetails.model_construct()
     """Reasoning-token breakdown (zeros when the server sent none)."""
 
     @field_validator("input_tokens_details", "output_tokens_details", mode="before")
@@ -1122,8 +1124,7 @@ def _validator(kind: str) -> SchemaValidator | None:
 
 _DELTA_PREFIX = _TYPE_PREFIX + b'response.output_text.delta"'
 _DELTA_AT = len(_DELTA_PREFIX)
-_validator("response.output_text.delta")  # compiled at import: most frames are text deltas
-_validate_delta = _BY_WIRE_TAG[b"response.output_text.delta"]
+_DELTA_TAG = b"response.output_text.delta"
 
 
 def parse_event(data: bytes | str) -> ServerEvent | UnknownEvent:
@@ -1153,8 +1154,8 @@ def parse_event(data: bytes | str) -> ServerEvent | UnknownEvent:
     # one with ``type`` further in, and the first frame of each type.
     if isinstance(data, bytes):
         validate: _Validate | None
-        if data[:_DELTA_AT] == _DELTA_PREFIX:  # most frames: no lookup at all
-            validate = _validate_delta
+        if data[:_DELTA_AT] == _DELTA_PREFIX:  # most frames: the tag is not even cut out
+            validate = _BY_WIRE_TAG.get(_DELTA_TAG)
         elif data[:_TYPE_AT] == _TYPE_PREFIX:
             validate = _BY_WIRE_TAG.get(data[_TYPE_AT : data.find(b'"', _TYPE_AT)])
         else:
