@@ -202,7 +202,6 @@ class _SameFrame:
         if start == 0:
             return
         head, middle, tail = data[:start], data[end:], None
-        probe = head + self._PROBES[0].encode() + middle
         padding = chunk.get("obfuscation")
         if padding is not None:
             if type(padding) is not str or not padding.isascii() or not padding.isalnum():
@@ -211,7 +210,9 @@ class _SameFrame:
             if at <= end:
                 return  # not after the text
             middle, tail = data[end:at], data[at + len(padding) :]
-            probe = head + self._PROBES[0].encode() + middle + self._PROBES[1].encode() + tail
+        probe = head + self._PROBES[0].encode() + middle
+        if tail is not None:
+            probe += self._PROBES[1].encode() + tail
         try:
             parsed = from_json(probe, cache_strings="keys")
         except ValueError:

@@ -1122,9 +1122,9 @@ def _validator(kind: str) -> SchemaValidator | None:
     return validator
 
 
-_DELTA_PREFIX = _TYPE_PREFIX + b'response.output_text.delta"'
-_DELTA_AT = len(_DELTA_PREFIX)
 _DELTA_TAG = b"response.output_text.delta"
+_DELTA_PREFIX = _TYPE_PREFIX + _DELTA_TAG + b'"'
+_DELTA_AT = len(_DELTA_PREFIX)
 
 
 def parse_event(data: bytes | str) -> ServerEvent | UnknownEvent:

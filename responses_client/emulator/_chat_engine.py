@@ -74,10 +74,10 @@ def plan_chat(
 
     def chunk(delta: JSON, finish: str | None = None) -> JSON:
         choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
-        if not request.include_obfuscation:
-            return {**base, "choices": [choice], "usage": None}
-        padding = obfuscation(len(chunks))
-        return {**base, "choices": [choice], "usage": None, "obfuscation": padding}
+        one: JSON = {**base, "choices": [choice], "usage": None}
+        if request.include_obfuscation:
+            one["obfuscation"] = obfuscation(len(chunks))
+        return one
 
     chunks: list[JSON] = []
     chunks.append(chunk({"role": "assistant", "content": "", "refusal": None}))
